@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Regenerates src/stylize/catalogue.json (names, sizes and SHA-256 of every model file) from a
+// folder of verified models: node scripts/make-catalogue.js ../shared/models
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = process.argv[2];
+if (!root) {
+  console.error('usage: node scripts/make-catalogue.js <models-folder>');
+  process.exit(2);
+}
+const engstrom = ['wave', 'la_muse', 'rain_princess', 'scream', 'udnie', 'wreck'];
+const styles = {};
+for (const style of readdirSync(root).sort()) {
+  const dir = join(root, style);
+  if (!statSync(dir).isDirectory()) continue;
+  const files = {};
+  for (const file of readdirSync(dir).sort()) {
+    const bytes = readFileSync(join(dir, file));
+    files[file] = { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+  styles[style] = {
+    credit: engstrom.includes(style) ? "Logan Engstrom's fast-style-transfer (2016), converted by ml5" : 'ml5 (ml5-data-and-models)',
+    files,
+  };
+}
+const catalogue = {
+  source: 'ml5js/ml5-data-and-models, models/style-transfer (MIT licence, copyright 2018 ml5)',
+  baseUrl: 'https://raw.githubusercontent.com/ml5js/ml5-data-and-models/main/models/style-transfer',
+  styles,
+};
+writeFileSync(new URL('../src/stylize/catalogue.json', import.meta.url), JSON.stringify(catalogue, null, 1) + '\n');
+console.log(`wrote ${Object.keys(styles).length} styles`);

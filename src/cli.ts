@@ -1,0 +1,178 @@
+// The command line: parses flags, shows progress, maps failures to one line and an exit code.
+// Everything it does is the library's; see src/index.ts.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from './errors.js';
+import { killAllFfmpeg } from './ffmpeg.js';
+import { discardAllPending } from './output.js';
+import { stylizeVideo, type PipelineEvent } from './pipeline.js';
+import { isStillPath, stylizeImage } from './still.js';
+import { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
+import { BACKEND_CHOICES, type BackendChoice } from './stylize/backend.js';
+import { isCached, MODEL_SOURCE, modelCacheDir, STYLES } from './stylize/model-store.js';
+import { createProgressBar } from './progress-bar.js';
+
+interface RenderFlags {
+  style: string;
+  output?: string;
+  model?: string;
+  backend: BackendChoice;
+  batch?: number;
+  temporal?: boolean | string;
+  codec?: VideoCodec;
+  crf?: number;
+  preset?: string;
+  overwrite?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+function wholeNumber(min: number, max: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`give a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function strength(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('give a strength between 0 and 1');
+  return n;
+}
+
+const printJson = (value: object): void => void process.stdout.write(JSON.stringify(value) + "\n");
+
+async function render(input: string, flags: RenderFlags): Promise<void> {
+  const log = (line: string) => {
+    if (!flags.quiet && !flags.json) process.stderr.write(line + '\n');
+  };
+  if (isStillPath(input)) {
+    const output = flags.output ?? input.replace(/(\.[^.]+)$/, `.${flags.style}$1`);
+    const result = await stylizeImage({ input, output, style: flags.style, model: flags.model, backend: flags.backend, overwrite: flags.overwrite });
+    if (flags.json) printJson({ type: 'done', ...result });
+    else log(`wrote ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
+    return;
+  }
+  const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? createProgressBar(process.stderr) : undefined;
+  const onEvent = (event: PipelineEvent) => {
+    if (flags.json) return printJson(event);
+    if (event.type === 'start') {
+      const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';
+      log(`${event.input} → ${event.output}: ${event.width}x${event.height} @ ${event.fps.toFixed(3)} fps, ~${event.totalFrames} frames`);
+      log(`backend ${event.backend.name}${skipped}, batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
+    } else if (event.type === 'download') {
+      bar?.update(`downloading ${event.progress.style}`, event.progress.receivedBytes, event.progress.totalBytes);
+    } else {
+      bar?.update('frames', event.frame, event.totalFrames, `${event.fps.toFixed(2)} fps  ETA ${formatSeconds(event.etaSeconds)}`);
+    }
+  };
+  const controller = new AbortController();
+  const result = await stylizeVideo({
+    input,
+    output: flags.output,
+    style: flags.style,
+    model: flags.model,
+    backend: flags.backend,
+    batch: flags.batch,
+    temporal: typeof flags.temporal === 'string' ? strength(flags.temporal) : flags.temporal,
+    codec: flags.codec,
+    crf: flags.crf,
+    preset: flags.preset,
+    overwrite: flags.overwrite,
+    signal: controller.signal,
+    onEvent,
+  });
+  bar?.done();
+  if (flags.json) printJson({ type: 'done', ...result });
+  else log(`wrote ${result.output}: ${result.frames} frames in ${formatSeconds(result.seconds)} (${(result.seconds / result.frames).toFixed(2)} s/frame)`);
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`;
+}
+
+async function listStyles(flags: { json?: boolean }): Promise<void> {
+  const shelf = process.env.STYLIZE_VIDEO_MODELS;
+  const rows = await Promise.all(
+    STYLES.map(async (s) => ({
+      name: s.name,
+      cached: await isCached(s.name),
+      inModelsFolder: !!shelf && existsSync(join(shelf, s.name, 'manifest.json')),
+      credit: s.credit,
+    })),
+  );
+  if (flags.json) return printJson({ cache: modelCacheDir(), modelsFolder: shelf ?? null, source: MODEL_SOURCE, styles: rows });
+  process.stdout.write(`styles (source: ${MODEL_SOURCE}); cache: ${modelCacheDir()}${shelf ? `; STYLIZE_VIDEO_MODELS: ${shelf}` : ''}\n`);
+  for (const r of rows) {
+    const where = r.inModelsFolder ? 'STYLIZE_VIDEO_MODELS' : r.cached ? 'cached' : 'downloads on first use';
+    process.stdout.write(`  ${r.name.padEnd(15)} ${where.padEnd(22)} ${r.credit}\n`);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('stylize-video')
+    .description('Turn a video (or a still) into a painting in motion with a TransformerNet style.')
+    .argument('<input>', 'video or image to stylize')
+    .option('-s, --style <name>', 'style from the catalogue (stylize-video styles)', 'wave')
+    .option('-o, --output <path>', 'output file (default: <input>.<style>.mp4 beside the input)')
+    .option('--model <dir>', 'a model folder (manifest.json + float32 files) instead of a catalogue style')
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
+    .option('--batch <n>', 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', wholeNumber(1, 64))
+    .option('--temporal <strength>', 'temporal-consistency strength, 0..1')
+    .option('--no-temporal', 'stylize every frame independently')
+    .addOption(new Option('--codec <codec>', 'video codec').choices(VIDEO_CODECS))
+    .option('--crf <n>', 'constant rate factor (quality; lower is better)', wholeNumber(0, 63))
+    .option('--preset <name>', 'encoder preset (x264/x265: ultrafast … veryslow)')
+    .option('-y, --overwrite', 'replace an existing output')
+    .option('--json', 'print progress and the summary as JSON lines on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'print stack traces with errors')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .action(render);
+  program
+    .command('styles')
+    .description('list the styles, and which are cached')
+    .option('--json', 'print JSON')
+    .exitOverride()
+    .action(listStyles);
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const json = argv.includes('--json');
+  const onSignal = (signal: NodeJS.Signals, code: number) => {
+    process.on(signal, () => {
+      killAllFfmpeg();
+      void discardAllPending().finally(() => {
+        process.stderr.write(`stylize-video: stopped by ${signal}; no output was written\n`);
+        process.exit(code);
+      });
+    });
+  };
+  onSignal('SIGINT', 130);
+  onSignal('SIGTERM', 143);
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message already.
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    killAllFfmpeg();
+    await discardAllPending();
+    const code = err instanceof UserError ? err.exitCode : 1;
+    const message = err instanceof Error ? err.message : String(err);
+    if (json) printJson({ type: 'error', message, exitCode: code });
+    process.stderr.write(`stylize-video: ${message}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return code;
+  }
+}

@@ -1,0 +1,76 @@
+import { ffmpegCommand, ffmpegReason, isOwnKill, track } from '../ffmpeg.js';
+import { UserError } from '../errors.js';
+import type { RgbFrame } from '../frame.js';
+import { rationalText, type VideoInfo } from './probe.js';
+
+export interface DecodeOptions {
+  /** first frame to decode, 0-based */
+  startFrame?: number;
+  /** how many frames; undefined for all that follow */
+  frameCount?: number;
+}
+
+/** The ffmpeg arguments that turn the input into square-pixel, upright, constant-rate RGB frames. */
+export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): { input: string[]; output: string[] } {
+  const filters: string[] = [];
+  // ffmpeg rotates by itself (autorotate); only the aspect ratio needs a filter.
+  if (info.sampleAspectRatio.num !== info.sampleAspectRatio.den) {
+    const [w, h] = info.rotation % 180 === 0 ? [info.width, info.height] : [info.height, info.width];
+    filters.push(`scale=${w}:${h}`, 'setsar=1');
+  }
+  const start = options.startFrame ?? 0;
+  if (start > 0 || options.frameCount !== undefined) {
+    const end = options.frameCount === undefined ? '' : `*lt(n\\,${start + options.frameCount})`;
+    filters.push(`select=gte(n\\,${start})${end}`);
+  }
+  const output = ['-an', '-sn', '-dn', '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
+  if (filters.length) output.push('-vf', filters.join(','));
+  // Passthrough keeps every decoded frame exactly once; variable-rate input is resampled to its average rate.
+  output.push(...(info.variableFrameRate ? ['-vsync', 'cfr', '-r', rationalText(info.fps)] : ['-vsync', 'passthrough']));
+  if (options.frameCount !== undefined) output.push('-frames:v', String(options.frameCount));
+  return { input: ['-nostdin'], output };
+}
+
+/**
+ * Streams the video's frames from ffmpeg's stdout. Memory stays at a frame or two whatever the
+ * video's length: when the consumer stops pulling, the pipe fills and ffmpeg waits.
+ */
+export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}): AsyncGenerator<RgbFrame> {
+  const { input, output } = decodeArguments(info, options);
+  const frameBytes = info.width * info.height * 3;
+  const command = track(ffmpegCommand(info.path).inputOptions(input).outputOptions(output));
+  let failure: Error | undefined;
+  const finished = new Promise<void>((resolve) => {
+    command.once('end', () => resolve());
+    command.once('error', (err: Error, _stdout: string, stderr: string) => {
+      if (!isOwnKill(err)) failure = new UserError(`cannot decode ${info.path}: ${ffmpegReason(stderr)}`);
+      resolve();
+    });
+  });
+  const stream = command.pipe();
+  let completed = false;
+  try {
+    let index = options.startFrame ?? 0;
+    let frame = new Uint8Array(frameBytes);
+    let filled = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(frameBytes - filled, chunk.length - offset);
+        frame.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === frameBytes) {
+          yield { index: index++, width: info.width, height: info.height, data: frame };
+          frame = new Uint8Array(frameBytes);
+          filled = 0;
+        }
+      }
+    }
+    await finished;
+    if (failure) throw failure;
+    completed = true;
+  } finally {
+    if (!completed) command.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,125 @@
+import { stat } from 'node:fs/promises';
+import ffmpeg from 'fluent-ffmpeg';
+import { ffmpegBinaries } from '../ffmpeg.js';
+import { UserError } from '../errors.js';
+
+export interface Rational {
+  num: number;
+  den: number;
+}
+
+export interface VideoInfo {
+  path: string;
+  /** Size of the frames we decode: after rotation, in square pixels. */
+  width: number;
+  height: number;
+  /** Size as stored in the stream, before rotation and aspect correction. */
+  codedWidth: number;
+  codedHeight: number;
+  /** Output frame rate. For variable-frame-rate input this is the average rate, and decoding resamples to it. */
+  fps: Rational;
+  variableFrameRate: boolean;
+  /** Frames we expect to decode; from the container when it says, else duration times rate. */
+  frameCount: number;
+  durationSeconds: number;
+  rotation: number;
+  sampleAspectRatio: Rational;
+  codec: string;
+  pixelFormat: string;
+  hasAudio: boolean;
+  audioCodec?: string;
+}
+
+export function parseRational(text: string | undefined): Rational | undefined {
+  if (!text) return undefined;
+  const [n, d = '1'] = text.split(/[/:]/);
+  const num = Number(n);
+  const den = Number(d);
+  if (!Number.isFinite(num) || !Number.isFinite(den) || num <= 0 || den <= 0) return undefined;
+  return { num, den };
+}
+
+export const rationalValue = (r: Rational): number => r.num / r.den;
+export const rationalText = (r: Rational): string => `${r.num}/${r.den}`;
+
+function ffprobe(path: string): Promise<ffmpeg.FfprobeData> {
+  ffmpegBinaries();
+  return new Promise((resolve, reject) => {
+    ffmpeg.ffprobe(path, (err, data) => (err ? reject(err) : resolve(data)));
+  });
+}
+
+function rotationOf(stream: ffmpeg.FfprobeStream): number {
+  const tag = Number((stream.tags as Record<string, string> | undefined)?.rotate);
+  if (Number.isFinite(tag) && tag !== 0) return ((tag % 360) + 360) % 360;
+  const sideData = (stream as { side_data_list?: Array<{ rotation?: number | string }> }).side_data_list ?? [];
+  for (const entry of sideData) {
+    const r = Number(entry.rotation);
+    // Display-matrix rotation is counter-clockwise; the rotate tag is clockwise.
+    if (Number.isFinite(r) && r !== 0) return ((-r % 360) + 360) % 360;
+  }
+  return 0;
+}
+
+const MAX_PIXELS = 8192 * 8192;
+
+export async function probeVideo(path: string): Promise<VideoInfo> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new UserError(`input not found: ${path}`);
+  if (!st.isFile()) throw new UserError(`input is not a file: ${path}`);
+  if (st.size === 0) throw new UserError(`input is empty (0 bytes): ${path}`);
+
+  let data: ffmpeg.FfprobeData;
+  try {
+    data = await ffprobe(path);
+  } catch (err) {
+    const reason = String((err as Error).message).split('\n').filter(Boolean).at(-1) ?? '';
+    throw new UserError(`cannot read ${path} as media (${reason.replace(/^.*?: /, '')}): is it a video file?`);
+  }
+  const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic));
+  if (!video) throw new UserError(`${path} has no video stream: give a video file (audio-only and cover-art files cannot be stylized)`);
+  const audio = data.streams.find((s) => s.codec_type === 'audio');
+
+  const codedWidth = Number(video.width);
+  const codedHeight = Number(video.height);
+  if (!(codedWidth > 0 && codedHeight > 0)) throw new UserError(`${path}: the video stream has no frame size; the file may be truncated or corrupt`);
+  if (codedWidth * codedHeight > MAX_PIXELS) {
+    throw new UserError(`${path}: frames of ${codedWidth}x${codedHeight} are larger than the ${MAX_PIXELS / 1e6} megapixel limit; scale the video down first`);
+  }
+
+  const rotation = rotationOf(video);
+  const sar = parseRational(video.sample_aspect_ratio) ?? { num: 1, den: 1 };
+  // Square pixels: widen (never shrink) the stored width by the sample aspect ratio, even size kept.
+  const squareWidth = sar.num === sar.den ? codedWidth : Math.round((codedWidth * sar.num) / sar.den);
+  const [width, height] = rotation === 90 || rotation === 270 ? [codedHeight, squareWidth] : [squareWidth, codedHeight];
+
+  const rFrameRate = parseRational(video.r_frame_rate);
+  const avgFrameRate = parseRational(video.avg_frame_rate);
+  const fps = avgFrameRate ?? rFrameRate;
+  if (!fps) throw new UserError(`${path}: the video stream has no frame rate; the file may be truncated or corrupt`);
+  const variableFrameRate =
+    !!rFrameRate && !!avgFrameRate && Math.abs(rationalValue(rFrameRate) - rationalValue(avgFrameRate)) > 0.01 * rationalValue(avgFrameRate);
+
+  const durationSeconds = Number(video.duration) > 0 ? Number(video.duration) : Number(data.format.duration) || 0;
+  const declared = Number(video.nb_frames);
+  const frameCount =
+    !variableFrameRate && Number.isInteger(declared) && declared > 0 ? declared : Math.max(1, Math.round(durationSeconds * rationalValue(fps)));
+
+  return {
+    path,
+    width,
+    height,
+    codedWidth,
+    codedHeight,
+    fps,
+    variableFrameRate,
+    frameCount,
+    durationSeconds,
+    rotation,
+    sampleAspectRatio: sar,
+    codec: String(video.codec_name),
+    pixelFormat: String(video.pix_fmt),
+    hasAudio: !!audio,
+    audioCodec: audio ? String(audio.codec_name) : undefined,
+  };
+}

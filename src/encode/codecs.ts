@@ -1,0 +1,43 @@
+import { UsageError } from '../errors.js';
+
+export const VIDEO_CODECS = ['h264', 'h265', 'vp9', 'prores'] as const;
+export type VideoCodec = (typeof VIDEO_CODECS)[number];
+
+const CONTAINERS: Record<VideoCodec, string[]> = {
+  h264: ['mp4', 'mov', 'mkv'],
+  h265: ['mp4', 'mov', 'mkv'],
+  vp9: ['webm', 'mkv', 'mp4'],
+  prores: ['mov', 'mkv'],
+};
+
+export const DEFAULT_CRF: Record<VideoCodec, number | undefined> = { h264: 18, h265: 22, vp9: 31, prores: undefined };
+
+/** The codec a container gets when the user names none. */
+export function defaultCodec(container: string): VideoCodec {
+  return container === 'webm' ? 'vp9' : 'h264';
+}
+
+export function codecArguments(
+  codec: VideoCodec,
+  container: string,
+  width: number,
+  height: number,
+  crf = DEFAULT_CRF[codec],
+  preset?: string,
+): string[] {
+  if (!CONTAINERS[codec].includes(container)) {
+    throw new UsageError(`--codec ${codec} cannot go in a .${container} file: use ${CONTAINERS[codec].map((c) => '.' + c).join(', ')}`);
+  }
+  // 4:2:0 needs even sizes; odd ones keep their exact size in 4:4:4 rather than gaining a pixel.
+  const even = width % 2 === 0 && height % 2 === 0;
+  switch (codec) {
+    case 'h264':
+      return ['-c:v', 'libx264', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', '-crf', String(crf), '-preset', preset ?? 'medium'];
+    case 'h265':
+      return ['-c:v', 'libx265', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', '-crf', String(crf), '-preset', preset ?? 'medium', '-tag:v', 'hvc1', '-x265-params', 'log-level=error'];
+    case 'vp9':
+      return ['-c:v', 'libvpx-vp9', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', '-crf', String(crf), '-b:v', '0', '-row-mt', '1', ...(preset ? ['-deadline', preset] : [])];
+    case 'prores':
+      return ['-c:v', 'prores_ks', '-profile:v', preset ?? '3', '-pix_fmt', 'yuv422p10le', '-vendor', 'apl0'];
+  }
+}

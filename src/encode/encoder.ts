@@ -1,0 +1,109 @@
+import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import { extname } from 'node:path';
+import { ffmpegCommand, ffmpegReason, isOwnKill, track } from '../ffmpeg.js';
+import { UserError, UsageError } from '../errors.js';
+import type { RgbFrame } from '../frame.js';
+import { rationalText, type Rational } from '../decode/probe.js';
+import { codecArguments, type VideoCodec } from './codecs.js';
+
+export interface EncoderOptions {
+  /** where ffmpeg writes; the caller renames it into place once finish() resolves */
+  path: string;
+  /** container, from the final output's extension (the temporary path may not have one) */
+  container: string;
+  width: number;
+  height: number;
+  fps: Rational;
+  codec: VideoCodec;
+  crf?: number;
+  preset?: string;
+  /** a file whose first audio stream and global metadata are copied into the output */
+  audioFrom?: { path: string; codec?: string; startSeconds?: number; durationSeconds?: number };
+}
+
+export interface Encoder {
+  /** Resolves when ffmpeg has taken the frame (backpressure). */
+  write(frame: RgbFrame): Promise<void>;
+  /** Closes the input and waits for ffmpeg to finish the file. */
+  finish(): Promise<void>;
+  /** Stops ffmpeg at once; the partial file is the caller's to remove. */
+  abort(): void;
+}
+
+const AUDIO_COPY_OK: Record<string, string[]> = {
+  mp4: ['aac', 'mp3', 'alac', 'ac3', 'eac3', 'opus'],
+  mov: ['aac', 'mp3', 'alac', 'ac3', 'pcm_s16le', 'pcm_s24le'],
+  mkv: [],
+  webm: ['opus', 'vorbis'],
+};
+
+function audioArguments(container: string, codec: string | undefined): string[] {
+  const allowed = AUDIO_COPY_OK[container];
+  if (allowed && (allowed.length === 0 || (codec && allowed.includes(codec)))) return ['-c:a', 'copy'];
+  return container === 'webm' ? ['-c:a', 'libopus', '-b:a', '160k'] : ['-c:a', 'aac', '-b:a', '192k'];
+}
+
+export function containerOf(path: string): string {
+  const ext = extname(path).slice(1).toLowerCase();
+  if (ext === 'mp4' || ext === 'm4v') return 'mp4';
+  if (ext === 'mov' || ext === 'mkv' || ext === 'webm') return ext;
+  throw new UsageError(`cannot write video to '${path}': use an output ending in .mp4, .m4v, .mov, .mkv or .webm`);
+}
+
+export function startEncoder(options: EncoderOptions): Encoder {
+  const { width, height, container } = options;
+  const frames = new PassThrough({ highWaterMark: width * height * 3 * 2 });
+  const command = track(ffmpegCommand());
+  command
+    .input(frames)
+    .inputFormat('rawvideo')
+    .inputOptions(['-pix_fmt', 'rgb24', '-video_size', `${width}x${height}`, '-framerate', rationalText(options.fps)]);
+  const output = ['-map', '0:v:0', ...codecArguments(options.codec, container, width, height, options.crf, options.preset)];
+  const audio = options.audioFrom;
+  if (audio) {
+    const seek = audio.startSeconds ? ['-ss', audio.startSeconds.toFixed(6)] : [];
+    const length = audio.durationSeconds !== undefined ? ['-t', audio.durationSeconds.toFixed(6)] : [];
+    command.input(audio.path).inputOptions([...seek, ...length]);
+    output.push('-map', '1:a:0?', '-map_metadata', '1', ...audioArguments(container, audio.codec));
+    // No -shortest: with video arriving slowly over a pipe and audio read at once from a file,
+    // ffmpeg ends the output when the audio input is exhausted. The audio is already trimmed above.
+  }
+  if (container === 'mp4' || container === 'mov') output.push('-movflags', '+faststart');
+  output.push('-f', container === 'mkv' ? 'matroska' : container);
+  command.outputOptions(output).output(options.path);
+
+  let failure: Error | undefined;
+  let aborted = false;
+  const done = new Promise<void>((resolve, reject) => {
+    command.once('end', () => resolve());
+    command.once('error', (err: Error, _stdout: string, stderr: string) => {
+      failure = aborted || isOwnKill(err) ? new Error('encoding stopped') : new UserError(`encoding failed: ${ffmpegReason(stderr)}`);
+      reject(failure);
+    });
+  });
+  done.catch(() => undefined);
+  // ffmpeg closing its stdin early (on error) surfaces as EPIPE here; `done` reports the reason.
+  frames.on('error', () => undefined);
+  command.run();
+
+  return {
+    async write(frame) {
+      if (failure) throw failure;
+      if (!frames.write(frame.data)) {
+        await Promise.race([once(frames, 'drain'), done]);
+      }
+    },
+    async finish() {
+      frames.end();
+      await done;
+    },
+    abort() {
+      aborted = true;
+      frames.destroy();
+      command.kill('SIGKILL');
+    },
+  };
+}
+
+export { type VideoCodec } from './codecs.js';

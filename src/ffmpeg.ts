@@ -1,0 +1,93 @@
+// Where the ffmpeg/ffprobe binaries come from, and the one place that keeps track of the
+// ffmpeg processes we start, so that no exit path can leave one running.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import ffmpeg from 'fluent-ffmpeg';
+
+export interface FfmpegBinaries {
+  ffmpeg: string;
+  ffprobe: string;
+  /** where each came from: 'env', 'PATH' or 'npm' */
+  source: { ffmpeg: string; ffprobe: string };
+}
+
+const require = createRequire(import.meta.url);
+
+function onPath(name: string): string | undefined {
+  try {
+    const found = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+    return found || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fromNpm(pkg: string): string | undefined {
+  try {
+    return (require(pkg) as { path: string }).path;
+  } catch {
+    return undefined;
+  }
+}
+
+let resolved: FfmpegBinaries | undefined;
+
+/**
+ * FFMPEG_PATH / FFPROBE_PATH (fluent-ffmpeg's convention), then PATH, then the binaries shipped
+ * in @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe, so `npm install` alone is enough.
+ */
+export function ffmpegBinaries(): FfmpegBinaries {
+  if (resolved) return resolved;
+  const pick = (envVar: string, name: string, pkg: string): [string, string] => {
+    const env = process.env[envVar];
+    if (env) return [env, 'env'];
+    const path = onPath(name);
+    if (path) return [path, 'PATH'];
+    const npm = fromNpm(pkg);
+    if (npm) return [npm, 'npm'];
+    throw new Error(
+      `${name} was not found: install it (apt-get install ffmpeg), set ${envVar}, or reinstall this package's dependencies (npm install)`,
+    );
+  };
+  const [ffmpegPath, ffmpegSource] = pick('FFMPEG_PATH', 'ffmpeg', '@ffmpeg-installer/ffmpeg');
+  const [ffprobePath, ffprobeSource] = pick('FFPROBE_PATH', 'ffprobe', '@ffprobe-installer/ffprobe');
+  ffmpeg.setFfmpegPath(ffmpegPath);
+  ffmpeg.setFfprobePath(ffprobePath);
+  resolved = { ffmpeg: ffmpegPath, ffprobe: ffprobePath, source: { ffmpeg: ffmpegSource, ffprobe: ffprobeSource } };
+  return resolved;
+}
+
+/** A fluent-ffmpeg command with the binaries resolved. */
+export function ffmpegCommand(input?: string): ffmpeg.FfmpegCommand {
+  ffmpegBinaries();
+  return input === undefined ? ffmpeg() : ffmpeg(input);
+}
+
+const live = new Set<ffmpeg.FfmpegCommand>();
+
+/** Registers a command until it ends, so killAllFfmpeg() can reach it from a signal handler. */
+export function track(command: ffmpeg.FfmpegCommand): ffmpeg.FfmpegCommand {
+  live.add(command);
+  const forget = () => live.delete(command);
+  command.once('end', forget).once('error', forget);
+  return command;
+}
+
+export function killAllFfmpeg(): void {
+  for (const command of live) command.kill('SIGKILL');
+  live.clear();
+}
+
+/** fluent-ffmpeg reports a kill we asked for as an error; this tells the two apart. */
+export function isOwnKill(err: unknown): boolean {
+  return err instanceof Error && /ffmpeg was killed with signal/.test(err.message);
+}
+
+/** The last meaningful line of ffmpeg's stderr, for a one-line error message. */
+export function ffmpegReason(stderr: string | undefined): string {
+  const lines = (stderr ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(Conversion failed|Exiting normally|frame=|size=|video:)/.test(l));
+  return lines.at(-1) ?? 'unknown ffmpeg error';
+}

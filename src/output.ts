@@ -1,0 +1,51 @@
+// Outputs appear whole or not at all: ffmpeg and sharp write a hidden file beside the
+// destination, which is renamed over it only once complete.
+import { randomBytes } from 'node:crypto';
+import { access, realpath, rename, rm } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { UsageError, UserError } from './errors.js';
+
+export interface PendingOutput {
+  /** the destination */
+  path: string;
+  /** where the writer writes until commit() */
+  temporaryPath: string;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+const canonical = async (path: string) => realpath(path).catch(() => resolve(path));
+
+const pending = new Set<string>();
+
+/** Temporary files not yet committed; a signal handler removes them before exiting. */
+export async function discardAllPending(): Promise<void> {
+  await Promise.all([...pending].map((p) => rm(p, { force: true })));
+  pending.clear();
+}
+
+export async function prepareOutput(path: string, options: { input: string; overwrite?: boolean }): Promise<PendingOutput> {
+  if ((await canonical(path)) === (await canonical(options.input))) {
+    throw new UsageError(`the output ${path} is the input: choose another output path (-o)`);
+  }
+  if (!options.overwrite && (await exists(path))) {
+    throw new UsageError(`${path} already exists: pass -y/--overwrite to replace it, or choose another output (-o)`);
+  }
+  const dir = dirname(resolve(path));
+  if (!(await exists(dir))) throw new UserError(`cannot write ${path}: the folder ${dir} does not exist`);
+  const temporaryPath = join(dir, `.${basename(path, extname(path))}.partial-${process.pid}-${randomBytes(3).toString('hex')}${extname(path)}`);
+  pending.add(temporaryPath);
+  return {
+    path,
+    temporaryPath,
+    async commit() {
+      await rename(temporaryPath, path);
+      pending.delete(temporaryPath);
+    },
+    async discard() {
+      await rm(temporaryPath, { force: true });
+      pending.delete(temporaryPath);
+    },
+  };
+}

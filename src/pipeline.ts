@@ -1,0 +1,172 @@
+// The orchestrator: decode → stylize → temporal → encode, one frame batch at a time.
+import { basename, dirname, extname, join } from 'node:path';
+import { decodeFrames } from './decode/frames.js';
+import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
+import { containerOf, startEncoder, type Encoder } from './encode/encoder.js';
+import { defaultCodec, VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
+import { UsageError } from './errors.js';
+import type { RgbFrame } from './frame.js';
+import { prepareOutput } from './output.js';
+import type { BackendChoice, BackendInfo } from './stylize/backend.js';
+import type { DownloadProgress, ModelSource } from './stylize/model-store.js';
+import { createStylizer, type Stylizer } from './stylize/stylizer.js';
+import { createTemporalStage } from './temporal/index.js';
+
+export interface StylizeVideoOptions {
+  input: string;
+  /** default: `<input name>.<style>.mp4` beside the input */
+  output?: string;
+  style: string;
+  /** a model folder to use instead of the catalogue's style */
+  model?: string;
+  backend?: BackendChoice;
+  batch?: number;
+  /** temporal-consistency strength 0..1; false or 0 for independent frames */
+  temporal?: boolean | number;
+  codec?: VideoCodec;
+  crf?: number;
+  preset?: string;
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: PipelineEvent) => void;
+}
+
+export type PipelineEvent =
+  | { type: 'download'; progress: DownloadProgress }
+  | { type: 'start'; input: string; output: string; width: number; height: number; fps: number; totalFrames: number; backend: BackendInfo; modelSource: ModelSource; batch: number; temporal: string }
+  | { type: 'progress'; frame: number; totalFrames: number; fps: number; etaSeconds: number; elapsedSeconds: number };
+
+export interface StageTimes {
+  /** waiting for decoded frames */
+  decode: number;
+  /** the network */
+  stylize: number;
+  temporal: number;
+  /** waiting for the encoder to take frames, and for it to finish */
+  encode: number;
+}
+
+export interface StylizeVideoResult {
+  output: string;
+  frames: number;
+  width: number;
+  height: number;
+  fps: number;
+  backend: string;
+  seconds: number;
+  /** seconds spent in each stage as seen from the orchestrator */
+  stageSeconds: StageTimes;
+}
+
+export const DEFAULT_TEMPORAL_STRENGTH = 0.8;
+
+export function defaultOutputPath(input: string, style: string): string {
+  return join(dirname(input), `${basename(input, extname(input))}.${style}.mp4`);
+}
+
+function temporalStrength(temporal: boolean | number | undefined): number {
+  if (temporal === undefined || temporal === true) return DEFAULT_TEMPORAL_STRENGTH;
+  if (temporal === false) return 0;
+  if (!(temporal >= 0 && temporal <= 1)) throw new UsageError(`--temporal ${temporal}: give a strength between 0 and 1`);
+  return temporal;
+}
+
+const now = () => performance.now() / 1000;
+
+export async function stylizeVideo(options: StylizeVideoOptions): Promise<StylizeVideoResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const outputPath = options.output ?? defaultOutputPath(options.input, options.style);
+  const container = containerOf(outputPath);
+  const codec = options.codec ?? defaultCodec(container);
+  if (!VIDEO_CODECS.includes(codec)) throw new UsageError(`unknown codec '${codec}': use one of ${VIDEO_CODECS.join(', ')}`);
+  const strength = temporalStrength(options.temporal);
+
+  const info: VideoInfo = await probeVideo(options.input);
+  const output = await prepareOutput(outputPath, { input: options.input, overwrite: options.overwrite });
+  const started = now();
+  const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
+  let encoder: Encoder | undefined;
+  let stylizer: Stylizer | undefined;
+  try {
+    stylizer = await createStylizer({
+      style: options.style,
+      modelDir: options.model,
+      backend: options.backend,
+      batch: options.batch,
+      onDownload: (progress) => emit({ type: 'download', progress }),
+    });
+    const activeStylizer = stylizer;
+    const temporal = createTemporalStage({ strength });
+    emit({
+      type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps: rationalValue(info.fps),
+      totalFrames: info.frameCount, backend: stylizer.backend, modelSource: stylizer.model.source, batch: stylizer.batchSize, temporal: temporal.name,
+    });
+    encoder = startEncoder({
+      path: output.temporaryPath,
+      container,
+      width: info.width,
+      height: info.height,
+      fps: info.fps,
+      codec,
+      crf: options.crf,
+      preset: options.preset,
+      audioFrom: info.hasAudio ? { path: info.path, codec: info.audioCodec } : undefined,
+    });
+    const activeEncoder = encoder;
+    let written = 0;
+    const flush = async (batch: RgbFrame[]) => {
+      let t = now();
+      const stylized = await activeStylizer.stylize(batch);
+      times.stylize += now() - t;
+      for (let i = 0; i < batch.length; i++) {
+        t = now();
+        const frame = temporal.next(batch[i], stylized[i]);
+        times.temporal += now() - t;
+        t = now();
+        await activeEncoder.write(frame);
+        times.encode += now() - t;
+      }
+      written += batch.length;
+      const elapsed = now() - started;
+      const total = Math.max(info.frameCount, written);
+      emit({ type: 'progress', frame: written, totalFrames: total, fps: written / elapsed, etaSeconds: ((total - written) * elapsed) / written, elapsedSeconds: elapsed });
+    };
+
+    let batch: RgbFrame[] = [];
+    let t = now();
+    for await (const frame of decodeFrames(info)) {
+      times.decode += now() - t;
+      options.signal?.throwIfAborted();
+      batch.push(frame);
+      if (batch.length === stylizer.batchSize) {
+        await flush(batch);
+        batch = [];
+      }
+      t = now();
+    }
+    if (batch.length) await flush(batch);
+    options.signal?.throwIfAborted();
+    if (written === 0) throw new UsageError(`${options.input}: no frames could be decoded`);
+
+    t = now();
+    await encoder.finish();
+    times.encode += now() - t;
+    await output.commit();
+    return {
+      output: outputPath,
+      frames: written,
+      width: info.width,
+      height: info.height,
+      fps: rationalValue(info.fps),
+      backend: stylizer.backend.name,
+      seconds: now() - started,
+      stageSeconds: times,
+    };
+  } catch (err) {
+    encoder?.abort();
+    await output.discard();
+    throw err;
+  } finally {
+    await stylizer?.close();
+  }
+}

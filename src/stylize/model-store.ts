@@ -1,0 +1,138 @@
+// Finding a style's files: an explicit folder, $STYLIZE_VIDEO_MODELS, the user cache, or a
+// verified download into that cache.
+import { createHash, randomBytes } from 'node:crypto';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import catalogue from './catalogue.json' with { type: 'json' };
+import { UsageError, UserError } from '../errors.js';
+
+export interface StyleEntry {
+  name: string;
+  credit: string;
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+export type ModelSource = 'option' | 'env' | 'cache' | 'download';
+
+export interface ResolvedModel {
+  style: string;
+  dir: string;
+  source: ModelSource;
+}
+
+export interface DownloadProgress {
+  style: string;
+  receivedBytes: number;
+  totalBytes: number;
+}
+
+export const STYLES: StyleEntry[] = Object.entries(catalogue.styles).map(([name, s]) => ({ name, ...s }));
+export const MODEL_BASE_URL = catalogue.baseUrl;
+export const MODEL_SOURCE = catalogue.source;
+
+export function modelCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'stylize-video', 'models');
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+export function styleEntry(style: string): StyleEntry {
+  const entry = STYLES.find((s) => s.name === style);
+  if (entry) return entry;
+  const nearest = [...STYLES].sort((a, b) => editDistance(style, a.name) - editDistance(style, b.name))[0];
+  throw new UsageError(`unknown style '${style}': did you mean '${nearest.name}'? (stylize-video styles lists them all)`);
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** True when every file of the style is in the folder with the catalogue's checksum. */
+async function verifiedAgainstCatalogue(dir: string, entry: StyleEntry): Promise<boolean> {
+  for (const [file, meta] of Object.entries(entry.files)) {
+    const bytes = await readFile(join(dir, file)).catch(() => undefined);
+    if (!bytes || bytes.length !== meta.size || sha256(bytes) !== meta.sha256) return false;
+  }
+  return true;
+}
+
+export async function isCached(style: string): Promise<boolean> {
+  return verifiedAgainstCatalogue(join(modelCacheDir(), style), styleEntry(style));
+}
+
+async function download(entry: StyleEntry, onProgress?: (p: DownloadProgress) => void): Promise<string> {
+  const cache = modelCacheDir();
+  const finalDir = join(cache, entry.name);
+  // Files land in a private folder first; the rename makes the model appear whole or not at all,
+  // and two processes filling the cache at once each rename a complete copy.
+  const staging = join(cache, `.${entry.name}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(staging, { recursive: true });
+  const totalBytes = Object.values(entry.files).reduce((n, f) => n + f.size, 0);
+  let receivedBytes = 0;
+  try {
+    for (const [file, meta] of Object.entries(entry.files)) {
+      const url = `${MODEL_BASE_URL}/${entry.name}/${file}`;
+      let bytes: Uint8Array;
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        throw new UserError(
+          `style '${entry.name}' is not in the cache and could not be downloaded from ${url} (${cause}): ` +
+            `connect to the internet, or set STYLIZE_VIDEO_MODELS to a folder holding ${entry.name}/manifest.json, or pass --model <dir>`,
+        );
+      }
+      if (bytes.length !== meta.size || sha256(bytes) !== meta.sha256) {
+        throw new UserError(`style '${entry.name}': ${url} does not match its catalogue checksum; the download was discarded, try again`);
+      }
+      await writeFile(join(staging, file), bytes);
+      receivedBytes += bytes.length;
+      onProgress?.({ style: entry.name, receivedBytes, totalBytes });
+    }
+    await rm(finalDir, { recursive: true, force: true });
+    await rename(staging, finalDir).catch(async (err) => {
+      // Another process renamed its complete copy first: that one is as good as ours.
+      if (!(await verifiedAgainstCatalogue(finalDir, entry))) throw err;
+    });
+    return finalDir;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Resolution order: `--model <dir>`, then `$STYLIZE_VIDEO_MODELS/<style>`, then the user cache
+ * (checked against the catalogue's SHA-256), then a download into the cache.
+ */
+export async function resolveModel(
+  style: string,
+  options: { modelDir?: string; onDownload?: (p: DownloadProgress) => void } = {},
+): Promise<ResolvedModel> {
+  if (options.modelDir) {
+    if (!(await exists(join(options.modelDir, 'manifest.json')))) {
+      throw new UserError(`--model ${options.modelDir}: no manifest.json there; point it at one style's folder`);
+    }
+    return { style, dir: options.modelDir, source: 'option' };
+  }
+  const entry = styleEntry(style);
+  const shelf = process.env.STYLIZE_VIDEO_MODELS;
+  if (shelf && (await exists(join(shelf, style, 'manifest.json')))) return { style, dir: join(shelf, style), source: 'env' };
+  const cached = join(modelCacheDir(), style);
+  if (await verifiedAgainstCatalogue(cached, entry)) return { style, dir: cached, source: 'cache' };
+  return { style, dir: await download(entry, options.onDownload), source: 'download' };
+}
