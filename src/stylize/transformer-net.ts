@@ -1,15 +1,26 @@
 // The feed-forward network of Johnson et al. (2016), on whatever TF.js backend is active.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RgbFrame } from '../frame.js';
+import { phaseKernel, upsampleByPhases } from './phase-conv.js';
 import { DECODER, ENCODER, RESIDUAL_BLOCKS, type LayerSpec, type ModelWeights } from './model-files.js';
 
 const EPSILON = 1e-3;
 
 export class TransformerNet {
   private readonly weights: tf.Tensor[];
+  /** the transposed layers' kernels in phase form, by variable index */
+  private readonly phaseKernels = new Map<number, tf.Tensor4D>();
 
-  constructor(readonly model: ModelWeights) {
+  constructor(
+    readonly model: ModelWeights,
+    /** 'phases' (default) runs upsampling as ordinary convolutions; 'transpose' uses conv2dTranspose */
+    readonly upsampling: 'phases' | 'transpose' = 'phases',
+  ) {
     this.weights = model.variables.map((v) => tf.tensor(v.values, v.shape, 'float32'));
+    for (const spec of DECODER.filter((s) => s.transposed)) {
+      const { values, shape } = phaseKernel(model.variables[spec.index].values, model.variables[spec.index].shape);
+      this.phaseKernels.set(spec.index, tf.tensor4d(values, shape));
+    }
   }
 
   private instanceNorm(y: tf.Tensor4D, index: number): tf.Tensor4D {
@@ -23,7 +34,9 @@ export class TransformerNet {
   private layer(x: tf.Tensor4D, spec: LayerSpec): tf.Tensor4D {
     const kernel = this.weights[spec.index] as tf.Tensor4D;
     let y: tf.Tensor4D;
-    if (spec.transposed) {
+    if (spec.transposed && this.upsampling === 'phases') {
+      y = upsampleByPhases(x, this.phaseKernels.get(spec.index)!);
+    } else if (spec.transposed) {
       const [n, h, w] = x.shape;
       y = tf.conv2dTranspose(x, kernel, [n, h * 2, w * 2, kernel.shape[2]], 2, 'same');
     } else {
@@ -75,5 +88,6 @@ export class TransformerNet {
 
   dispose(): void {
     for (const w of this.weights) w.dispose();
+    for (const k of this.phaseKernels.values()) k.dispose();
   }
 }
