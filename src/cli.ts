@@ -19,6 +19,7 @@ interface RenderFlags {
   model?: string;
   backend: BackendChoice;
   batch?: number;
+  concurrency?: string;
   temporal?: boolean | string;
   codec?: VideoCodec;
   crf?: number;
@@ -62,7 +63,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     if (event.type === 'start') {
       const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';
       log(`${event.input} → ${event.output}: ${event.width}x${event.height} @ ${event.fps.toFixed(3)} fps, ~${event.totalFrames} frames`);
-      log(`backend ${event.backend.name}${skipped}, batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
+      log(`backend ${event.backend.name}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
     } else if (event.type === 'download') {
       bar?.update(`downloading ${event.progress.style}`, event.progress.receivedBytes, event.progress.totalBytes);
     } else {
@@ -77,6 +78,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     model: flags.model,
     backend: flags.backend,
     batch: flags.batch,
+    concurrency: flags.concurrency,
     temporal: typeof flags.temporal === 'string' ? strength(flags.temporal) : flags.temporal,
     codec: flags.codec,
     crf: flags.crf,
@@ -123,6 +125,7 @@ export function buildProgram(): Command {
     .option('--model <dir>', 'a model folder (manifest.json + float32 files) instead of a catalogue style')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--batch <n>', 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', wholeNumber(1, 64))
+    .option('--concurrency <n>', 'inference threads on wasm/cpu: a count or a share of the cores like 50% (default: all cores)')
     .option('--temporal <strength>', 'temporal-consistency strength, 0..1')
     .option('--no-temporal', 'stylize every frame independently')
     .addOption(new Option('--codec <codec>', 'video codec').choices(VIDEO_CODECS))

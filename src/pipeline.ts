@@ -1,5 +1,6 @@
 // The orchestrator: decode → stylize → temporal → encode, one frame batch at a time.
 import { basename, dirname, extname, join } from 'node:path';
+import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
 import { containerOf, startEncoder, type Encoder } from './encode/encoder.js';
@@ -21,6 +22,8 @@ export interface StylizeVideoOptions {
   model?: string;
   backend?: BackendChoice;
   batch?: number;
+  /** inference threads on wasm/cpu: a count or a percentage of the cores ('50%') */
+  concurrency?: number | string;
   /** temporal-consistency strength 0..1; false or 0 for independent frames */
   temporal?: boolean | number;
   codec?: VideoCodec;
@@ -33,7 +36,7 @@ export interface StylizeVideoOptions {
 
 export type PipelineEvent =
   | { type: 'download'; progress: DownloadProgress }
-  | { type: 'start'; input: string; output: string; width: number; height: number; fps: number; totalFrames: number; backend: BackendInfo; modelSource: ModelSource; batch: number; temporal: string }
+  | { type: 'start'; input: string; output: string; width: number; height: number; fps: number; totalFrames: number; backend: BackendInfo; modelSource: ModelSource; batch: number; concurrency: number; temporal: string }
   | { type: 'progress'; frame: number; totalFrames: number; fps: number; etaSeconds: number; elapsedSeconds: number };
 
 export interface StageTimes {
@@ -93,13 +96,14 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       modelDir: options.model,
       backend: options.backend,
       batch: options.batch,
+      concurrency: options.concurrency,
       onDownload: (progress) => emit({ type: 'download', progress }),
     });
     const activeStylizer = stylizer;
     const temporal = createTemporalStage({ strength });
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps: rationalValue(info.fps),
-      totalFrames: info.frameCount, backend: stylizer.backend, modelSource: stylizer.model.source, batch: stylizer.batchSize, temporal: temporal.name,
+      totalFrames: info.frameCount, backend: stylizer.backend, modelSource: stylizer.model.source, batch: stylizer.batchSize, concurrency: stylizer.concurrency, temporal: temporal.name,
     });
     encoder = startEncoder({
       path: output.temporaryPath,
@@ -114,23 +118,37 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     });
     const activeEncoder = encoder;
     let written = 0;
-    const flush = async (batch: RgbFrame[]) => {
-      let t = now();
-      const stylized = await activeStylizer.stylize(batch);
-      times.stylize += now() - t;
-      for (let i = 0; i < batch.length; i++) {
-        t = now();
-        const frame = temporal.next(batch[i], stylized[i]);
-        times.temporal += now() - t;
-        t = now();
+    // Batches are stylized ahead, as many at once as there are inference threads, and handed on in
+    // order: the temporal stage and the encoder see frames one by one, as in a sequential run.
+    const queue = new PQueue({ concurrency: activeStylizer.concurrency });
+    const inFlight: Array<{ inputs: RgbFrame[]; stylized: Promise<RgbFrame[]> }> = [];
+    const submit = (inputs: RgbFrame[]) => {
+      const stylized = queue.add(async () => {
+        const t0 = now();
+        const result = await activeStylizer.stylize(inputs);
+        times.stylize += now() - t0;
+        return result;
+      });
+      stylized.catch(() => undefined);
+      inFlight.push({ inputs, stylized });
+    };
+    const completeOldest = async () => {
+      const { inputs, stylized } = inFlight.shift()!;
+      const frames = await stylized;
+      for (let i = 0; i < inputs.length; i++) {
+        let t0 = now();
+        const frame = temporal.next(inputs[i], frames[i]);
+        times.temporal += now() - t0;
+        t0 = now();
         await activeEncoder.write(frame);
-        times.encode += now() - t;
+        times.encode += now() - t0;
       }
-      written += batch.length;
+      written += inputs.length;
       const elapsed = now() - started;
       const total = Math.max(info.frameCount, written);
       emit({ type: 'progress', frame: written, totalFrames: total, fps: written / elapsed, etaSeconds: ((total - written) * elapsed) / written, elapsedSeconds: elapsed });
     };
+    const maxInFlight = activeStylizer.concurrency + 1;
 
     let batch: RgbFrame[] = [];
     let t = now();
@@ -138,14 +156,18 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       times.decode += now() - t;
       options.signal?.throwIfAborted();
       batch.push(frame);
-      if (batch.length === stylizer.batchSize) {
-        await flush(batch);
+      if (batch.length === activeStylizer.batchSize) {
+        submit(batch);
         batch = [];
+        while (inFlight.length >= maxInFlight) await completeOldest();
       }
       t = now();
     }
-    if (batch.length) await flush(batch);
-    options.signal?.throwIfAborted();
+    if (batch.length) submit(batch);
+    while (inFlight.length) {
+      options.signal?.throwIfAborted();
+      await completeOldest();
+    }
     if (written === 0) throw new UsageError(`${options.input}: no frames could be decoded`);
 
     t = now();

@@ -1,9 +1,13 @@
-// The stylize stage as the pipeline sees it: frames in, stylized frames out, in order.
+// The stylize stage as the pipeline sees it: frames in, stylized frames out. Calls may overlap;
+// each resolves with its own batch.
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { loadModelWeights } from './model-files.js';
 import { resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
 import { TransformerNet } from './transformer-net.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface StylizerOptions {
   style: string;
@@ -12,6 +16,8 @@ export interface StylizerOptions {
   backend?: BackendChoice;
   /** frames per inference call; the backend's own default when unset */
   batch?: number;
+  /** inference threads for wasm/cpu: a count, or a percentage of the cores ('50%'); default all cores */
+  concurrency?: number | string;
   onDownload?: (progress: DownloadProgress) => void;
 }
 
@@ -19,24 +25,42 @@ export interface Stylizer {
   readonly backend: BackendInfo;
   readonly model: ResolvedModel;
   readonly batchSize: number;
+  /** how many batches can be in flight at once */
+  readonly concurrency: number;
   stylize(frames: RgbFrame[]): Promise<RgbFrame[]>;
   close(): Promise<void>;
 }
 
+export function parseConcurrency(value: number | string | undefined, cores = availableParallelism()): number {
+  if (value === undefined) return cores;
+  const text = String(value).trim();
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  const n = percent ? Math.round((Number(percent[1]) / 100) * cores) : Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new UsageError(`--concurrency ${text}: give a whole number of threads (1 or more) or a percentage of the ${cores} cores, like 50%`);
+  }
+  return n;
+}
+
 export async function createStylizer(options: StylizerOptions): Promise<Stylizer> {
+  const concurrency = parseConcurrency(options.concurrency);
   const model = await resolveModel(options.style, { modelDir: options.modelDir, onDownload: options.onDownload });
   const weights = await loadModelWeights(model.dir, options.modelDir ? undefined : options.style);
   const backend = await initBackend(options.backend ?? 'auto');
-  const net = new TransformerNet(weights);
+  const batchSize = options.batch ?? defaultBatchSize(backend);
+  if (backend.native || concurrency === 1) {
+    // Native TensorFlow spreads one inference over every core (or runs it on the GPU) by itself.
+    const net = new TransformerNet(weights);
+    return {
+      backend, model, batchSize, concurrency: 1,
+      stylize: async (frames) => net.stylize(frames),
+      close: async () => net.dispose(),
+    };
+  }
+  const pool = await WorkerPool.start(concurrency, backend.name, weights);
   return {
-    backend,
-    model,
-    batchSize: options.batch ?? defaultBatchSize(backend),
-    async stylize(frames) {
-      return net.stylize(frames);
-    },
-    async close() {
-      net.dispose();
-    },
+    backend, model, batchSize, concurrency: pool.size,
+    stylize: (frames) => pool.stylize(frames),
+    close: () => pool.close(),
   };
 }
