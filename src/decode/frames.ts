@@ -27,7 +27,9 @@ export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): {
   if (filters.length) output.push('-vf', filters.join(','));
   // Passthrough keeps every decoded frame exactly once; variable-rate input is resampled to its average rate.
   output.push(...(info.variableFrameRate ? ['-vsync', 'cfr', '-r', rationalText(info.fps)] : ['-vsync', 'passthrough']));
-  if (options.frameCount !== undefined) output.push('-frames:v', String(options.frameCount));
+  // Resampling to a constant rate can add a frame or two at the end; the count keeps the duration.
+  const count = options.frameCount ?? (info.variableFrameRate ? info.frameCount - start : undefined);
+  if (count !== undefined) output.push('-frames:v', String(count));
   return { input: ['-nostdin'], output };
 }
 

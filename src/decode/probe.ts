@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import ffmpeg from 'fluent-ffmpeg';
+import { execFile } from 'node:child_process';
 import { ffmpegBinaries } from '../ffmpeg.js';
 import { UserError } from '../errors.js';
 
@@ -42,17 +42,46 @@ export function parseRational(text: string | undefined): Rational | undefined {
 export const rationalValue = (r: Rational): number => r.num / r.den;
 export const rationalText = (r: Rational): string => `${r.num}/${r.den}`;
 
-function ffprobe(path: string): Promise<ffmpeg.FfprobeData> {
-  ffmpegBinaries();
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  pix_fmt?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  sample_aspect_ratio?: string;
+  duration?: string;
+  nb_frames?: string;
+  disposition?: { attached_pic?: number };
+  tags?: Record<string, string>;
+  side_data_list?: Array<{ rotation?: number | string }>;
+}
+interface ProbeData {
+  streams: ProbeStream[];
+  format: { duration?: string };
+}
+
+// ffprobe's JSON directly: fluent-ffmpeg's parser of the default output drops side data, which is
+// where current files keep their rotation.
+function ffprobe(path: string): Promise<ProbeData> {
+  const args = ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', '--', path];
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(path, (err, data) => (err ? reject(err) : resolve(data)));
+    execFile(ffmpegBinaries().ffprobe, args, { maxBuffer: 16 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(stderr.trim().split('\n').at(-1) || err.message));
+      try {
+        resolve(JSON.parse(stdout) as ProbeData);
+      } catch {
+        reject(new Error('ffprobe printed no readable description'));
+      }
+    });
   });
 }
 
-function rotationOf(stream: ffmpeg.FfprobeStream): number {
-  const tag = Number((stream.tags as Record<string, string> | undefined)?.rotate);
+function rotationOf(stream: ProbeStream): number {
+  const tag = Number(stream.tags?.rotate);
   if (Number.isFinite(tag) && tag !== 0) return ((tag % 360) + 360) % 360;
-  const sideData = (stream as { side_data_list?: Array<{ rotation?: number | string }> }).side_data_list ?? [];
+  const sideData = stream.side_data_list ?? [];
   for (const entry of sideData) {
     const r = Number(entry.rotation);
     // Display-matrix rotation is counter-clockwise; the rotate tag is clockwise.
@@ -69,12 +98,12 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   if (!st.isFile()) throw new UserError(`input is not a file: ${path}`);
   if (st.size === 0) throw new UserError(`input is empty (0 bytes): ${path}`);
 
-  let data: ffmpeg.FfprobeData;
+  let data: ProbeData;
   try {
     data = await ffprobe(path);
   } catch (err) {
-    const reason = String((err as Error).message).split('\n').filter(Boolean).at(-1) ?? '';
-    throw new UserError(`cannot read ${path} as media (${reason.replace(/^.*?: /, '')}): is it a video file?`);
+    const reason = (err as Error).message.replace(/^.*?: /, '');
+    throw new UserError(`cannot read ${path} as media (${reason}): is it a video file?`);
   }
   const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic));
   if (!video) throw new UserError(`${path} has no video stream: give a video file (audio-only and cover-art files cannot be stylized)`);
