@@ -17,6 +17,7 @@ for (const style of readdirSync(root).sort()) {
   if (!statSync(dir).isDirectory()) continue;
   const files = {};
   for (const file of readdirSync(dir).sort()) {
+    if (file.startsWith('.')) continue;
     const bytes = readFileSync(join(dir, file));
     files[file] = { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   }

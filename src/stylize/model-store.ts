@@ -28,7 +28,8 @@ export interface DownloadProgress {
 }
 
 export const STYLES: StyleEntry[] = Object.entries(catalogue.styles).map(([name, s]) => ({ name, ...s }));
-export const MODEL_BASE_URL = catalogue.baseUrl;
+/** The public address of the files; STYLIZE_VIDEO_MODEL_URL points at a mirror (a farm's own, or a test's). */
+export const modelBaseUrl = (): string => process.env.STYLIZE_VIDEO_MODEL_URL || catalogue.baseUrl;
 export const MODEL_SOURCE = catalogue.source;
 
 export function modelCacheDir(): string {
@@ -84,7 +85,7 @@ async function download(entry: StyleEntry, onProgress?: (p: DownloadProgress) =>
   let receivedBytes = 0;
   try {
     for (const [file, meta] of Object.entries(entry.files)) {
-      const url = `${MODEL_BASE_URL}/${entry.name}/${file}`;
+      const url = `${modelBaseUrl()}/${entry.name}/${file}`;
       let bytes: Uint8Array;
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
