@@ -136,6 +136,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'print stack traces with errors')
     .showSuggestionAfterError()
+    .enablePositionalOptions()
     .exitOverride()
     .action(render);
   program

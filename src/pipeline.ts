@@ -9,7 +9,7 @@ import { UsageError } from './errors.js';
 import type { RgbFrame } from './frame.js';
 import { prepareOutput } from './output.js';
 import type { BackendChoice, BackendInfo } from './stylize/backend.js';
-import type { DownloadProgress, ModelSource } from './stylize/model-store.js';
+import { styleEntry, type DownloadProgress, type ModelSource } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
 import { createTemporalStage } from './temporal/index.js';
 
@@ -84,8 +84,13 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   if (!VIDEO_CODECS.includes(codec)) throw new UsageError(`unknown codec '${codec}': use one of ${VIDEO_CODECS.join(', ')}`);
   const strength = temporalStrength(options.temporal);
 
-  const info: VideoInfo = await probeVideo(options.input);
+  if (!options.model) styleEntry(options.style);
+  // Usage is checked before the input is read: a typo costs nothing.
   const output = await prepareOutput(outputPath, { input: options.input, overwrite: options.overwrite });
+  const info: VideoInfo = await probeVideo(options.input).catch(async (err) => {
+    await output.discard();
+    throw err;
+  });
   const started = now();
   const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
   let encoder: Encoder | undefined;

@@ -5,6 +5,7 @@ import { UsageError, UserError } from './errors.js';
 import { prepareOutput } from './output.js';
 import type { BackendChoice } from './stylize/backend.js';
 import { createStylizer } from './stylize/stylizer.js';
+import { styleEntry } from './stylize/model-store.js';
 
 export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
 
@@ -23,6 +24,7 @@ export async function stylizeImage(options: StylizeImageOptions): Promise<{ outp
   if (!isStillPath(options.output)) {
     throw new UsageError(`cannot write a still to '${options.output}': use an output ending in ${STILL_EXTENSIONS.join(', ')}`);
   }
+  if (!options.model) styleEntry(options.style);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // rotate() applies EXIF orientation, so the picture is stylized the right way up.

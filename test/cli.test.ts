@@ -1,0 +1,88 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeClip, tempDir } from './helpers/media.js';
+import { writeTinyModel } from './helpers/tiny-model.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'stylize-video.js');
+const run = (...args: string[]) => spawnSync('node', [BIN, ...args], { encoding: 'utf8' });
+
+let dir: string;
+let model: string;
+let clip: string;
+
+beforeAll(() => {
+  dir = tempDir();
+  model = writeTinyModel(join(dir, 'tiny'));
+  clip = makeClip(join(dir, 'clip with spaces.mp4'), { width: 80, height: 48, seconds: 0.5 });
+});
+
+const ffmpegChildren = (marker: string) => {
+  const out = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' }).stdout.trim();
+  return out ? out.split('\n') : [];
+};
+
+describe('cli', () => {
+  it('lists the styles', () => {
+    const r = run('styles', '--json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).styles).toHaveLength(9);
+  });
+
+  it('renders with --json progress and a summary', () => {
+    const output = join(dir, 'out.mp4');
+    const r = run(clip, '--model', model, '-o', output, '--no-temporal', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0].type).toBe('start');
+    expect(events.filter((e) => e.type === 'progress').at(-1).frame).toBe(12);
+    expect(events.at(-1)).toMatchObject({ type: 'done', frames: 12, width: 80, height: 48 });
+    expect(existsSync(output)).toBe(true);
+  });
+
+  it('writes <input>.<style>.mp4 beside the input by default', () => {
+    const r = run(clip, '--model', model, '--style', 'tiny', '--no-temporal', '-q');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(existsSync(join(dir, 'clip with spaces.tiny.mp4'))).toBe(true);
+  });
+
+  it('stylizes a still, keeping its size', async () => {
+    const photo = join(dir, 'photo.jpg');
+    await sharp({ create: { width: 45, height: 31, channels: 3, background: '#3080c0' } }).jpeg().toFile(photo);
+    const r = run(photo, '--model', model, '-o', join(dir, 'photo.png'));
+    expect(r.status, r.stderr).toBe(0);
+    const meta = await sharp(join(dir, 'photo.png')).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([45, 31, 'png']);
+  });
+
+  it.each([
+    [['--frobnicate', 'x.mp4'], 2, /unknown option/],
+    [['x.mp4', '--batch', 'many'], 2, /--batch.*whole number/],
+    [['x.mp4', '--style', 'wav'], 2, /did you mean 'wave'/],
+    [['missing.mp4'], 1, /input not found: missing.mp4/],
+    [['x.mp4', '-o', 'x.mp4'], 2, /is the input/],
+  ])('%j exits %i with one line that says what to do', (args, code, message) => {
+    const r = spawnSync('node', [BIN, ...args], { encoding: 'utf8', cwd: dir });
+    expect(r.status).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('stops on SIGINT with exit 130, no partial output and no ffmpeg left running', async () => {
+    const long = makeClip(join(dir, 'long-sigint.mp4'), { width: 320, height: 240, seconds: 20, fps: 24 });
+    const output = join(dir, 'sigint.mp4');
+    const child = spawn('node', [BIN, long, '--model', model, '-o', output, '--json', '--no-temporal', '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('"progress"') && resolve()));
+    expect(ffmpegChildren('long-sigint.mp4').length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(existsSync(output)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ffmpegChildren('long-sigint.mp4')).toEqual([]);
+  });
+});
