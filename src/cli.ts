@@ -20,7 +20,7 @@ interface RenderFlags {
   backend: BackendChoice;
   batch?: number;
   concurrency?: string;
-  temporal?: boolean | string;
+  temporal?: boolean | number;
   codec?: VideoCodec;
   crf?: number;
   preset?: string;
@@ -79,7 +79,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     backend: flags.backend,
     batch: flags.batch,
     concurrency: flags.concurrency,
-    temporal: typeof flags.temporal === 'string' ? strength(flags.temporal) : flags.temporal,
+    temporal: flags.temporal,
     codec: flags.codec,
     crf: flags.crf,
     preset: flags.preset,
@@ -116,8 +116,14 @@ async function listStyles(flags: { json?: boolean }): Promise<void> {
   }
 }
 
+// Commander's usage errors in the same one-line form as ours.
+const OUTPUT = {
+  outputError: (text: string, write: (s: string) => void) => write(`stylize-video: ${text.replace(/^error: /, '').trim()}\n`),
+};
+
 export function buildProgram(): Command {
   const program = new Command('stylize-video')
+    .configureOutput(OUTPUT)
     .description('Turn a video (or a still) into a painting in motion with a TransformerNet style.')
     .argument('<input>', 'video or image to stylize')
     .option('-s, --style <name>', 'style from the catalogue (stylize-video styles)', 'wave')
@@ -126,7 +132,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--batch <n>', 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', wholeNumber(1, 64))
     .option('--concurrency <n>', 'inference threads on wasm/cpu: a count or a share of the cores like 50% (default: all cores)')
-    .option('--temporal <strength>', 'temporal-consistency strength, 0..1')
+    .option('--temporal <strength>', 'temporal-consistency strength, 0..1', strength)
     .option('--no-temporal', 'stylize every frame independently')
     .addOption(new Option('--codec <codec>', 'video codec').choices(VIDEO_CODECS))
     .option('--crf <n>', 'constant rate factor (quality; lower is better)', wholeNumber(0, 63))
@@ -143,6 +149,7 @@ export function buildProgram(): Command {
     .command('styles')
     .description('list the styles, and which are cached')
     .option('--json', 'print JSON')
+    .configureOutput(OUTPUT)
     .exitOverride()
     .action(listStyles);
   return program;
@@ -162,6 +169,12 @@ export async function main(argv = process.argv): Promise<number> {
   };
   onSignal('SIGINT', 130);
   onSignal('SIGTERM', 143);
+  // Every promise is awaited; should one slip through, it still ends the run cleanly.
+  process.on('unhandledRejection', (reason) => {
+    killAllFfmpeg();
+    process.stderr.write(`stylize-video: internal error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    void discardAllPending().finally(() => process.exit(1));
+  });
   try {
     await buildProgram().parseAsync(argv);
     return 0;

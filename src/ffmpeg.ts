@@ -83,11 +83,22 @@ export function isOwnKill(err: unknown): boolean {
   return err instanceof Error && /ffmpeg was killed with signal/.test(err.message);
 }
 
-/** The last meaningful line of ffmpeg's stderr, for a one-line error message. */
+const GENERIC = /^(Conversion failed|Error marking filters|Exiting normally|Error while (decoding|processing)|Error splitting|Cannot determine format of input stream|frame=|size=|video:)/;
+
+const KNOWN_CAUSES: Array<[RegExp, string]> = [
+  [/partial file|moov atom not found/, 'the file is truncated'],
+  [/No space left on device/, 'the disk is full'],
+  [/Permission denied/, 'permission denied'],
+  [/decryption|encrypted|drm/i, 'the stream is encrypted'],
+];
+
+/** The root cause in ffmpeg's stderr, as one short phrase for a one-line error message. */
 export function ffmpegReason(stderr: string | undefined): string {
-  const lines = (stderr ?? '')
+  const text = stderr ?? '';
+  for (const [pattern, cause] of KNOWN_CAUSES) if (pattern.test(text)) return cause;
+  const lines = text
     .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/^(Conversion failed|Exiting normally|frame=|size=|video:)/.test(l));
-  return lines.at(-1) ?? 'unknown ffmpeg error';
+    .map((l) => l.replace(/^\[[^\]]+ @ 0x[0-9a-f]+\]\s*/, '').trim())
+    .filter((l) => l && !GENERIC.test(l));
+  return lines[0] ?? 'ffmpeg stopped without saying why';
 }

@@ -4,7 +4,7 @@ import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
 import { containerOf, startEncoder, type Encoder } from './encode/encoder.js';
-import { defaultCodec, VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
+import { checkCodecFits, defaultCodec, type VideoCodec } from './encode/codecs.js';
 import { UsageError } from './errors.js';
 import type { RgbFrame } from './frame.js';
 import { prepareOutput } from './output.js';
@@ -81,8 +81,9 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   const outputPath = options.output ?? defaultOutputPath(options.input, options.style);
   const container = containerOf(outputPath);
   const codec = options.codec ?? defaultCodec(container);
-  if (!VIDEO_CODECS.includes(codec)) throw new UsageError(`unknown codec '${codec}': use one of ${VIDEO_CODECS.join(', ')}`);
+  checkCodecFits(codec, container);
   const strength = temporalStrength(options.temporal);
+  if (codec === 'prores' && options.crf !== undefined) throw new UsageError('--crf does not apply to prores: choose its quality with --preset 0..5 (proxy … 4444 XQ)');
 
   if (!options.model) styleEntry(options.style);
   // Usage is checked before the input is read: a typo costs nothing.
@@ -173,7 +174,6 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       options.signal?.throwIfAborted();
       await completeOldest();
     }
-    if (written === 0) throw new UsageError(`${options.input}: no frames could be decoded`);
 
     t = now();
     await encoder.finish();

@@ -30,7 +30,7 @@ export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): {
   // Resampling to a constant rate can add a frame or two at the end; the count keeps the duration.
   const count = options.frameCount ?? (info.variableFrameRate ? info.frameCount - start : undefined);
   if (count !== undefined) output.push('-frames:v', String(count));
-  return { input: ['-nostdin'], output };
+  return { input: ['-nostdin', '-v', 'error'], output };
 }
 
 /**
@@ -41,11 +41,11 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
   const { input, output } = decodeArguments(info, options);
   const frameBytes = info.width * info.height * 3;
   const command = track(ffmpegCommand(info.path).inputOptions(input).outputOptions(output));
-  let failure: Error | undefined;
+  let failure: string | undefined;
   const finished = new Promise<void>((resolve) => {
     command.once('end', () => resolve());
     command.once('error', (err: Error, _stdout: string, stderr: string) => {
-      if (!isOwnKill(err)) failure = new UserError(`cannot decode ${info.path}: ${ffmpegReason(stderr)}`);
+      if (!isOwnKill(err)) failure = ffmpegReason(stderr);
       resolve();
     });
   });
@@ -70,7 +70,17 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
       }
     }
     await finished;
-    if (failure) throw failure;
+    const decoded = index - (options.startFrame ?? 0);
+    if (decoded === 0) {
+      const why = failure ? ` (${failure})` : '';
+      throw new UserError(`${info.path} has a video stream but no frame could be decoded${why}: the file may be truncated, encrypted or only an initialisation segment`);
+    }
+    if (failure) throw new UserError(`cannot decode ${info.path}: ${failure}`);
+    // ffmpeg skips over damaged data and exits 0; a short count is how truncation shows.
+    const expected = options.frameCount ?? (info.frameCountDeclared ? info.frameCount - (options.startFrame ?? 0) : undefined);
+    if (expected !== undefined && decoded < expected - Math.max(2, Math.ceil(expected * 0.02))) {
+      throw new UserError(`${info.path} looks truncated or corrupt: only ${decoded} of its ${expected} frames could be decoded`);
+    }
     completed = true;
   } finally {
     if (!completed) command.kill('SIGKILL');

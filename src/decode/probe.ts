@@ -21,6 +21,8 @@ export interface VideoInfo {
   variableFrameRate: boolean;
   /** Frames we expect to decode; from the container when it says, else duration times rate. */
   frameCount: number;
+  /** whether frameCount is the container's own count (and so a check for truncation) */
+  frameCountDeclared: boolean;
   durationSeconds: number;
   rotation: number;
   sampleAspectRatio: Rational;
@@ -65,7 +67,8 @@ interface ProbeData {
 // ffprobe's JSON directly: fluent-ffmpeg's parser of the default output drops side data, which is
 // where current files keep their rotation.
 function ffprobe(path: string): Promise<ProbeData> {
-  const args = ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', '--', path];
+  // -i keeps a path that starts with '-' from being read as an option.
+  const args = ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', '-i', path];
   return new Promise((resolve, reject) => {
     execFile(ffmpegBinaries().ffprobe, args, { maxBuffer: 16 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(stderr.trim().split('\n').at(-1) || err.message));
@@ -131,8 +134,8 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
 
   const durationSeconds = Number(video.duration) > 0 ? Number(video.duration) : Number(data.format.duration) || 0;
   const declared = Number(video.nb_frames);
-  const frameCount =
-    !variableFrameRate && Number.isInteger(declared) && declared > 0 ? declared : Math.max(1, Math.round(durationSeconds * rationalValue(fps)));
+  const frameCountDeclared = !variableFrameRate && Number.isInteger(declared) && declared > 0;
+  const frameCount = frameCountDeclared ? declared : Math.max(1, Math.round(durationSeconds * rationalValue(fps)));
 
   return {
     path,
@@ -143,6 +146,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     fps,
     variableFrameRate,
     frameCount,
+    frameCountDeclared,
     durationSeconds,
     rotation,
     sampleAspectRatio: sar,

@@ -17,6 +17,13 @@ export function defaultCodec(container: string): VideoCodec {
   return container === 'webm' ? 'vp9' : 'h264';
 }
 
+export function checkCodecFits(codec: VideoCodec, container: string): void {
+  if (!VIDEO_CODECS.includes(codec)) throw new UsageError(`unknown codec '${codec}': use one of ${VIDEO_CODECS.join(', ')}`);
+  if (!CONTAINERS[codec].includes(container)) {
+    throw new UsageError(`--codec ${codec} cannot go in a .${container} file: use ${CONTAINERS[codec].map((c) => '.' + c).join(', ')}`);
+  }
+}
+
 export function codecArguments(
   codec: VideoCodec,
   container: string,
@@ -25,9 +32,7 @@ export function codecArguments(
   crf = DEFAULT_CRF[codec],
   preset?: string,
 ): string[] {
-  if (!CONTAINERS[codec].includes(container)) {
-    throw new UsageError(`--codec ${codec} cannot go in a .${container} file: use ${CONTAINERS[codec].map((c) => '.' + c).join(', ')}`);
-  }
+  checkCodecFits(codec, container);
   // 4:2:0 needs even sizes; odd ones keep their exact size in 4:4:4 rather than gaining a pixel.
   const even = width % 2 === 0 && height % 2 === 0;
   switch (codec) {

@@ -58,7 +58,7 @@ export function startEncoder(options: EncoderOptions): Encoder {
   command
     .input(frames)
     .inputFormat('rawvideo')
-    .inputOptions(['-pix_fmt', 'rgb24', '-video_size', `${width}x${height}`, '-framerate', rationalText(options.fps)]);
+    .inputOptions(['-v', 'error', '-pix_fmt', 'rgb24', '-video_size', `${width}x${height}`, '-framerate', rationalText(options.fps)]);
   const output = ['-map', '0:v:0', ...codecArguments(options.codec, container, width, height, options.crf, options.preset)];
   const audio = options.audioFrom;
   if (audio) {
