@@ -37,8 +37,8 @@ export function phaseKernel(values: Float32Array, shape: number[]): { values: Fl
 
 /** Same result as conv2dTranspose(x, kernel, [n, 2h, 2w, out], 2, 'same'), given phaseKernel(kernel). */
 export function upsampleByPhases(x: tf.Tensor4D, phase: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const padded = tf.pad(x, [[0, 0], [1, 0], [1, 0], [0, 0]]);
-    return tf.depthToSpace(tf.conv2d(padded, phase, 1, 'valid'), 2, 'NHWC');
-  });
+  const phases = tf.tidy(() => tf.conv2d(tf.pad(x, [[0, 0], [1, 0], [1, 0], [0, 0]]), phase, 1, 'valid'));
+  const interleaved = tf.depthToSpace(phases, 2, 'NHWC');
+  phases.dispose();
+  return interleaved;
 }

@@ -23,14 +23,37 @@ export class TransformerNet {
     }
   }
 
+  /**
+   * Per image and channel over H and W. The sums come from a product with a row of ones (the
+   * reshape is free, so the only full-size temporary is y²) and the scaling is one batchNorm op:
+   * moments() plus broadcast arithmetic held five full-size tensors at once, which at 1080p is
+   * gigabytes of wasm heap, and a wasm heap never shrinks.
+   */
   private instanceNorm(y: tf.Tensor4D, index: number): tf.Tensor4D {
-    const shift = this.weights[index + 1];
-    const scale = this.weights[index + 2];
-    const { mean, variance } = tf.moments(y, [1, 2], true);
-    const gain = tf.mul(scale, tf.rsqrt(tf.add(variance, EPSILON)));
-    return tf.add(tf.mul(y, gain), tf.sub(shift, tf.mul(mean, gain))) as tf.Tensor4D;
+    const shift = this.weights[index + 1] as tf.Tensor1D;
+    const scale = this.weights[index + 2] as tf.Tensor1D;
+    const [n, h, w, c] = y.shape;
+    const statShape = n === 1 ? [c] : [n, 1, 1, c];
+    const [mean, variance] = tf.tidy(() => {
+      const pixels = tf.reshape(y, [n, h * w, c]);
+      const average = tf.fill([n, 1, h * w], 1 / (h * w));
+      const m = tf.matMul(average, pixels);
+      const v = tf.relu(tf.sub(tf.matMul(average, tf.square(pixels)), tf.square(m)));
+      return [tf.reshape(m, statShape), tf.reshape(v, statShape)];
+    });
+    const out =
+      n === 1
+        ? tf.batchNorm(y, mean as tf.Tensor1D, variance as tf.Tensor1D, shift, scale, EPSILON)
+        : tf.tidy(() => {
+            const gain = tf.mul(scale, tf.rsqrt(tf.add(variance, EPSILON)));
+            return tf.add(tf.mul(y, gain), tf.sub(shift, tf.mul(mean, gain))) as tf.Tensor4D;
+          });
+    mean.dispose();
+    variance.dispose();
+    return out;
   }
 
+  /** conv → instance norm → relu, each intermediate freed as soon as the next exists */
   private layer(x: tf.Tensor4D, spec: LayerSpec): tf.Tensor4D {
     const kernel = this.weights[spec.index] as tf.Tensor4D;
     let y: tf.Tensor4D;
@@ -42,19 +65,39 @@ export class TransformerNet {
     } else {
       y = tf.conv2d(x, kernel, spec.stride, 'same');
     }
-    y = this.instanceNorm(y, spec.index);
-    return spec.relu ? (tf.relu(y) as tf.Tensor4D) : y;
+    const normalised = this.instanceNorm(y, spec.index);
+    y.dispose();
+    if (!spec.relu) return normalised;
+    const activated = tf.relu(normalised) as tf.Tensor4D;
+    normalised.dispose();
+    return activated;
   }
 
-  /** RGB 0..255 in, RGB 0..255 out, NHWC; height and width multiples of 4. */
+  /**
+   * RGB 0..255 in, RGB 0..255 out, NHWC; height and width multiples of 4. Each layer's
+   * intermediates are freed as soon as its output exists: one tidy() around the whole pass would
+   * keep them all to the end (about 0.9 GB of wasm heap at 640x360, instead of a few activations).
+   */
   forward(input: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      let y = input;
-      for (const spec of ENCODER) y = this.layer(y, spec);
-      for (const [a, b] of RESIDUAL_BLOCKS) y = tf.add(y, this.layer(this.layer(y, a), b)) as tf.Tensor4D;
-      for (const spec of DECODER) y = this.layer(y, spec);
-      return tf.clipByValue(tf.add(tf.mul(tf.tanh(y), 150), 127.5), 0, 255) as tf.Tensor4D;
-    });
+    let y = input;
+    const step = (next: tf.Tensor4D, keep: tf.Tensor[] = []) => {
+      if (y !== input && !keep.includes(y)) y.dispose();
+      y = next;
+    };
+    for (const spec of ENCODER) step(this.layer(y, spec));
+    for (const [a, b] of RESIDUAL_BLOCKS) {
+      const skip = y;
+      const inner = this.layer(skip, a);
+      const residual = this.layer(inner, b);
+      inner.dispose();
+      const out = tf.add(skip, residual) as tf.Tensor4D;
+      residual.dispose();
+      step(out);
+    }
+    for (const spec of DECODER) step(this.layer(y, spec));
+    const result = tf.tidy(() => tf.clipByValue(tf.add(tf.mul(tf.tanh(y), 150), 127.5), 0, 255) as tf.Tensor4D);
+    step(result);
+    return result;
   }
 
   /**
