@@ -78,21 +78,17 @@ export function killAllFfmpeg(): void {
   live.clear();
 }
 
-/** fluent-ffmpeg reports a kill we asked for as an error; this tells the two apart. */
-export function isOwnKill(err: unknown): boolean {
-  return err instanceof Error && /ffmpeg was killed with signal/.test(err.message);
-}
 
 const GENERIC = /^(Conversion failed|Error marking filters|Exiting normally|Error while (decoding|processing)|Error splitting|Cannot determine format of input stream|frame=|size=|video:)/;
 
 const KNOWN_CAUSES: Array<[RegExp, string]> = [
   [/partial file|moov atom not found/, 'the file is truncated'],
-  [/No space left on device/, 'the disk is full'],
+  [/No space left on device/, 'the disk is full: free some space, or write the output elsewhere (-o)'],
   [/Permission denied/, 'permission denied'],
   [/decryption|encrypted|drm/i, 'the stream is encrypted'],
 ];
 
-/** The root cause in ffmpeg's stderr, as one short phrase for a one-line error message. */
+/** The root cause in ffmpeg's stderr as one short phrase, or empty when it said nothing useful. */
 export function ffmpegReason(stderr: string | undefined): string {
   const text = stderr ?? '';
   for (const [pattern, cause] of KNOWN_CAUSES) if (pattern.test(text)) return cause;
@@ -100,5 +96,5 @@ export function ffmpegReason(stderr: string | undefined): string {
     .split('\n')
     .map((l) => l.replace(/^\[[^\]]+ @ 0x[0-9a-f]+\]\s*/, '').trim())
     .filter((l) => l && !GENERIC.test(l));
-  return lines[0] ?? 'ffmpeg stopped without saying why';
+  return lines[0] ?? '';
 }

@@ -71,18 +71,40 @@ describe('cli', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('stops on SIGINT with exit 130, no partial output and no ffmpeg left running', async () => {
-    const long = makeClip(join(dir, 'long-sigint.mp4'), { width: 320, height: 240, seconds: 20, fps: 24 });
-    const output = join(dir, 'sigint.mp4');
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('stops on %s with exit %i, no partial output and no ffmpeg left running', async (signal, exitCode) => {
+    const long = join(dir, 'long-sigint.mp4');
+    if (!existsSync(long)) makeClip(long, { width: 320, height: 240, seconds: 20, fps: 24 });
+    const output = join(dir, `${signal}.mp4`);
     const child = spawn('node', [BIN, long, '--model', model, '-o', output, '--json', '--no-temporal', '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('"progress"') && resolve()));
     expect(ffmpegChildren('long-sigint.mp4').length).toBeGreaterThan(0);
-    child.kill('SIGINT');
+    child.kill(signal);
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(130);
+    expect(code).toBe(exitCode);
     expect(existsSync(output)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
     await new Promise((r) => setTimeout(r, 200));
     expect(ffmpegChildren('long-sigint.mp4')).toEqual([]);
+  });
+});
+
+describe('a full disk', () => {
+  // A 300 kB tmpfs stands in for a full disk; mounting needs root (as CI is).
+  it.skipIf(process.getuid?.() !== 0)('gives a clear error and leaves nothing behind', () => {
+    const mountPoint = join(dir, 'small-disk');
+    execFileSync('mkdir', ['-p', mountPoint]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=300k', 'tmpfs', mountPoint]);
+    try {
+      const input = makeClip(join(dir, 'big-enough.mp4'), { width: 320, height: 240, seconds: 3 });
+      const r = run(input, '--model', model, '-o', join(mountPoint, 'out.mp4'), '--crf', '0');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/encoding failed: the disk is full: free some space, or write the output elsewhere/);
+      expect(readdirSync(mountPoint)).toEqual([]);
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
   });
 });

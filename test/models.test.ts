@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, cpSync, existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -122,5 +123,67 @@ describe('model files', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'x'));
     await expect(loadModelWeights(join(dir, 'x'))).rejects.toThrow(/manifest.json: it is missing/);
+  });
+});
+
+describe('downloads that go wrong', () => {
+  let home: string;
+  let server: ReturnType<typeof createServer>;
+  let behaviour: 'corrupt' | 'cut' | 'slow-ok';
+  const cacheRoot = () => join(home, 'cache', 'stylize-video', 'models');
+
+  beforeEach(async () => {
+    home = tempDir();
+    process.env.XDG_CACHE_HOME = join(home, 'cache');
+    delete process.env.STYLIZE_VIDEO_MODELS;
+    server = createServer((req, res) => {
+      const [, style, file] = (req.url ?? '').split('/');
+      const path = join(sharedModels!, style, file);
+      if (!existsSync(path)) return void res.writeHead(404).end();
+      const bytes = readFileSync(path);
+      if (behaviour === 'corrupt' && file === 'Variable_9') bytes[0] ^= 1;
+      if (behaviour === 'cut' && file === 'Variable_9') {
+        res.writeHead(200, { 'content-length': bytes.length });
+        res.write(bytes.subarray(0, 1000));
+        return void setTimeout(() => res.destroy(), 20);
+      }
+      setTimeout(() => res.end(bytes), behaviour === 'slow-ok' ? 5 : 0);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    process.env.STYLIZE_VIDEO_MODEL_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(() => server.close());
+
+  it.skipIf(!sharedModels)('rejects a file that does not match its checksum, and caches nothing', async () => {
+    behaviour = 'corrupt';
+    await expect(resolveModel('wreck')).rejects.toThrow(/does not match its catalogue checksum/);
+    expect(existsSync(cacheRoot()) ? readdirSync(cacheRoot()) : []).toEqual([]);
+  });
+
+  it.skipIf(!sharedModels)('survives a connection cut mid-file, and caches nothing', async () => {
+    behaviour = 'cut';
+    await expect(resolveModel('wreck')).rejects.toThrow(/could not be downloaded/);
+    expect(existsSync(cacheRoot()) ? readdirSync(cacheRoot()) : []).toEqual([]);
+  });
+
+  it.skipIf(!sharedModels)('lets two processes fill the cache at once: both succeed, one whole copy remains', async () => {
+    behaviour = 'slow-ok';
+    const script = `import { resolveModel, loadModelWeights } from ${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'index.js'))};
+      const m = await resolveModel('mathura'); await loadModelWeights(m.dir); console.log(m.dir);`;
+    const once = () =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('node', ['--input-type=module', '-e', script], { env: process.env });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const [a, b] = await Promise.all([once(), once()]);
+    expect(a.code, a.out).toBe(0);
+    expect(b.code, b.out).toBe(0);
+    expect(readdirSync(cacheRoot())).toEqual(['mathura']);
+    for (const [file, meta] of Object.entries(STYLES.find((s) => s.name === 'mathura')!.files)) {
+      expect(createHash('sha256').update(readFileSync(join(cacheRoot(), 'mathura', file))).digest('hex')).toBe(meta.sha256);
+    }
   });
 });

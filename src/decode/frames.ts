@@ -1,4 +1,4 @@
-import { ffmpegCommand, ffmpegReason, isOwnKill, track } from '../ffmpeg.js';
+import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { rationalText, type VideoInfo } from './probe.js';
@@ -42,10 +42,12 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
   const frameBytes = info.width * info.height * 3;
   const command = track(ffmpegCommand(info.path).inputOptions(input).outputOptions(output));
   let failure: string | undefined;
+  // Set before we kill ffmpeg ourselves; any other death (OOM killer, a signal) is a failure.
+  let stopping = false;
   const finished = new Promise<void>((resolve) => {
     command.once('end', () => resolve());
     command.once('error', (err: Error, _stdout: string, stderr: string) => {
-      if (!isOwnKill(err)) failure = ffmpegReason(stderr);
+      if (!stopping) failure = ffmpegReason(stderr) || err.message;
       resolve();
     });
   });
@@ -83,6 +85,9 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
     }
     completed = true;
   } finally {
-    if (!completed) command.kill('SIGKILL');
+    if (!completed) {
+      stopping = true;
+      command.kill('SIGKILL');
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
 import { extname } from 'node:path';
-import { ffmpegCommand, ffmpegReason, isOwnKill, track } from '../ffmpeg.js';
+import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { UserError, UsageError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { rationalText, type Rational } from '../decode/probe.js';
@@ -78,7 +78,7 @@ export function startEncoder(options: EncoderOptions): Encoder {
   const done = new Promise<void>((resolve, reject) => {
     command.once('end', () => resolve());
     command.once('error', (err: Error, _stdout: string, stderr: string) => {
-      failure = aborted || isOwnKill(err) ? new Error('encoding stopped') : new UserError(`encoding failed: ${ffmpegReason(stderr)}`);
+      failure = aborted ? new Error('encoding stopped') : new UserError(`encoding failed: ${ffmpegReason(stderr) || err.message}`);
       reject(failure);
     });
   });

@@ -105,11 +105,15 @@ async function download(entry: StyleEntry, onProgress?: (p: DownloadProgress) =>
       receivedBytes += bytes.length;
       onProgress?.({ style: entry.name, receivedBytes, totalBytes });
     }
-    await rm(finalDir, { recursive: true, force: true });
+    // Another process may have finished first, and may be reading its copy now: keep it.
+    if (await verifiedAgainstCatalogue(finalDir, entry)) return finalDir;
+    // A damaged copy is moved aside in one step, never deleted in place under a reader.
+    const stale = join(cache, `.${entry.name}.stale-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await rename(finalDir, stale).catch(() => undefined);
     await rename(staging, finalDir).catch(async (err) => {
-      // Another process renamed its complete copy first: that one is as good as ours.
       if (!(await verifiedAgainstCatalogue(finalDir, entry))) throw err;
     });
+    await rm(stale, { recursive: true, force: true });
     return finalDir;
   } finally {
     await rm(staging, { recursive: true, force: true });
