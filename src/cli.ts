@@ -30,17 +30,17 @@ interface RenderFlags {
   verbose?: boolean;
 }
 
-function wholeNumber(min: number, max: number) {
+export function wholeNumber(min: number, max: number) {
   return (text: string): number => {
-    const n = Number(text);
+    const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`give a whole number from ${min} to ${max}`);
     return n;
   };
 }
 
-function strength(text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('give a strength between 0 and 1');
+export function strength(text: string): number {
+  const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('give a strength between 0 and 1');
   return n;
 }
 

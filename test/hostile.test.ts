@@ -93,6 +93,12 @@ const CASES: Case[] = [
     message: /no frame could be decoded|no video stream|cannot read/,
   },
   {
+    name: 'encrypted stream (CENC)',
+    make: () => clip('encrypted.mp4', '-c:v', 'libx264', '-encryption_scheme', 'cenc-aes-ctr', '-encryption_key', '76a6c65c5ea762046bd749a2e632ccbb', '-encryption_kid', 'a7e61c373e219033c21091fa607bf3b8'),
+    exit: 1,
+    message: /no frame could be decoded.*encrypted/,
+  },
+  {
     name: 'huge dimensions',
     make: () => {
       const path = join(dir, 'huge.mkv');

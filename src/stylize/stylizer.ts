@@ -35,7 +35,7 @@ export function parseConcurrency(value: number | string | undefined, cores = ava
   if (value === undefined) return cores;
   const text = String(value).trim();
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
-  const n = percent ? Math.round((Number(percent[1]) / 100) * cores) : Number(text);
+  const n = percent ? Math.round((Number(percent[1]) / 100) * cores) : /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 256) {
     throw new UsageError(`--concurrency ${text}: give a whole number of threads (1 or more) or a percentage of the ${cores} cores, like 50%`);
   }
