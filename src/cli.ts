@@ -25,6 +25,7 @@ interface RenderFlags {
   crf?: number;
   preset?: string;
   overwrite?: boolean;
+  frames?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -84,6 +85,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     crf: flags.crf,
     preset: flags.preset,
     overwrite: flags.overwrite,
+    frames: flags.frames,
     signal: controller.signal,
     onEvent,
   });
@@ -128,6 +130,7 @@ export function buildProgram(): Command {
     .argument('<input>', 'video or image to stylize')
     .option('-s, --style <name>', 'style from the catalogue (stylize-video styles)', 'wave')
     .option('-o, --output <path>', 'output file (default: <input>.<style>.mp4 beside the input)')
+    .option('--frames <range>', 'only these frames, counted from 0: 120-239, 120- (to the end) or 42')
     .option('--model <dir>', 'a model folder (manifest.json + float32 files) instead of a catalogue style')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--batch <n>', 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', wholeNumber(1, 64))

@@ -6,6 +6,7 @@ export type { StylizeImageOptions } from './still.js';
 export { probeVideo } from './decode/probe.js';
 export type { VideoInfo, Rational } from './decode/probe.js';
 export { decodeFrames } from './decode/frames.js';
+export { parseFrameRange, type FrameRange } from './decode/frame-range.js';
 export { startEncoder } from './encode/encoder.js';
 export { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 export { createStylizer, type Stylizer, type StylizerOptions } from './stylize/stylizer.js';

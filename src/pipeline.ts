@@ -3,6 +3,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
+import { clampFrameRange, parseFrameRange, type FrameRange } from './decode/frame-range.js';
 import { containerOf, startEncoder, type Encoder } from './encode/encoder.js';
 import { checkCodecFits, defaultCodec, type VideoCodec } from './encode/codecs.js';
 import { UsageError } from './errors.js';
@@ -30,6 +31,8 @@ export interface StylizeVideoOptions {
   crf?: number;
   preset?: string;
   overwrite?: boolean;
+  /** only these frames: "120-239", "120-", "42", or a parsed range (0-based, inclusive) */
+  frames?: string | FrameRange;
   signal?: AbortSignal;
   onEvent?: (event: PipelineEvent) => void;
 }
@@ -86,12 +89,21 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   if (codec === 'prores' && options.crf !== undefined) throw new UsageError('--crf does not apply to prores: choose its quality with --preset 0..5 (proxy … 4444 XQ)');
 
   if (!options.model) styleEntry(options.style);
+  const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
   // Usage is checked before the input is read: a typo costs nothing.
   const output = await prepareOutput(outputPath, { input: options.input, overwrite: options.overwrite });
   const info: VideoInfo = await probeVideo(options.input).catch(async (err) => {
     await output.discard();
     throw err;
   });
+  let span: { start: number; count: number } | undefined;
+  try {
+    span = range ? clampFrameRange(range, info.frameCount) : undefined;
+  } catch (err) {
+    await output.discard();
+    throw err;
+  }
+  const totalFrames = span?.count ?? info.frameCount;
   const started = now();
   const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
   let encoder: Encoder | undefined;
@@ -109,7 +121,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     const temporal = createTemporalStage({ strength });
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps: rationalValue(info.fps),
-      totalFrames: info.frameCount, backend: stylizer.backend, modelSource: stylizer.model.source, batch: stylizer.batchSize, concurrency: stylizer.concurrency, temporal: temporal.name,
+      totalFrames, backend: stylizer.backend, modelSource: stylizer.model.source, batch: stylizer.batchSize, concurrency: stylizer.concurrency, temporal: temporal.name,
     });
     encoder = startEncoder({
       path: output.temporaryPath,
@@ -120,7 +132,15 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       codec,
       crf: options.crf,
       preset: options.preset,
-      audioFrom: info.hasAudio ? { path: info.path, codec: info.audioCodec } : undefined,
+      audioFrom: info.hasAudio
+        ? {
+            path: info.path,
+            codec: info.audioCodec,
+            // The audio that plays under the chosen frames, and no more.
+            startSeconds: span ? span.start / rationalValue(info.fps) : undefined,
+            durationSeconds: span ? span.count / rationalValue(info.fps) : undefined,
+          }
+        : undefined,
     });
     const activeEncoder = encoder;
     let written = 0;
@@ -151,14 +171,14 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       }
       written += inputs.length;
       const elapsed = now() - started;
-      const total = Math.max(info.frameCount, written);
+      const total = Math.max(totalFrames, written);
       emit({ type: 'progress', frame: written, totalFrames: total, fps: written / elapsed, etaSeconds: ((total - written) * elapsed) / written, elapsedSeconds: elapsed });
     };
     const maxInFlight = activeStylizer.concurrency + 1;
 
     let batch: RgbFrame[] = [];
     let t = now();
-    for await (const frame of decodeFrames(info)) {
+    for await (const frame of decodeFrames(info, span && { startFrame: span.start, frameCount: span.count })) {
       times.decode += now() - t;
       options.signal?.throwIfAborted();
       batch.push(frame);

@@ -79,7 +79,10 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
     }
     if (failure) throw new UserError(`cannot decode ${info.path}: ${failure}`);
     // ffmpeg skips over damaged data and exits 0; a short count is how truncation shows.
-    const expected = options.frameCount ?? (info.frameCountDeclared ? info.frameCount - (options.startFrame ?? 0) : undefined);
+    if (options.frameCount !== undefined && decoded < options.frameCount) {
+      throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${options.frameCount} asked for from frame ${options.startFrame ?? 0}`);
+    }
+    const expected = options.frameCount === undefined && info.frameCountDeclared ? info.frameCount - (options.startFrame ?? 0) : undefined;
     if (expected !== undefined && decoded < expected - Math.max(2, Math.ceil(expected * 0.02))) {
       throw new UserError(`${info.path} looks truncated or corrupt: only ${decoded} of its ${expected} frames could be decoded`);
     }
