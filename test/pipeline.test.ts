@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStylizer, stylizeVideo } from 'stylize-video';
+import { createStylizer, stylizeVideo, type RgbFrame } from 'stylize-video';
 import { makeClip, psnr, readAllFrames, sharedModels, streams, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 
@@ -55,7 +55,7 @@ describe('stylizeVideo end to end (real ffmpeg, tiny model)', () => {
     const outputs = await readAllFrames(output);
     expect(outputs.length).toBe(inputs.length);
     const single = await createStylizer({ style, modelDir, backend: 'wasm', concurrency: 1 });
-    const references = [];
+    const references: RgbFrame[] = [];
     for (const frame of inputs) references.push((await single.stylize([frame]))[0]);
     await single.close();
     const scores = outputs.map((o, i) => psnr(o.data, references[i].data));
