@@ -1,0 +1,102 @@
+// Optical flow against motion the test makes itself, so the true flow is known at every pixel.
+import { describe, expect, it } from 'vitest';
+import { opticalFlow, sample, warpRgb, type Gray } from '../dist/temporal/flow.js';
+import { consistencyMask } from '../dist/temporal/consistency.js';
+
+const W = 160;
+const H = 96;
+
+/** A smooth random texture: sums of sinusoids, so every scale has gradients. */
+function texture(x: number, y: number): number {
+  let v = 0.5;
+  for (let k = 1; k <= 6; k++) v += (0.25 / k) * Math.sin(x * 0.09 * k + k * 1.7 + Math.cos(y * 0.05 * k)) * Math.cos(y * 0.07 * k - k);
+  return v;
+}
+
+/** An image whose content was moved by `motion`: frame b at q shows the texture at source(q). */
+function image(source: (x: number, y: number) => [number, number]): Gray {
+  const data = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data[y * W + x] = texture(...source(x, y));
+  return { width: W, height: H, data };
+}
+
+/** Mean end-point error over pixels at least `margin` from the border. */
+function endPointError(flow: { data: Float32Array }, truth: (x: number, y: number) => [number, number], margin = 12): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = margin; y < H - margin; y++)
+    for (let x = margin; x < W - margin; x++) {
+      const [tx, ty] = truth(x, y);
+      const i = y * W + x;
+      sum += Math.hypot(flow.data[2 * i] - tx, flow.data[2 * i + 1] - ty);
+      n++;
+    }
+  return sum / n;
+}
+
+const cx = W / 2;
+const cy = H / 2;
+const CASES: Array<[string, (x: number, y: number) => [number, number], number]> = [
+  // [name, where a pixel of a goes in b (the true flow), end-point error allowed]
+  ['pan (3.4, -2.2) px', () => [3.4, -2.2], 0.15],
+  ['large pan (9, 5) px', () => [9, 5], 0.3],
+  ['zoom in 4%', (x, y) => [(x - cx) * 0.04, (y - cy) * 0.04], 0.25],
+  ['rotation 2 degrees', (x, y) => {
+    const a = (2 * Math.PI) / 180;
+    return [(x - cx) * (Math.cos(a) - 1) - (y - cy) * Math.sin(a), (x - cx) * Math.sin(a) + (y - cy) * (Math.cos(a) - 1)];
+  }, 0.25],
+];
+
+describe('optical flow on synthetic motion', () => {
+  it.each(CASES)('%s', (_name, truth, allowed) => {
+    const a = image((x, y) => [x, y]);
+    // b(q) = a(q − d(q)), to first order; invert the motion by a few fixed-point steps.
+    const b = image((x, y) => {
+      let [sx, sy] = [x, y];
+      for (let k = 0; k < 5; k++) {
+        const [dx, dy] = truth(sx, sy);
+        [sx, sy] = [x - dx, y - dy];
+      }
+      return [sx, sy];
+    });
+    const flow = opticalFlow(a, b);
+    const epe = endPointError(flow, truth);
+    console.log(`${_name}: end-point error ${epe.toFixed(3)} px`);
+    expect(epe).toBeLessThan(allowed);
+  });
+
+  it('warping b by the flow from a to b gives back a', () => {
+    const a = image((x, y) => [x, y]);
+    const b = image((x, y) => [x - 3.4, y + 2.2]);
+    const flow = opticalFlow(a, b);
+    const rgb = (g: Gray) => Float32Array.from({ length: W * H * 3 }, (_, i) => g.data[Math.floor(i / 3)]);
+    const back = warpRgb(rgb(b), flow);
+    let err = 0;
+    let n = 0;
+    for (let y = 12; y < H - 12; y++) for (let x = 12; x < W - 12; x++, n++) err += Math.abs(back[(y * W + x) * 3] - a.data[y * W + x]);
+    expect(err / n).toBeLessThan(0.01);
+    expect(sample(a.data, W, H, 1, 5, 5, 0)).toBeCloseTo(a.data[5 * W + 5], 6);
+  });
+
+  it('marks the pixels a moving square uncovers as untrusted, and the static background as trusted', () => {
+    // A square moves 6 px right over a static background: the strip it uncovers has no past.
+    const square = (x: number, y: number, shift: number) => x >= 50 + shift && x < 90 + shift && y >= 30 && y < 70;
+    const frame = (shift: number): Gray => {
+      const data = new Float32Array(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data[y * W + x] = square(x, y, shift) ? texture(x - shift + 300, y + 200) : texture(x, y);
+      return { width: W, height: H, data };
+    };
+    const previous = frame(0);
+    const current = frame(6);
+    const mask = consistencyMask(opticalFlow(current, previous), opticalFlow(previous, current));
+    let uncovered = 0, uncoveredTrusted = 0, background = 0, backgroundTrusted = 0;
+    for (let y = 34; y < 66; y++)
+      for (let x = 0; x < W; x++) {
+        const m = mask[y * W + x];
+        if (x >= 51 && x < 55) (uncovered++, (uncoveredTrusted += m));
+        if (x < 30 || x > 120) (background++, (backgroundTrusted += m));
+      }
+    expect(uncoveredTrusted / uncovered).toBeLessThan(0.3);
+    expect(backgroundTrusted / background).toBeGreaterThan(0.9);
+  });
+});
