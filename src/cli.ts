@@ -12,6 +12,7 @@ import { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 import { BACKEND_CHOICES, type BackendChoice } from './stylize/backend.js';
 import { isCached, MODEL_SOURCE, modelCacheDir, STYLES } from './stylize/model-store.js';
 import { createProgressBar } from './progress-bar.js';
+import { measureStability } from './temporal/metrics.js';
 
 interface RenderFlags {
   style: string;
@@ -148,6 +149,23 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride()
     .action(render);
+  program
+    .command('metrics')
+    .description('stability report: E_warp of a stylized video along its input\'s motion; with --reference, PSNR, SSIM and luminance drift')
+    .argument('<input>', 'the original video')
+    .argument('<stylized>', 'its stylization')
+    .option('--reference <video>', 'a reference stylization of the same input, e.g. made with --no-temporal')
+    .option('--json', 'print JSON')
+    .configureOutput(OUTPUT)
+    .exitOverride()
+    .action(async (input: string, stylized: string, flags: { reference?: string; json?: boolean }) => {
+      const report = await measureStability(input, stylized, flags.reference);
+      if (flags.json) return printJson(report);
+      const lines = [`frames ${report.frames}`, `E_warp ${report.warpingError.toExponential(3)}`];
+      const r = report.reference;
+      if (r) lines.push(`PSNR ${r.psnr.toFixed(2)} dB`, `SSIM ${r.ssim.toFixed(4)}`, `luminance drift mean ${(100 * r.meanLuminanceDrift).toFixed(2)}% max ${(100 * r.maxLuminanceDrift).toFixed(2)}%`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
   program
     .command('styles')
     .description('list the styles, and which are cached')

@@ -57,7 +57,7 @@ export function sample(data: Float32Array | Uint8Array, width: number, height: n
 }
 
 /** Sum over a (2r+1)² window, by running sums along rows then columns. */
-function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, tmp: Float32Array): void {
+export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, tmp: Float32Array): void {
   for (let y = 0; y < height; y++) {
     let acc = 0;
     const row = y * width;

@@ -1,0 +1,102 @@
+// The stability report: E_warp (Lai et al. 2018) of a stylized video along its input's motion,
+// and, against a reference stylization (usually per-frame), PSNR, SSIM and luminance drift.
+import { decodeFrames } from '../decode/frames.js';
+import { probeVideo } from '../decode/probe.js';
+import { UserError } from '../errors.js';
+import type { RgbFrame } from '../frame.js';
+import { boxSum, toGray, warpRgb } from './flow.js';
+import { flowImage, motionBetween } from './motion.js';
+
+export interface StabilityReport {
+  frames: number;
+  /** mean over t of the masked mean squared difference between output t and output t-1 warped, values in [0,1] */
+  warpingError: number;
+  reference?: {
+    psnr: number;
+    ssim: number;
+    /** mean and largest relative difference of mean luminance, output against reference */
+    meanLuminanceDrift: number;
+    maxLuminanceDrift: number;
+  };
+}
+
+function meanLuminance(f: RgbFrame): number {
+  let sum = 0;
+  for (let i = 0; i < f.data.length; i += 3) sum += 0.299 * f.data[i] + 0.587 * f.data[i + 1] + 0.114 * f.data[i + 2];
+  return sum / (f.data.length / 3);
+}
+
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+  return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
+}
+
+/** SSIM on luma with 7x7 box windows (Wang et al. 2004 constants). */
+export function ssim(a: RgbFrame, b: RgbFrame): number {
+  const { width, height } = a;
+  const x = toGray(a.data, width, height).data;
+  const y = toGray(b.data, width, height).data;
+  const n = width * height;
+  const prod = (f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
+  const tmp = new Float32Array(n);
+  const mean = (src: Float32Array) => {
+    const out = new Float32Array(n);
+    boxSum(src, width, height, 3, out, tmp);
+    for (let i = 0; i < n; i++) out[i] /= 49;
+    return out;
+  };
+  const mx = mean(x), my = mean(y);
+  const sxx = mean(prod((i) => x[i] * x[i])), syy = mean(prod((i) => y[i] * y[i])), sxy = mean(prod((i) => x[i] * y[i]));
+  const c1 = 0.01 ** 2, c2 = 0.03 ** 2;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const vx = sxx[i] - mx[i] ** 2, vy = syy[i] - my[i] ** 2, cov = sxy[i] - mx[i] * my[i];
+    total += ((2 * mx[i] * my[i] + c1) * (2 * cov + c2)) / ((mx[i] ** 2 + my[i] ** 2 + c1) * (vx + vy + c2));
+  }
+  return total / n;
+}
+
+export async function measureStability(input: string, stylized: string, reference?: string): Promise<StabilityReport> {
+  const inputInfo = await probeVideo(input);
+  const outputInfo = await probeVideo(stylized);
+  if (outputInfo.width !== inputInfo.width || outputInfo.height !== inputInfo.height) {
+    throw new UserError(`${stylized} is ${outputInfo.width}x${outputInfo.height} but ${input} is ${inputInfo.width}x${inputInfo.height}: compare a stylization with its own input`);
+  }
+  const inputs = decodeFrames(inputInfo);
+  const outputs = decodeFrames(outputInfo);
+  const references = reference ? decodeFrames(await probeVideo(reference)) : undefined;
+  let previous: { gray: ReturnType<typeof flowImage>; output: RgbFrame } | undefined;
+  let frames = 0, warpSum = 0, warpCount = 0, psnrSum = 0, ssimSum = 0, driftSum = 0, driftMax = 0;
+  for (;;) {
+    const [i, o, r] = await Promise.all([inputs.next(), outputs.next(), references?.next()]);
+    if (i.done || o.done || (references && r?.done)) break;
+    frames++;
+    const gray = flowImage(i.value);
+    if (previous) {
+      const motion = motionBetween(previous.gray, gray, i.value.width, i.value.height);
+      const warped = warpRgb(previous.output.data, motion.backward);
+      let sum = 0, weight = 0;
+      for (let p = 0; p < motion.mask.length; p++) {
+        if (!motion.mask[p]) continue;
+        for (let c = 0; c < 3; c++) sum += ((o.value.data[3 * p + c] - warped[3 * p + c]) / 255) ** 2;
+        weight += 3;
+      }
+      if (weight) (warpSum += sum / weight), warpCount++;
+    }
+    if (r?.value) {
+      psnrSum += psnr(o.value.data, r.value.data);
+      ssimSum += ssim(o.value, r.value);
+      const drift = (meanLuminance(o.value) - meanLuminance(r.value)) / Math.max(1, meanLuminance(r.value));
+      driftSum += drift;
+      driftMax = Math.max(driftMax, Math.abs(drift));
+    }
+    previous = { gray, output: o.value };
+  }
+  await Promise.all([inputs.return(undefined), outputs.return(undefined), references?.return(undefined)]);
+  return {
+    frames,
+    warpingError: warpCount ? warpSum / warpCount : 0,
+    reference: reference ? { psnr: psnrSum / frames, ssim: ssimSum / frames, meanLuminanceDrift: driftSum / frames, maxLuminanceDrift: driftMax } : undefined,
+  };
+}

@@ -1,0 +1,88 @@
+// The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
+import { describe, expect, it } from 'vitest';
+import { createTemporalStage, type RgbFrame } from 'stylize-video';
+
+const W = 96;
+const H = 64;
+
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+/** A textured picture; `shift` moves its content right. */
+function picture(seed: number, shift = 0): Uint8Array {
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      for (let c = 0; c < 3; c++) {
+        const u = x - shift;
+        data[(y * W + x) * 3 + c] = 128 + 90 * Math.sin(u * 0.21 + c + seed) * Math.cos(y * 0.17 - seed * c) + 20 * Math.sin((u + y) * 0.05 * (c + 1));
+      }
+  return data;
+}
+
+/** A "stylization" that flickers: the true picture plus fresh noise every frame. */
+function flickering(truth: Uint8Array, rand: () => number, amount = 24): Uint8Array {
+  return truth.map((v) => Math.max(0, Math.min(255, v + (rand() - 0.5) * 2 * amount)));
+}
+
+const frame = (index: number, data: Uint8Array): RgbFrame => ({ index, width: W, height: H, data });
+const meanOf = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
+const rmse = (a: Uint8Array, b: Uint8Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length);
+
+describe('temporal stage', () => {
+  it('on a static scene, removes flicker without drifting over 150 frames', () => {
+    const stage = createTemporalStage({ strength: 0.8 });
+    const input = picture(1);
+    const truth = picture(7);
+    const rand = random(3);
+    let last: RgbFrame | undefined;
+    let stylizedLast: Uint8Array | undefined;
+    let stylizedMean = 0;
+    let outputMean = 0;
+    for (let t = 0; t < 150; t++) {
+      stylizedLast = flickering(truth, rand);
+      last = stage.next(frame(t, input), frame(t, stylizedLast));
+      stylizedMean += meanOf(stylizedLast);
+      outputMean += meanOf(last.data);
+    }
+    // Flicker: the output sits closer to the noiseless stylization than any single frame does.
+    expect(rmse(last!.data, truth)).toBeLessThan(0.6 * rmse(stylizedLast!, truth));
+    // No drift: the mean stays with the per-frame stylization's (within 0.3%).
+    expect(Math.abs(outputMean / stylizedMean - 1)).toBeLessThan(0.003);
+    expect(Math.abs(meanOf(last!.data) / meanOf(stylizedLast!) - 1)).toBeLessThan(0.003);
+  });
+
+  it('restarts at a hard cut: nothing of the previous shot shows', () => {
+    const stage = createTemporalStage({ strength: 0.9 });
+    const rand = random(5);
+    for (let t = 0; t < 10; t++) stage.next(frame(t, picture(1)), frame(t, flickering(picture(2), rand)));
+    const afterCut = picture(40);
+    const stylized = flickering(afterCut.map((v) => 255 - v), rand);
+    const out = stage.next(frame(10, afterCut), frame(10, stylized));
+    expect(Array.from(out.data)).toEqual(Array.from(stylized));
+  });
+
+  it('follows a pan: flicker falls, and the picture moves with the input', () => {
+    const stage = createTemporalStage({ strength: 0.8 });
+    const rand = random(9);
+    let out: RgbFrame | undefined;
+    let truth = picture(3);
+    let stylized = truth;
+    for (let t = 0; t < 20; t++) {
+      truth = picture(3, 1.5 * t);
+      stylized = flickering(truth, rand);
+      out = stage.next(frame(t, picture(11, 1.5 * t)), frame(t, stylized));
+    }
+    // Compared inside the frame, away from the edge the pan uncovers.
+    const inner = (d: Uint8Array) => d.filter((_, i) => { const x = Math.floor(i / 3) % W; const y = Math.floor(i / 3 / W); return x > 40 && x < W - 8 && y > 8 && y < H - 8; });
+    expect(rmse(inner(out!.data), inner(truth))).toBeLessThan(0.75 * rmse(inner(stylized), inner(truth)));
+  });
+
+  it('passes frames through untouched at strength 0', () => {
+    const stage = createTemporalStage({ strength: 0 });
+    const data = picture(2);
+    expect(stage.next(frame(0, picture(1)), frame(0, data)).data).toBe(data);
+  });
+});
