@@ -190,16 +190,48 @@ export function resizeFlow(flow: Flow, width: number, height: number): Flow {
   return { width, height, data };
 }
 
-/** image(p + flow(p)) for every p: an image of b's content brought into a's frame. */
+/** Catmull-Rom weights for a fractional offset t in [0, 1), taps at -1, 0, 1, 2. */
+function cubicWeights(t: number, w: Float64Array): void {
+  const t2 = t * t, t3 = t2 * t;
+  w[0] = -0.5 * t3 + t2 - 0.5 * t;
+  w[1] = 1.5 * t3 - 2.5 * t2 + 1;
+  w[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
+  w[3] = 0.5 * t3 - 0.5 * t2;
+}
+
+/**
+ * image(p + flow(p)) for every p: an image of b's content brought into a's frame. Bicubic, not
+ * bilinear: the temporal stage warps its own output again every frame, and bilinear sampling
+ * blurs a little more each time, so blended output went soft and drifted from the stylization.
+ */
 export function warpRgb(image: Uint8Array | Float32Array, flow: Flow): Float32Array {
   const { width, height } = flow;
   const out = new Float32Array(width * height * 3);
+  const wx = new Float64Array(4);
+  const wy = new Float64Array(4);
+  const xs = new Int32Array(4);
+  const ys = new Int32Array(4);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      const wx = x + flow.data[2 * i];
-      const wy = y + flow.data[2 * i + 1];
-      for (let c = 0; c < 3; c++) out[3 * i + c] = sample(image, width, height, 3, wx, wy, c);
+      const sx = Math.min(Math.max(x + flow.data[2 * i], 0), width - 1);
+      const sy = Math.min(Math.max(y + flow.data[2 * i + 1], 0), height - 1);
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      cubicWeights(sx - x0, wx);
+      cubicWeights(sy - y0, wy);
+      for (let k = 0; k < 4; k++) {
+        xs[k] = Math.min(Math.max(x0 + k - 1, 0), width - 1);
+        ys[k] = Math.min(Math.max(y0 + k - 1, 0), height - 1);
+      }
+      for (let c = 0; c < 3; c++) {
+        let v = 0;
+        for (let ky = 0; ky < 4; ky++) {
+          const row = ys[ky] * width;
+          v += wy[ky] * (wx[0] * image[(row + xs[0]) * 3 + c] + wx[1] * image[(row + xs[1]) * 3 + c] + wx[2] * image[(row + xs[2]) * 3 + c] + wx[3] * image[(row + xs[3]) * 3 + c]);
+        }
+        out[3 * i + c] = v;
+      }
     }
   return out;
 }

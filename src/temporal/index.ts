@@ -3,7 +3,7 @@
 // along the input's motion, is blended in where the consistency mask trusts it.
 import type { RgbFrame } from '../frame.js';
 import { warpRgb, type Gray } from './flow.js';
-import { flowImage, motionBetween } from './motion.js';
+import { CUT_COVERAGE, flowImage, motionBetween } from './motion.js';
 
 export interface TemporalStage {
   readonly name: string;
@@ -20,7 +20,7 @@ export interface TemporalOptions {
 export function createTemporalStage(options: TemporalOptions): TemporalStage {
   const strength = options.strength;
   if (strength === 0) return { name: 'off', next: (_input, stylized) => stylized };
-  const cutCoverage = options.cutCoverage ?? 0.4;
+  const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
   let previousGray: Gray | undefined;
   let previousOutput: Uint8Array | undefined;
   return {

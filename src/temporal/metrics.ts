@@ -5,12 +5,14 @@ import { probeVideo } from '../decode/probe.js';
 import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { boxSum, toGray, warpRgb } from './flow.js';
-import { flowImage, motionBetween } from './motion.js';
+import { CUT_COVERAGE, flowImage, motionBetween } from './motion.js';
 
 export interface StabilityReport {
   frames: number;
   /** mean over t of the masked mean squared difference between output t and output t-1 warped, values in [0,1] */
   warpingError: number;
+  /** pairs left out of warpingError because no pixel of one frame continues the other (hard cuts) */
+  cuts: number;
   reference?: {
     psnr: number;
     ssim: number;
@@ -67,7 +69,7 @@ export async function measureStability(input: string, stylized: string, referenc
   const outputs = decodeFrames(outputInfo);
   const references = reference ? decodeFrames(await probeVideo(reference)) : undefined;
   let previous: { gray: ReturnType<typeof flowImage>; output: RgbFrame } | undefined;
-  let frames = 0, warpSum = 0, warpCount = 0, psnrSum = 0, ssimSum = 0, driftSum = 0, driftMax = 0;
+  let frames = 0, cuts = 0, warpSum = 0, warpCount = 0, psnrSum = 0, ssimSum = 0, driftSum = 0, driftMax = 0;
   for (;;) {
     const [i, o, r] = await Promise.all([inputs.next(), outputs.next(), references?.next()]);
     if (i.done || o.done || (references && r?.done)) break;
@@ -75,6 +77,8 @@ export async function measureStability(input: string, stylized: string, referenc
     const gray = flowImage(i.value);
     if (previous) {
       const motion = motionBetween(previous.gray, gray, i.value.width, i.value.height);
+      // Across a cut every pixel is occluded; the few the mask keeps are chance matches.
+      if (motion.coverage < CUT_COVERAGE) cuts++;
       const warped = warpRgb(previous.output.data, motion.backward);
       let sum = 0, weight = 0;
       for (let p = 0; p < motion.mask.length; p++) {
@@ -82,7 +86,7 @@ export async function measureStability(input: string, stylized: string, referenc
         for (let c = 0; c < 3; c++) sum += ((o.value.data[3 * p + c] - warped[3 * p + c]) / 255) ** 2;
         weight += 3;
       }
-      if (weight) (warpSum += sum / weight), warpCount++;
+      if (weight && motion.coverage >= CUT_COVERAGE) (warpSum += sum / weight), warpCount++;
     }
     if (r?.value) {
       psnrSum += psnr(o.value.data, r.value.data);
@@ -97,6 +101,7 @@ export async function measureStability(input: string, stylized: string, referenc
   return {
     frames,
     warpingError: warpCount ? warpSum / warpCount : 0,
+    cuts,
     reference: reference ? { psnr: psnrSum / frames, ssim: ssimSum / frames, meanLuminanceDrift: driftSum / frames, maxLuminanceDrift: driftMax } : undefined,
   };
 }

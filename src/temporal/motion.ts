@@ -21,6 +21,9 @@ export interface Motion {
   coverage: number;
 }
 
+/** Below this share of trusted pixels, two frames are taken as a hard cut: there is no motion between them to follow. */
+export const CUT_COVERAGE = 0.4;
+
 /** Largest brightness difference (0..1) between a pixel and the previous input warped onto it that still counts as the same surface. */
 export const PHOTOMETRIC_TOLERANCE = 0.08;
 
