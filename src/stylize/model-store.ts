@@ -105,15 +105,17 @@ async function download(entry: StyleEntry, onProgress?: (p: DownloadProgress) =>
       receivedBytes += bytes.length;
       onProgress?.({ style: entry.name, receivedBytes, totalBytes });
     }
-    // Another process may have finished first, and may be reading its copy now: keep it.
-    if (await verifiedAgainstCatalogue(finalDir, entry)) return finalDir;
-    // A damaged copy is moved aside in one step, never deleted in place under a reader.
-    const stale = join(cache, `.${entry.name}.stale-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await rename(finalDir, stale).catch(() => undefined);
-    await rename(staging, finalDir).catch(async (err) => {
-      if (!(await verifiedAgainstCatalogue(finalDir, entry))) throw err;
-    });
-    await rm(stale, { recursive: true, force: true });
+    // rename() onto a folder that has files fails, so a finished copy another process put there
+    // first, and may be reading now, is never replaced; only a damaged one is moved aside.
+    const installed = await rename(staging, finalDir).then(() => true, () => false);
+    if (!installed && !(await verifiedAgainstCatalogue(finalDir, entry))) {
+      const stale = join(cache, `.${entry.name}.stale-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await rename(finalDir, stale).catch(() => undefined);
+      await rename(staging, finalDir).catch(async (err) => {
+        if (!(await verifiedAgainstCatalogue(finalDir, entry))) throw err;
+      });
+      await rm(stale, { recursive: true, force: true });
+    }
     return finalDir;
   } finally {
     await rm(staging, { recursive: true, force: true });
