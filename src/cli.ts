@@ -2,11 +2,11 @@
 // Everything it does is the library's; see src/index.ts.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
 import { discardAllPending } from './output.js';
-import { stylizeVideo, type PipelineEvent } from './pipeline.js';
+import { defaultOutputPath, stylizeVideo, type PipelineEvent } from './pipeline.js';
 import { isStillPath, stylizeImage } from './still.js';
 import { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 import { BACKEND_CHOICES, type BackendChoice } from './stylize/backend.js';
@@ -53,7 +53,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     if (!flags.quiet && !flags.json) process.stderr.write(line + '\n');
   };
   if (isStillPath(input)) {
-    const output = flags.output ?? input.replace(/(\.[^.]+)$/, `.${flags.style}$1`);
+    const output = flags.output ?? defaultOutputPath(input, flags.style, extname(input));
     const result = await stylizeImage({ input, output, style: flags.style, model: flags.model, backend: flags.backend, overwrite: flags.overwrite });
     if (flags.json) printJson({ type: 'done', ...result });
     else log(`wrote ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
@@ -72,7 +72,6 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
       bar?.update('frames', event.frame, event.totalFrames, `${event.fps.toFixed(2)} fps  ETA ${formatSeconds(event.etaSeconds)}`);
     }
   };
-  const controller = new AbortController();
   const result = await stylizeVideo({
     input,
     output: flags.output,
@@ -87,7 +86,6 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     preset: flags.preset,
     overwrite: flags.overwrite,
     frames: flags.frames,
-    signal: controller.signal,
     onEvent,
   });
   bar?.done();
@@ -179,10 +177,14 @@ export function buildProgram(): Command {
 export async function main(argv = process.argv): Promise<number> {
   const verbose = argv.includes('--verbose');
   const json = argv.includes('--json');
+  // Every way out stops our ffmpeg processes and removes unfinished outputs.
+  const cleanUp = async () => {
+    killAllFfmpeg();
+    await discardAllPending();
+  };
   const onSignal = (signal: NodeJS.Signals, code: number) => {
     process.on(signal, () => {
-      killAllFfmpeg();
-      void discardAllPending().finally(() => {
+      void cleanUp().finally(() => {
         process.stderr.write(`stylize-video: stopped by ${signal}; no output was written\n`);
         process.exit(code);
       });
@@ -192,9 +194,8 @@ export async function main(argv = process.argv): Promise<number> {
   onSignal('SIGTERM', 143);
   // Every promise is awaited; should one slip through, it still ends the run cleanly.
   process.on('unhandledRejection', (reason) => {
-    killAllFfmpeg();
     process.stderr.write(`stylize-video: internal error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
-    void discardAllPending().finally(() => process.exit(1));
+    void cleanUp().finally(() => process.exit(1));
   });
   try {
     await buildProgram().parseAsync(argv);
@@ -204,8 +205,7 @@ export async function main(argv = process.argv): Promise<number> {
       // Commander has printed its message already.
       return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
-    killAllFfmpeg();
-    await discardAllPending();
+    await cleanUp();
     const code = err instanceof UserError ? err.exitCode : 1;
     const message = err instanceof Error ? err.message : String(err);
     if (json) printJson({ type: 'error', message, exitCode: code });

@@ -2,7 +2,7 @@
 import { basename, dirname, extname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
-import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
+import { probeVideo, rationalValue } from './decode/probe.js';
 import { clampFrameRange, parseFrameRange, type FrameRange } from './decode/frame-range.js';
 import { containerOf, startEncoder, type Encoder } from './encode/encoder.js';
 import { checkCodecFits, defaultCodec, type VideoCodec } from './encode/codecs.js';
@@ -12,7 +12,7 @@ import { prepareOutput } from './output.js';
 import type { BackendChoice, BackendInfo } from './stylize/backend.js';
 import { styleEntry, type DownloadProgress, type ModelSource } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
-import { createTemporalStage } from './temporal/index.js';
+import { createTemporalStage, type TemporalStage } from './temporal/index.js';
 
 export interface StylizeVideoOptions {
   input: string;
@@ -66,8 +66,9 @@ export interface StylizeVideoResult {
 
 export const DEFAULT_TEMPORAL_STRENGTH = 0.8;
 
-export function defaultOutputPath(input: string, style: string): string {
-  return join(dirname(input), `${basename(input, extname(input))}.${style}.mp4`);
+/** `<input name>.<style><extension>` beside the input; videos default to .mp4, stills keep their own type. */
+export function defaultOutputPath(input: string, style: string, extension = '.mp4'): string {
+  return join(dirname(input), `${basename(input, extname(input))}.${style}${extension}`);
 }
 
 function temporalStrength(temporal: boolean | number | undefined): number {
@@ -92,23 +93,13 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
   // Usage is checked before the input is read: a typo costs nothing.
   const output = await prepareOutput(outputPath, { input: options.input, overwrite: options.overwrite });
-  const info: VideoInfo = await probeVideo(options.input).catch(async (err) => {
-    await output.discard();
-    throw err;
-  });
-  let span: { start: number; count: number } | undefined;
-  try {
-    span = range ? clampFrameRange(range, info.frameCount) : undefined;
-  } catch (err) {
-    await output.discard();
-    throw err;
-  }
-  const totalFrames = span?.count ?? info.frameCount;
-  const started = now();
-  const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
   let encoder: Encoder | undefined;
   let stylizer: Stylizer | undefined;
   try {
+    const info = await probeVideo(options.input);
+    const span = range ? clampFrameRange(range, info.frameCount) : undefined;
+    const totalFrames = span?.count ?? info.frameCount;
+    const started = now();
     stylizer = await createStylizer({
       style: options.style,
       modelDir: options.model,
@@ -117,7 +108,6 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       concurrency: options.concurrency,
       onDownload: (progress) => emit({ type: 'download', progress }),
     });
-    const activeStylizer = stylizer;
     const temporal = createTemporalStage({ strength });
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps: rationalValue(info.fps),
@@ -142,60 +132,17 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
           }
         : undefined,
     });
-    const activeEncoder = encoder;
-    let written = 0;
-    // Batches are stylized ahead, as many at once as there are inference threads, and handed on in
-    // order: the temporal stage and the encoder see frames one by one, as in a sequential run.
-    const queue = new PQueue({ concurrency: activeStylizer.concurrency });
-    const inFlight: Array<{ inputs: RgbFrame[]; stylized: Promise<RgbFrame[]> }> = [];
-    const submit = (inputs: RgbFrame[]) => {
-      const stylized = queue.add(async () => {
-        const t0 = now();
-        const result = await activeStylizer.stylize(inputs);
-        times.stylize += now() - t0;
-        return result;
-      });
-      stylized.catch(() => undefined);
-      inFlight.push({ inputs, stylized });
-    };
-    const completeOldest = async () => {
-      const { inputs, stylized } = inFlight.shift()!;
-      const frames = await stylized;
-      for (let i = 0; i < inputs.length; i++) {
-        let t0 = now();
-        const frame = temporal.next(inputs[i], frames[i]);
-        times.temporal += now() - t0;
-        t0 = now();
-        await activeEncoder.write(frame);
-        times.encode += now() - t0;
-      }
-      written += inputs.length;
-      const elapsed = now() - started;
-      const total = Math.max(totalFrames, written);
-      emit({ type: 'progress', frame: written, totalFrames: total, fps: written / elapsed, etaSeconds: ((total - written) * elapsed) / written, elapsedSeconds: elapsed });
-    };
-    const maxInFlight = activeStylizer.concurrency + 1;
-
-    let batch: RgbFrame[] = [];
-    let t = now();
-    for await (const frame of decodeFrames(info, span && { startFrame: span.start, frameCount: span.count })) {
-      times.decode += now() - t;
-      options.signal?.throwIfAborted();
-      batch.push(frame);
-      if (batch.length === activeStylizer.batchSize) {
-        submit(batch);
-        batch = [];
-        while (inFlight.length >= maxInFlight) await completeOldest();
-      }
-      t = now();
-    }
-    if (batch.length) submit(batch);
-    while (inFlight.length) {
-      options.signal?.throwIfAborted();
-      await completeOldest();
-    }
-
-    t = now();
+    const frames = decodeFrames(info, span && { startFrame: span.start, frameCount: span.count });
+    const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
+    const written = await runStages(frames, stylizer, temporal, encoder, times, {
+      signal: options.signal,
+      onProgress: (done) => {
+        const elapsed = now() - started;
+        const total = Math.max(totalFrames, done);
+        emit({ type: 'progress', frame: done, totalFrames: total, fps: done / elapsed, etaSeconds: ((total - done) * elapsed) / done, elapsedSeconds: elapsed });
+      },
+    });
+    const t = now();
     await encoder.finish();
     times.encode += now() - t;
     await output.commit();
@@ -216,4 +163,66 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   } finally {
     await stylizer?.close();
   }
+}
+
+/**
+ * Pulls decoded frames, stylizes batches ahead (as many at once as there are inference threads),
+ * and hands them on in order: the temporal stage and the encoder see frames one by one, as in a
+ * sequential run. Returns how many frames were written.
+ */
+async function runStages(
+  frames: AsyncIterable<RgbFrame>,
+  stylizer: Stylizer,
+  temporal: TemporalStage,
+  encoder: Encoder,
+  times: StageTimes,
+  { signal, onProgress }: { signal?: AbortSignal; onProgress: (written: number) => void },
+): Promise<number> {
+  let written = 0;
+  const queue = new PQueue({ concurrency: stylizer.concurrency });
+  const inFlight: Array<{ inputs: RgbFrame[]; stylized: Promise<RgbFrame[]> }> = [];
+  const submit = (inputs: RgbFrame[]) => {
+    const stylized = queue.add(async () => {
+      const t0 = now();
+      const result = await stylizer.stylize(inputs);
+      times.stylize += now() - t0;
+      return result;
+    });
+    stylized.catch(() => undefined); // awaited in order below; this only keeps it from counting as unhandled meanwhile
+    inFlight.push({ inputs, stylized });
+  };
+  const completeOldest = async () => {
+    const { inputs, stylized } = inFlight.shift()!;
+    const outputs = await stylized;
+    for (let i = 0; i < inputs.length; i++) {
+      let t0 = now();
+      const frame = temporal.next(inputs[i], outputs[i]);
+      times.temporal += now() - t0;
+      t0 = now();
+      await encoder.write(frame);
+      times.encode += now() - t0;
+    }
+    written += inputs.length;
+    onProgress(written);
+  };
+
+  let batch: RgbFrame[] = [];
+  let t = now();
+  for await (const frame of frames) {
+    times.decode += now() - t;
+    signal?.throwIfAborted();
+    batch.push(frame);
+    if (batch.length === stylizer.batchSize) {
+      submit(batch);
+      batch = [];
+      while (inFlight.length > stylizer.concurrency) await completeOldest();
+    }
+    t = now();
+  }
+  if (batch.length) submit(batch);
+  while (inFlight.length) {
+    signal?.throwIfAborted();
+    await completeOldest();
+  }
+  return written;
 }

@@ -1,6 +1,6 @@
 import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { UserError } from '../errors.js';
-import type { RgbFrame } from '../frame.js';
+import { rgbBytes, type RgbFrame } from '../frame.js';
 import { rationalText, type VideoInfo } from './probe.js';
 
 export interface DecodeOptions {
@@ -13,15 +13,16 @@ export interface DecodeOptions {
 /** The ffmpeg arguments that turn the input into square-pixel, upright, constant-rate RGB frames. */
 export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): { input: string[]; output: string[] } {
   const filters: string[] = [];
+  const start = options.startFrame ?? 0;
+  // Selection first, so frames outside the range are dropped before any scaling or conversion.
+  if (start > 0 || options.frameCount !== undefined) {
+    const end = options.frameCount === undefined ? '' : `*lt(n\\,${start + options.frameCount})`;
+    filters.push(`select=gte(n\\,${start})${end}`);
+  }
   // ffmpeg rotates by itself (autorotate); only the aspect ratio needs a filter.
   if (info.sampleAspectRatio.num !== info.sampleAspectRatio.den) {
     const [w, h] = info.rotation % 180 === 0 ? [info.width, info.height] : [info.height, info.width];
     filters.push(`scale=${w}:${h}`, 'setsar=1');
-  }
-  const start = options.startFrame ?? 0;
-  if (start > 0 || options.frameCount !== undefined) {
-    const end = options.frameCount === undefined ? '' : `*lt(n\\,${start + options.frameCount})`;
-    filters.push(`select=gte(n\\,${start})${end}`);
   }
   const output = ['-an', '-sn', '-dn', '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
   if (filters.length) output.push('-vf', filters.join(','));
@@ -39,7 +40,8 @@ export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): {
  */
 export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}): AsyncGenerator<RgbFrame> {
   const { input, output } = decodeArguments(info, options);
-  const frameBytes = info.width * info.height * 3;
+  const frameBytes = rgbBytes(info.width, info.height);
+  const start = options.startFrame ?? 0;
   const command = track(ffmpegCommand(info.path).inputOptions(input).outputOptions(output));
   let failure: string | undefined;
   // Set before we kill ffmpeg ourselves; any other death (OOM killer, a signal) is a failure.
@@ -54,7 +56,7 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
   const stream = command.pipe();
   let completed = false;
   try {
-    let index = options.startFrame ?? 0;
+    let index = start;
     let frame = new Uint8Array(frameBytes);
     let filled = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -72,7 +74,7 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
       }
     }
     await finished;
-    const decoded = index - (options.startFrame ?? 0);
+    const decoded = index - start;
     if (decoded === 0) {
       const why = failure ? ` (${failure})` : '';
       throw new UserError(`${info.path} has a video stream but no frame could be decoded${why}: the file may be truncated, encrypted or only an initialisation segment`);
@@ -80,9 +82,9 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
     if (failure) throw new UserError(`cannot decode ${info.path}: ${failure}`);
     // ffmpeg skips over damaged data and exits 0; a short count is how truncation shows.
     if (options.frameCount !== undefined && decoded < options.frameCount) {
-      throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${options.frameCount} asked for from frame ${options.startFrame ?? 0}`);
+      throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${options.frameCount} asked for from frame ${start}`);
     }
-    const expected = options.frameCount === undefined && info.frameCountDeclared ? info.frameCount - (options.startFrame ?? 0) : undefined;
+    const expected = options.frameCount === undefined && info.frameCountDeclared ? info.frameCount - start : undefined;
     if (expected !== undefined && decoded < expected - Math.max(2, Math.ceil(expected * 0.02))) {
       throw new UserError(`${info.path} looks truncated or corrupt: only ${decoded} of its ${expected} frames could be decoded`);
     }

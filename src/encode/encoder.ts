@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { extname } from 'node:path';
 import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { UserError, UsageError } from '../errors.js';
-import type { RgbFrame } from '../frame.js';
+import { rgbBytes, type RgbFrame } from '../frame.js';
 import { rationalText, type Rational } from '../decode/probe.js';
 import { codecArguments, type VideoCodec } from './codecs.js';
 
@@ -53,7 +53,7 @@ export function containerOf(path: string): string {
 
 export function startEncoder(options: EncoderOptions): Encoder {
   const { width, height, container } = options;
-  const frames = new PassThrough({ highWaterMark: width * height * 3 * 2 });
+  const frames = new PassThrough({ highWaterMark: 2 * rgbBytes(width, height) });
   const command = track(ffmpegCommand());
   command
     .input(frames)
@@ -106,4 +106,3 @@ export function startEncoder(options: EncoderOptions): Encoder {
   };
 }
 
-export { type VideoCodec } from './codecs.js';

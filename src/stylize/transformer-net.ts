@@ -1,6 +1,6 @@
 // The feed-forward network of Johnson et al. (2016), on whatever TF.js backend is active.
 import * as tf from '@tensorflow/tfjs-core';
-import type { RgbFrame } from '../frame.js';
+import { rgbBytes, type RgbFrame } from '../frame.js';
 import { phaseKernel, upsampleByPhases } from './phase-conv.js';
 import { DECODER, ENCODER, RESIDUAL_BLOCKS, type LayerSpec, type ModelWeights } from './model-files.js';
 
@@ -11,11 +11,7 @@ export class TransformerNet {
   /** the transposed layers' kernels in phase form, by variable index */
   private readonly phaseKernels = new Map<number, tf.Tensor4D>();
 
-  constructor(
-    readonly model: ModelWeights,
-    /** 'phases' (default) runs upsampling as ordinary convolutions; 'transpose' uses conv2dTranspose */
-    readonly upsampling: 'phases' | 'transpose' = 'phases',
-  ) {
+  constructor(readonly model: ModelWeights) {
     this.weights = model.variables.map((v) => tf.tensor(v.values, v.shape, 'float32'));
     for (const spec of DECODER.filter((s) => s.transposed)) {
       const { values, shape } = phaseKernel(model.variables[spec.index].values, model.variables[spec.index].shape);
@@ -56,15 +52,7 @@ export class TransformerNet {
   /** conv → instance norm → relu, each intermediate freed as soon as the next exists */
   private layer(x: tf.Tensor4D, spec: LayerSpec): tf.Tensor4D {
     const kernel = this.weights[spec.index] as tf.Tensor4D;
-    let y: tf.Tensor4D;
-    if (spec.transposed && this.upsampling === 'phases') {
-      y = upsampleByPhases(x, this.phaseKernels.get(spec.index)!);
-    } else if (spec.transposed) {
-      const [n, h, w] = x.shape;
-      y = tf.conv2dTranspose(x, kernel, [n, h * 2, w * 2, kernel.shape[2]], 2, 'same');
-    } else {
-      y = tf.conv2d(x, kernel, spec.stride, 'same');
-    }
+    const y = spec.transposed ? upsampleByPhases(x, this.phaseKernels.get(spec.index)!) : tf.conv2d(x, kernel, spec.stride, 'same');
     const normalised = this.instanceNorm(y, spec.index);
     y.dispose();
     if (!spec.relu) return normalised;
@@ -80,8 +68,8 @@ export class TransformerNet {
    */
   forward(input: tf.Tensor4D): tf.Tensor4D {
     let y = input;
-    const step = (next: tf.Tensor4D, keep: tf.Tensor[] = []) => {
-      if (y !== input && !keep.includes(y)) y.dispose();
+    const step = (next: tf.Tensor4D) => {
+      if (y !== input) y.dispose();
       y = next;
     };
     for (const spec of ENCODER) step(this.layer(y, spec));
@@ -120,7 +108,7 @@ export class TransformerNet {
     });
     const values = output.dataSync();
     output.dispose();
-    const frameLength = width * height * 3;
+    const frameLength = rgbBytes(width, height);
     return frames.map((f, i) => {
       const data = new Uint8Array(frameLength);
       const base = i * frameLength;

@@ -13,7 +13,7 @@ interface Slot {
 
 export class WorkerPool {
   private readonly idle: Slot[] = [];
-  private readonly waiting: Array<(slot: Slot) => void> = [];
+  private readonly waiting: Array<{ resolve: (slot: Slot) => void; reject: (err: Error) => void }> = [];
   private readonly slots: Slot[] = [];
   private nextId = 0;
   private closed = false;
@@ -50,7 +50,7 @@ export class WorkerPool {
 
   private release(slot: Slot): void {
     const next = this.waiting.shift();
-    if (next) next(slot);
+    if (next) next.resolve(slot);
     else this.idle.push(slot);
   }
 
@@ -63,16 +63,22 @@ export class WorkerPool {
     else resolve(reply.frames!);
   }
 
+  /** A worker that errs or exits leaves the pool; when none is left, whoever waits is told. */
   private fail(slot: Slot, err: Error): void {
-    if (this.closed) return;
+    if (this.closed || !this.slots.includes(slot)) return;
     slot.pending?.reject(err);
     slot.pending = undefined;
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    const idle = this.idle.indexOf(slot);
+    if (idle >= 0) this.idle.splice(idle, 1);
+    if (this.slots.length === 0) for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
   /** Stylizes one batch on the next free thread. The input is copied (the temporal stage still needs it). */
   async stylize(frames: RgbFrame[]): Promise<RgbFrame[]> {
     if (this.closed) throw new Error('the worker pool is closed');
-    const slot = this.idle.pop() ?? (await new Promise<Slot>((resolve) => this.waiting.push(resolve)));
+    if (this.slots.length === 0) throw new Error('every inference worker has stopped');
+    const slot = this.idle.pop() ?? (await new Promise<Slot>((resolve, reject) => this.waiting.push({ resolve, reject })));
     return new Promise<RgbFrame[]>((resolve, reject) => {
       slot.pending = { resolve, reject };
       slot.worker.postMessage({ id: this.nextId++, frames });
