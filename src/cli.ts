@@ -2,12 +2,18 @@
 // Everything it does is the library's; see src/index.ts.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import { UserError } from './errors.js';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { UsageError, UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
 import { discardAllPending } from './output.js';
-import { defaultOutputPath, stylizeVideo, type PipelineEvent } from './pipeline.js';
-import { isStillPath, stylizeImage } from './still.js';
+import { defaultOutputPath, frameChooser, stylizeVideo, type PipelineEvent } from './pipeline.js';
+import { isStillPath, stylizeImage, stylizeVideoFrame } from './still.js';
+import { parseFrameRange } from './decode/frame-range.js';
+import { probeVideo } from './decode/probe.js';
+import { containerOf } from './encode/encoder.js';
+import { joinParts } from './parts/join.js';
+import { kubernetesManifest, planFarm, PLAN_FORMATS, slurmScript, type PlanFormat } from './parts/farm-plan.js';
+import { DEFAULT_PREVIEW_SCALE, DEFAULT_SHEET_FRAMES, preview, type PreviewOptions } from './preview.js';
 import { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 import { BACKEND_CHOICES, type BackendChoice } from './stylize/backend.js';
 import { isCached, MODEL_SOURCE, modelCacheDir, STYLES } from './stylize/model-store.js';
@@ -27,6 +33,10 @@ interface RenderFlags {
   preset?: string;
   overwrite?: boolean;
   frames?: string;
+  start?: string;
+  duration?: string;
+  shard?: string;
+  partFrames?: number;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -59,13 +69,28 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     else log(`wrote ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
     return;
   }
+  if (flags.output && isStillPath(flags.output)) {
+    const frame = flags.frames === undefined ? undefined : parseFrameRange(flags.frames);
+    if (!frame || frame.end !== frame.start || flags.shard) {
+      throw new UsageError(`${flags.output} is an image: it holds one frame, so choose it with --frames N (or write a video, or use "stylize-video preview" for a contact sheet)`);
+    }
+    const result = await stylizeVideoFrame({ input, output: flags.output, frame: frame.start, style: flags.style, model: flags.model, backend: flags.backend, overwrite: flags.overwrite });
+    if (flags.json) printJson({ type: 'done', ...result });
+    else log(`wrote frame ${result.frame} of ${input} to ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
+    return;
+  }
   const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? createProgressBar(process.stderr) : undefined;
   const onEvent = (event: PipelineEvent) => {
     if (flags.json) return printJson(event);
     if (event.type === 'start') {
-      const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';
-      log(`${event.input} → ${event.output}: ${event.width}x${event.height} @ ${event.fps.toFixed(3)} fps, ~${event.totalFrames} frames`);
-      log(`backend ${event.backend.name}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
+      const shard = event.shard ? ` (shard ${event.shard.index}/${event.shard.count})` : '';
+      log(`${event.input} → ${event.output}${shard}: ${event.width}x${event.height} @ ${event.fps.toFixed(3)} fps, ${event.totalFrames} frames to stylize`);
+      if (event.parts.done) log(`resuming: ${event.parts.done} of ${event.parts.total} parts were already done`);
+      if (event.warmupFrames) log(`${event.warmupFrames} of those frames are the temporal warm-up before a part, so it continues the frames before it seamlessly`);
+      if (event.backend) {
+        const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';
+        log(`backend ${event.backend.name}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
+      }
     } else if (event.type === 'download') {
       bar?.update(`downloading ${event.progress.style}`, event.progress.receivedBytes, event.progress.totalBytes);
     } else {
@@ -86,11 +111,17 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     preset: flags.preset,
     overwrite: flags.overwrite,
     frames: flags.frames,
+    start: flags.start,
+    duration: flags.duration,
+    shard: flags.shard,
+    partFrames: flags.partFrames,
     onEvent,
   });
   bar?.done();
-  if (flags.json) printJson({ type: 'done', ...result });
-  else log(`wrote ${result.output}: ${result.frames} frames in ${formatSeconds(result.seconds)} (${(result.seconds / result.frames).toFixed(2)} s/frame)`);
+  if (flags.json) return printJson({ type: 'done', ...result });
+  const pace = result.stylizedFrames ? ` (${(result.seconds / result.stylizedFrames).toFixed(2)} s/frame)` : '';
+  if (result.joined) log(`wrote ${result.output}: ${result.frames} frames; stylized ${result.stylizedFrames} in ${formatSeconds(result.seconds)}${pace}`);
+  else log(`shard done: ${result.parts.total} part(s), ${result.frames} frames in ${result.parts.folder}${pace}; when every shard is done: stylize-video join ${result.output}`);
 }
 
 function formatSeconds(s: number): string {
@@ -117,29 +148,68 @@ async function listStyles(flags: { json?: boolean }): Promise<void> {
   }
 }
 
+/** The flags that decide what a render makes; `plan` passes them on to every shard. */
+function addRenderOptions(command: Command): Command {
+  return command
+    .option('-s, --style <name>', 'style from the catalogue (stylize-video styles)', 'wave')
+    .option('--frames <range>', 'only these frames, counted from 0: 120-239, 120- (to the end) or 42')
+    .option('--start <time>', 'start at this time (seconds, M:SS or H:MM:SS.ms) instead of --frames')
+    .option('--duration <time>', 'for this long')
+    .option('--model <dir>', 'a model folder (manifest.json + float32 files) instead of a catalogue style')
+    .option('--temporal <strength>', 'temporal-consistency strength, 0..1', strength)
+    .option('--no-temporal', 'stylize every frame independently')
+    .addOption(new Option('--codec <codec>', 'video codec').choices(VIDEO_CODECS))
+    .option('--crf <n>', 'constant rate factor (quality; lower is better)', wholeNumber(0, 63))
+    .option('--preset <name>', 'encoder preset (x264/x265: ultrafast … veryslow)')
+    .option('--part-frames <n>', 'frames per part (default: 10 s, fewer for short videos); shards are runs of whole parts', wholeNumber(1, 1_000_000));
+}
+
+/** The render flags set on the command line, as arguments again. */
+function renderArguments(flags: RenderFlags): string[] {
+  const args = ['--style', flags.style];
+  if (flags.model) args.push('--model', resolve(flags.model));
+  if (flags.temporal === false) args.push('--no-temporal');
+  else if (typeof flags.temporal === 'number') args.push('--temporal', String(flags.temporal));
+  if (flags.codec) args.push('--codec', flags.codec);
+  if (flags.crf !== undefined) args.push('--crf', String(flags.crf));
+  if (flags.preset) args.push('--preset', flags.preset);
+  return args;
+}
+
+async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
+  const output = flags.output ?? defaultOutputPath(input, flags.style);
+  containerOf(output);
+  const choose = frameChooser(flags);
+  const { span, partFrames } = choose(await probeVideo(input));
+  const farm = planFarm({
+    input, output, span, partFrames, shards: flags.shards,
+    renderArguments: renderArguments(flags),
+    command: flags.command ? flags.command.split(/\s+/).filter(Boolean) : ['stylize-video'],
+  });
+  const name = flags.name ?? `stylize-${basename(input, extname(input))}`;
+  if (flags.format === 'json') return printJson(farm);
+  if (flags.format === 'slurm') return void process.stdout.write(slurmScript(farm, name, flags.cpus));
+  process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath: flags.mountPath ?? dirname(farm.output), cpu: flags.cpus }));
+}
+
 // Commander's usage errors in the same one-line form as ours.
 const OUTPUT = {
   outputError: (text: string, write: (s: string) => void) => write(`stylize-video: ${text.replace(/^error: /, '').trim()}\n`),
 };
 
 export function buildProgram(): Command {
-  const program = new Command('stylize-video')
-    .configureOutput(OUTPUT)
-    .description('Turn a video (or a still) into a painting in motion with a TransformerNet style.')
-    .argument('<input>', 'video or image to stylize')
-    .option('-s, --style <name>', 'style from the catalogue (stylize-video styles)', 'wave')
-    .option('-o, --output <path>', 'output file (default: <input>.<style>.mp4 beside the input)')
-    .option('--frames <range>', 'only these frames, counted from 0: 120-239, 120- (to the end) or 42')
-    .option('--model <dir>', 'a model folder (manifest.json + float32 files) instead of a catalogue style')
+  const program = addRenderOptions(
+    new Command('stylize-video')
+      .configureOutput(OUTPUT)
+      .description('Turn a video (or a still) into a painting in motion with a TransformerNet style.')
+      .argument('<input>', 'video or image to stylize')
+      .option('-o, --output <path>', 'output file (default: <input>.<style>.mp4 beside the input); .png with --frames N for one frame'),
+  )
+    .option('--shard <I/N>', 'render only shard I of N (0-based; auto/N reads SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX) into <output>.parts/, then: stylize-video join <output>')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--batch <n>', 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', wholeNumber(1, 64))
     .option('--concurrency <n>', 'inference threads on wasm/cpu: a count or a share of the cores like 50% (default: all cores)')
-    .option('--temporal <strength>', 'temporal-consistency strength, 0..1', strength)
-    .option('--no-temporal', 'stylize every frame independently')
-    .addOption(new Option('--codec <codec>', 'video codec').choices(VIDEO_CODECS))
-    .option('--crf <n>', 'constant rate factor (quality; lower is better)', wholeNumber(0, 63))
-    .option('--preset <name>', 'encoder preset (x264/x265: ultrafast … veryslow)')
-    .option('-y, --overwrite', 'replace an existing output')
+    .option('-y, --overwrite', 'replace an existing output (and discard parts of a different render)')
     .option('--json', 'print progress and the summary as JSON lines on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'print stack traces with errors')
@@ -165,6 +235,64 @@ export function buildProgram(): Command {
       process.stdout.write(lines.join('\n') + '\n');
     });
   program
+    .command('join')
+    .description('join the parts that shards wrote into <output>.parts/, add the input\'s audio, and write <output>')
+    .argument('<output>', 'the -o every shard was given')
+    .option('--input <video>', 'where the input is now, if it moved since the shards ran (its audio goes into the output)')
+    .option('--wait <seconds>', 'wait this long for parts still being rendered', wholeNumber(0, 31_536_000))
+    .option('--keep-parts', 'keep <output>.parts/ after joining')
+    .option('-y, --overwrite', 'replace an existing output')
+    .option('--json', 'print the summary as JSON')
+    .configureOutput(OUTPUT)
+    .exitOverride()
+    .action(async (output: string, flags: { input?: string; wait?: number; keepParts?: boolean; overwrite?: boolean; json?: boolean }) => {
+      const result = await joinParts({ output, input: flags.input, waitSeconds: flags.wait, keepParts: flags.keepParts, overwrite: flags.overwrite });
+      if (flags.json) return printJson({ type: 'done', ...result });
+      process.stderr.write(`wrote ${result.output}: ${result.frames} frames from ${result.parts} parts${result.audio ? ', with the input\'s audio' : ''}\n`);
+    });
+  addRenderOptions(
+    program
+      .command('plan')
+      .description('split a render into shards for a farm: a JSON manifest, a Slurm submission script, or a Kubernetes Indexed Job')
+      .argument('<input>', 'the video to render')
+      .option('-o, --output <path>', 'the output every shard writes parts for (default: <input>.<style>.mp4)'),
+  )
+    .requiredOption('--shards <n>', 'how many shards', wholeNumber(1, 100_000))
+    .addOption(new Option('--format <format>', 'what to print').choices(PLAN_FORMATS).default('json'))
+    .option('--command <cmd>', 'how farm nodes run this tool', 'stylize-video')
+    .option('--name <name>', 'job name (default: stylize-<input name>)')
+    .option('--cpus <n>', 'CPUs per shard (Slurm --cpus-per-task, Kubernetes cpu request)', wholeNumber(1, 1024), 2)
+    .option('--image <image>', 'container image with stylize-video (k8s)', 'stylize-video:latest')
+    .option('--claim <name>', 'PersistentVolumeClaim holding input and output (k8s)', 'media')
+    .option('--mount-path <path>', 'where pods mount it (k8s; default: the output\'s folder)')
+    .configureOutput(OUTPUT)
+    .exitOverride()
+    .action(plan);
+  program
+    .command('preview')
+    .description('a quick look: a side-by-side original|stylized clip, or with a .png output a contact sheet of evenly spaced frames')
+    .argument('<input>', 'the video')
+    .option('-s, --style <name>', 'style from the catalogue', 'wave')
+    .option('-o, --output <path>', 'a video for side by side, an image for a contact sheet (default: <input>.<style>.preview.mp4)')
+    .option('--frames <range>', 'the clip\'s frames (default: one second from the middle), or the span a sheet samples (default: all)')
+    .option('--scale <factor>', 'size relative to the input', Number.parseFloat, DEFAULT_PREVIEW_SCALE)
+    .option('--count <n>', 'frames on a contact sheet', wholeNumber(1, 100), DEFAULT_SHEET_FRAMES)
+    .option('--model <dir>', 'a model folder instead of a catalogue style')
+    .option('--temporal <strength>', 'temporal-consistency strength for the clip, 0..1', strength)
+    .option('--no-temporal', 'stylize the clip\'s frames independently')
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
+    .option('--concurrency <n>', 'inference threads on wasm/cpu')
+    .option('-y, --overwrite', 'replace an existing output')
+    .option('--json', 'print the summary as JSON')
+    .configureOutput(OUTPUT)
+    .exitOverride()
+    .action(async (input: string, flags: PreviewOptions & { json?: boolean }) => {
+      const result = await preview({ ...flags, input });
+      if (flags.json) return printJson({ type: 'done', ...result });
+      const what = result.kind === 'contact-sheet' ? `a contact sheet of frames ${result.frames.join(', ')}` : `frames ${result.frames[0]}-${result.frames.at(-1)} side by side`;
+      process.stderr.write(`wrote ${result.output}: ${what}, ${result.width}x${result.height}, in ${formatSeconds(result.seconds)}\n`);
+    });
+  program
     .command('styles')
     .description('list the styles, and which are cached')
     .option('--json', 'print JSON')
@@ -185,7 +313,7 @@ export async function main(argv = process.argv): Promise<number> {
   const onSignal = (signal: NodeJS.Signals, code: number) => {
     process.on(signal, () => {
       void cleanUp().finally(() => {
-        process.stderr.write(`stylize-video: stopped by ${signal}; no output was written\n`);
+        process.stderr.write(`stylize-video: stopped by ${signal}; unfinished files removed; finished parts stay in <output>.parts/ and the same command continues from them\n`);
         process.exit(code);
       });
     });

@@ -25,7 +25,8 @@ export async function discardAllPending(): Promise<void> {
   pending.clear();
 }
 
-export async function prepareOutput(path: string, options: { input: string; overwrite?: boolean }): Promise<PendingOutput> {
+/** The checks prepareOutput makes, for a writer that reserves its file later. */
+export async function checkOutputPath(path: string, options: { input: string; overwrite?: boolean }): Promise<void> {
   if ((await canonical(path)) === (await canonical(options.input))) {
     throw new UsageError(`the output ${path} is the input: choose another output path (-o)`);
   }
@@ -34,6 +35,11 @@ export async function prepareOutput(path: string, options: { input: string; over
   }
   const dir = dirname(resolve(path));
   if (!(await exists(dir))) throw new UserError(`cannot write ${path}: the folder ${dir} does not exist`);
+}
+
+export async function prepareOutput(path: string, options: { input: string; overwrite?: boolean }): Promise<PendingOutput> {
+  await checkOutputPath(path, options);
+  const dir = dirname(resolve(path));
   const temporaryPath = join(dir, `.${basename(path, extname(path))}.partial-${process.pid}-${randomBytes(3).toString('hex')}${extname(path)}`);
   pending.add(temporaryPath);
   return {

@@ -1,14 +1,19 @@
 // The orchestrator: decode → stylize → temporal → encode, one frame batch at a time.
-import { basename, dirname, extname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
-import { probeVideo, rationalValue } from './decode/probe.js';
-import { clampFrameRange, parseFrameRange, type FrameRange } from './decode/frame-range.js';
-import { containerOf, startEncoder, type Encoder } from './encode/encoder.js';
-import { checkCodecFits, defaultCodec, type VideoCodec } from './encode/codecs.js';
+import { probeVideo, rationalText, rationalValue, type VideoInfo } from './decode/probe.js';
+import { clampFrameRange, parseFrameRange, parseTimecode, timeRange, type FrameRange } from './decode/frame-range.js';
+import { containerOf } from './encode/encoder.js';
+import { checkCodecFits, defaultCodec, DEFAULT_CRF, type VideoCodec } from './encode/codecs.js';
 import { UsageError } from './errors.js';
 import type { RgbFrame } from './frame.js';
-import { prepareOutput } from './output.js';
+import { checkOutputPath } from './output.js';
+import { joinParts } from './parts/join.js';
+import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
+import { openPartsFolder, type PartsManifest } from './parts/parts-folder.js';
+import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendChoice, BackendInfo } from './stylize/backend.js';
 import { styleEntry, type DownloadProgress, type ModelSource } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
@@ -33,13 +38,37 @@ export interface StylizeVideoOptions {
   overwrite?: boolean;
   /** only these frames: "120-239", "120-", "42", or a parsed range (0-based, inclusive) */
   frames?: string | FrameRange;
+  /** or by time: from this many seconds in (or a timecode "1:23.5") ... */
+  start?: number | string;
+  /** ... for this long */
+  duration?: number | string;
+  /**
+   * Render only shard I of N ("I/N", "auto/N" or parsed) into `<output>.parts/`, for `joinParts`
+   * once every shard is done. Without it the render still goes by parts, resumes after a crash,
+   * and joins them itself.
+   */
+  shard?: string | ShardSpec;
+  /** frames per part (default: 10 s, less for short videos, at least 1 s) */
+  partFrames?: number;
   signal?: AbortSignal;
   onEvent?: (event: PipelineEvent) => void;
 }
 
 export type PipelineEvent =
   | { type: 'download'; progress: DownloadProgress }
-  | { type: 'start'; input: string; output: string; width: number; height: number; fps: number; totalFrames: number; backend: BackendInfo; modelSource: ModelSource; batch: number; concurrency: number; temporal: string }
+  | {
+      type: 'start'; input: string; output: string; width: number; height: number; fps: number;
+      /** frames this run stylizes, warm-up included */
+      totalFrames: number;
+      /** this run's parts, and how many of them an earlier run finished */
+      parts: { total: number; done: number };
+      shard?: ShardSpec;
+      /** frames before a part replayed to bring the temporal stage to where an uninterrupted run has it */
+      warmupFrames: number;
+      /** undefined when every part was already done */
+      backend?: BackendInfo; modelSource?: ModelSource; batch?: number; concurrency?: number;
+      temporal: string;
+    }
   | { type: 'progress'; frame: number; totalFrames: number; fps: number; etaSeconds: number; elapsedSeconds: number };
 
 export interface StageTimes {
@@ -54,7 +83,13 @@ export interface StageTimes {
 
 export interface StylizeVideoResult {
   output: string;
+  /** frames in the output, or in this shard's parts */
   frames: number;
+  /** frames this run put through the network, warm-up included; 0 if earlier runs did everything */
+  stylizedFrames: number;
+  parts: { total: number; rendered: number; alreadyDone: number; /** where a shard's parts wait for the join */ folder?: string };
+  /** false for a shard: its parts wait in the parts folder */
+  joined: boolean;
   width: number;
   height: number;
   fps: number;
@@ -88,93 +123,156 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   checkCodecFits(codec, container);
   const strength = temporalStrength(options.temporal);
   if (codec === 'prores' && options.crf !== undefined) throw new UsageError('--crf does not apply to prores: choose its quality with --preset 0..5 (proxy … 4444 XQ)');
-
   if (!options.model) styleEntry(options.style);
-  const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
+  const chooseFrames = frameChooser(options);
+  const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
   // Usage is checked before the input is read: a typo costs nothing.
-  const output = await prepareOutput(outputPath, { input: options.input, overwrite: options.overwrite });
-  let encoder: Encoder | undefined;
+  await checkOutputPath(outputPath, { input: options.input, overwrite: options.overwrite });
+
+  const info = await probeVideo(options.input);
+  const fps = rationalValue(info.fps);
+  const { span, partFrames } = chooseFrames(info);
+  const parts = partsOf(span, partFrames);
+  const mine = shard ? shardParts(parts, shard) : parts;
+  const folder = await openPartsFolder(outputPath, await manifestFor(info, span, partFrames, container, { ...options, codec, strength }), { overwrite: options.overwrite });
+  const done = await folder.completed(mine);
+  const runs = contiguousRuns(mine.filter((p) => !done.has(p.index)));
+  const warmupLimit = warmupFrames(strength);
+  // A run that does not start the range first replays the frames before it through the temporal stage.
+  const plannedRuns = runs.map((run) => ({ parts: run, warmup: Math.min(warmupLimit, run[0].start - span.start) }));
+  const toStylize = plannedRuns.reduce((n, r) => n + r.warmup + r.parts.reduce((m, p) => m + spanLength(p), 0), 0);
+
+  const started = now();
+  const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
   let stylizer: Stylizer | undefined;
+  let backend = 'none';
+  let processed = 0;
   try {
-    const info = await probeVideo(options.input);
-    const span = range ? clampFrameRange(range, info.frameCount) : undefined;
-    const totalFrames = span?.count ?? info.frameCount;
-    const started = now();
-    stylizer = await createStylizer({
-      style: options.style,
-      modelDir: options.model,
-      backend: options.backend,
-      batch: options.batch,
-      concurrency: options.concurrency,
-      onDownload: (progress) => emit({ type: 'download', progress }),
-    });
-    const temporal = createTemporalStage({ strength });
+    if (plannedRuns.length) {
+      stylizer = await createStylizer({
+        style: options.style,
+        modelDir: options.model,
+        backend: options.backend,
+        batch: options.batch,
+        concurrency: options.concurrency,
+        onDownload: (progress) => emit({ type: 'download', progress }),
+      });
+      backend = stylizer.backend.name;
+    }
     emit({
-      type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps: rationalValue(info.fps),
-      totalFrames, backend: stylizer.backend, modelSource: stylizer.model.source, batch: stylizer.batchSize, concurrency: stylizer.concurrency, temporal: temporal.name,
+      type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
+      totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: plannedRuns.reduce((n, r) => n + r.warmup, 0),
+      backend: stylizer?.backend, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
+      temporal: strength ? `flow blend ${strength}` : 'off',
     });
-    encoder = startEncoder({
-      path: output.temporaryPath,
-      container,
-      width: info.width,
-      height: info.height,
-      fps: info.fps,
-      codec,
-      crf: options.crf,
-      preset: options.preset,
-      audioFrom: info.hasAudio
-        ? {
-            path: info.path,
-            codec: info.audioCodec,
-            // The audio that plays under the chosen frames, and no more.
-            startSeconds: span ? span.start / rationalValue(info.fps) : undefined,
-            durationSeconds: span ? span.count / rationalValue(info.fps) : undefined,
-          }
-        : undefined,
-    });
-    const frames = decodeFrames(info, span && { startFrame: span.start, frameCount: span.count });
-    const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
-    const written = await runStages(frames, stylizer, temporal, encoder, times, {
-      signal: options.signal,
-      onProgress: (done) => {
-        const elapsed = now() - started;
-        const total = Math.max(totalFrames, done);
-        emit({ type: 'progress', frame: done, totalFrames: total, fps: done / elapsed, etaSeconds: ((total - done) * elapsed) / done, elapsedSeconds: elapsed });
-      },
-    });
-    const t = now();
-    await encoder.finish();
-    times.encode += now() - t;
-    await output.commit();
-    return {
-      output: outputPath,
-      frames: written,
-      width: info.width,
-      height: info.height,
-      fps: rationalValue(info.fps),
-      backend: stylizer.backend.name,
-      seconds: now() - started,
-      stageSeconds: times,
-    };
+    for (const run of plannedRuns) {
+      const first = run.parts[0].start - run.warmup;
+      const count = run.parts.at(-1)!.end - first + 1;
+      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: options.crf, preset: options.preset });
+      try {
+        const alreadyProcessed = processed;
+        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, createTemporalStage({ strength }), writer, times, {
+          signal: options.signal,
+          onProgress: (n) => {
+            processed = alreadyProcessed + n;
+            const elapsed = now() - started;
+            emit({ type: 'progress', frame: processed, totalFrames: toStylize, fps: processed / elapsed, etaSeconds: ((toStylize - processed) * elapsed) / processed, elapsedSeconds: elapsed });
+          },
+        });
+        const t = now();
+        await writer.finish();
+        times.encode += now() - t;
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+    }
   } catch (err) {
-    encoder?.abort();
-    await output.discard();
+    // A failed single run that finished no part leaves nothing behind; shards share the folder.
+    if (!shard && (await folder.completed(parts)).size === 0) await folder.remove();
     throw err;
   } finally {
     await stylizer?.close();
   }
+  const joined = shard ? undefined : await joinParts({ output: outputPath, input: options.input, overwrite: options.overwrite });
+  return {
+    output: outputPath,
+    frames: mine.reduce((n, p) => n + spanLength(p), 0),
+    stylizedFrames: processed,
+    parts: { total: mine.length, rendered: mine.length - done.size, alreadyDone: done.size, folder: joined ? undefined : folder.dir },
+    joined: !!joined,
+    width: info.width,
+    height: info.height,
+    fps,
+    backend,
+    seconds: now() - started,
+    stageSeconds: times,
+  };
+}
+
+/**
+ * The frames a render covers and its part length, from --frames or --start/--duration; checked
+ * before the input is read, resolved against it after.
+ */
+export function frameChooser(options: Pick<StylizeVideoOptions, 'frames' | 'start' | 'duration' | 'partFrames'>): (info: VideoInfo) => { span: FrameSpan; partFrames: number } {
+  const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
+  const byTime = options.start !== undefined || options.duration !== undefined;
+  if (range && byTime) throw new UsageError('--frames and --start/--duration both choose frames: give one or the other');
+  const seconds = (value: number | string | undefined, flag: string) => (typeof value === 'string' ? parseTimecode(value, flag) : value);
+  const [startSeconds, durationSeconds] = [seconds(options.start, '--start'), seconds(options.duration, '--duration')];
+  if (options.partFrames !== undefined && !(Number.isInteger(options.partFrames) && options.partFrames >= 1)) {
+    throw new UsageError(`--part-frames ${options.partFrames}: give a whole number of frames, 1 or more`);
+  }
+  return (info) => {
+    const fps = rationalValue(info.fps);
+    const chosen = byTime ? timeRange(startSeconds, durationSeconds, fps) : range;
+    const { start, count } = chosen ? clampFrameRange(chosen, info.frameCount) : { start: 0, count: info.frameCount };
+    return { span: { start, end: start + count - 1 }, partFrames: options.partFrames ?? defaultPartLength(count, fps) };
+  };
+}
+
+async function manifestFor(
+  info: VideoInfo,
+  range: FrameSpan,
+  partFrames: number,
+  container: string,
+  settings: { style: string; model?: string; strength: number; codec: VideoCodec; crf?: number; preset?: string },
+): Promise<PartsManifest> {
+  return {
+    version: 1,
+    input: {
+      path: resolve(info.path),
+      bytes: (await stat(info.path)).size,
+      frames: info.frameCount,
+      fps: rationalText(info.fps),
+      width: info.width,
+      height: info.height,
+      hasAudio: info.hasAudio,
+      audioCodec: info.audioCodec,
+    },
+    range,
+    partFrames,
+    container,
+    settings: {
+      style: settings.model ? `model:${basename(resolve(settings.model))}` : settings.style,
+      temporal: settings.strength,
+      codec: settings.codec,
+      crf: settings.crf ?? DEFAULT_CRF[settings.codec],
+      preset: settings.preset,
+    },
+  };
 }
 
 /**
  * Pulls decoded frames, stylizes batches ahead (as many at once as there are inference threads),
  * and hands them on in order: the temporal stage and the encoder see frames one by one, as in a
- * sequential run. Returns how many frames were written.
+ * sequential run. Returns how many frames went through.
  */
 async function runStages(
   frames: AsyncIterable<RgbFrame>,
   stylizer: Stylizer,
   temporal: TemporalStage,
-  encoder: Encoder,
+  encoder: FrameSink,
   times: StageTimes,
   { signal, onProgress }: { signal?: AbortSignal; onProgress: (written: number) => void },
 ): Promise<number> {

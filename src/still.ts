@@ -2,7 +2,11 @@
 import sharp, { type FormatEnum, type OutputInfo } from 'sharp';
 import { extname } from 'node:path';
 import { UsageError, UserError } from './errors.js';
-import { prepareOutput } from './output.js';
+import { checkOutputPath, prepareOutput } from './output.js';
+import { clampFrameRange } from './decode/frame-range.js';
+import { decodeFrames } from './decode/frames.js';
+import { probeVideo } from './decode/probe.js';
+import type { RgbFrame } from './frame.js';
 import type { BackendChoice } from './stylize/backend.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { styleEntry } from './stylize/model-store.js';
@@ -20,10 +24,53 @@ export interface StylizeImageOptions {
   overwrite?: boolean;
 }
 
-export async function stylizeImage(options: StylizeImageOptions): Promise<{ output: string; width: number; height: number; backend: string }> {
-  if (!isStillPath(options.output)) {
-    throw new UsageError(`cannot write a still to '${options.output}': use an output ending in ${STILL_EXTENSIONS.join(', ')}`);
+/** Writes RGB pixels as the image type `output`'s extension names, to `path`. */
+export async function writeStill(frame: RgbFrame, output: string, path: string): Promise<void> {
+  const extension = extname(output).slice(1).toLowerCase();
+  const format: string = { jpg: 'jpeg', tif: 'tiff' }[extension] ?? extension;
+  // For PNG, sharp reads a quality as "quantise to a palette": lossless formats get none.
+  const lossy = ['jpeg', 'webp', 'avif'].includes(format);
+  await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    .toFormat(format as keyof FormatEnum, lossy ? { quality: 95 } : {})
+    .toFile(path);
+}
+
+function checkStillOutput(output: string): void {
+  if (!isStillPath(output)) throw new UsageError(`cannot write a still to '${output}': use an output ending in ${STILL_EXTENSIONS.join(', ')}`);
+}
+
+export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'input'> {
+  input: string;
+  /** the frame, 0-based */
+  frame: number;
+}
+
+/** One frame of a video, stylized on its own, as an image (`--frames 42 -o frame.png`). */
+export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Promise<{ output: string; frame: number; width: number; height: number; backend: string }> {
+  checkStillOutput(options.output);
+  if (!options.model) styleEntry(options.style);
+  await checkOutputPath(options.output, { input: options.input, overwrite: options.overwrite });
+  const info = await probeVideo(options.input);
+  const { start } = clampFrameRange({ start: options.frame, end: options.frame }, info.frameCount);
+  let frame: RgbFrame | undefined;
+  for await (const decoded of decodeFrames(info, { startFrame: start, frameCount: 1 })) frame = decoded;
+  const output = await prepareOutput(options.output, { input: options.input, overwrite: options.overwrite });
+  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend });
+  try {
+    const [stylized] = await stylizer.stylize([frame!]);
+    await writeStill(stylized, options.output, output.temporaryPath);
+    await output.commit();
+    return { output: options.output, frame: start, width: info.width, height: info.height, backend: stylizer.backend.name };
+  } catch (err) {
+    await output.discard();
+    throw err;
+  } finally {
+    await stylizer.close();
   }
+}
+
+export async function stylizeImage(options: StylizeImageOptions): Promise<{ output: string; width: number; height: number; backend: string }> {
+  checkStillOutput(options.output);
   if (!options.model) styleEntry(options.style);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
@@ -37,9 +84,7 @@ export async function stylizeImage(options: StylizeImageOptions): Promise<{ outp
   const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend });
   try {
     const [stylized] = await stylizer.stylize([{ index: 0, width, height, data: new Uint8Array(decoded.data) }]);
-    await sharp(stylized.data, { raw: { width, height, channels: 3 } })
-      .toFormat(extname(options.output).slice(1).toLowerCase().replace('jpg', 'jpeg') as keyof FormatEnum, { quality: 95 })
-      .toFile(output.temporaryPath);
+    await writeStill(stylized, options.output, output.temporaryPath);
     await output.commit();
     return { output: options.output, width, height, backend: stylizer.backend.name };
   } catch (err) {

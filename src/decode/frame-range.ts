@@ -27,3 +27,25 @@ export function clampFrameRange(range: FrameRange, frameCount: number): { start:
   if (end >= frameCount) throw new UsageError(`--frames ${range.start}-${range.end}: the video has ${frameCount} frames (0-${frameCount - 1}); use ${range.start}- for "to the end"`);
   return { start: range.start, count: end - range.start + 1 };
 }
+
+/** "83.5", "1:23.5" or "0:01:23.5" as seconds. */
+export function parseTimecode(text: string, flag: string): number {
+  const match = /^\s*(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?|\.\d+)\s*$/.exec(text);
+  const seconds = match ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3]) : NaN;
+  if (!Number.isFinite(seconds) || (match && match[2] !== undefined && Number(match[3]) >= 60)) {
+    throw new UsageError(`${flag} ${text}: give a time as seconds (83.5), M:SS (1:23.5) or H:MM:SS (0:01:23.5)`);
+  }
+  return seconds;
+}
+
+/**
+ * --start/--duration as frames: from the first frame shown at or after the start, as many frames
+ * as the duration holds at the video's rate.
+ */
+export function timeRange(start: number | undefined, duration: number | undefined, fps: number): FrameRange {
+  const first = Math.max(0, Math.ceil((start ?? 0) * fps - 1e-6));
+  if (duration === undefined) return { start: first };
+  const count = Math.round(duration * fps);
+  if (count < 1) throw new UsageError(`--duration ${duration}: shorter than one frame at ${fps.toFixed(3)} fps`);
+  return { start: first, end: first + count - 1 };
+}

@@ -8,6 +8,10 @@ export interface DecodeOptions {
   startFrame?: number;
   /** how many frames; undefined for all that follow */
   frameCount?: number;
+  /** instead of a range, exactly these frames (ascending) */
+  frameList?: number[];
+  /** scale to this size (upright, square pixels) instead of the video's own */
+  size?: { width: number; height: number };
 }
 
 /** The ffmpeg arguments that turn the input into square-pixel, upright, constant-rate RGB frames. */
@@ -15,13 +19,16 @@ export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): {
   const filters: string[] = [];
   const start = options.startFrame ?? 0;
   // Selection first, so frames outside the range are dropped before any scaling or conversion.
-  if (start > 0 || options.frameCount !== undefined) {
+  if (options.frameList) {
+    filters.push(`select=${options.frameList.map((n) => `eq(n\\,${n})`).join('+')}`);
+  } else if (start > 0 || options.frameCount !== undefined) {
     const end = options.frameCount === undefined ? '' : `*lt(n\\,${start + options.frameCount})`;
     filters.push(`select=gte(n\\,${start})${end}`);
   }
-  // ffmpeg rotates by itself (autorotate); only the aspect ratio needs a filter.
-  if (info.sampleAspectRatio.num !== info.sampleAspectRatio.den) {
-    const [w, h] = info.rotation % 180 === 0 ? [info.width, info.height] : [info.height, info.width];
+  // ffmpeg rotates by itself (autorotate), after these filters; only the aspect ratio and size need one.
+  if (info.sampleAspectRatio.num !== info.sampleAspectRatio.den || options.size) {
+    const { width, height } = options.size ?? info;
+    const [w, h] = info.rotation % 180 === 0 ? [width, height] : [height, width];
     filters.push(`scale=${w}:${h}`, 'setsar=1');
   }
   const output = ['-an', '-sn', '-dn', '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
@@ -29,7 +36,7 @@ export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): {
   // Passthrough keeps every decoded frame exactly once; variable-rate input is resampled to its average rate.
   output.push(...(info.variableFrameRate ? ['-vsync', 'cfr', '-r', rationalText(info.fps)] : ['-vsync', 'passthrough']));
   // Resampling to a constant rate can add a frame or two at the end; the count keeps the duration.
-  const count = options.frameCount ?? (info.variableFrameRate ? info.frameCount - start : undefined);
+  const count = options.frameList?.length ?? options.frameCount ?? (info.variableFrameRate ? info.frameCount - start : undefined);
   if (count !== undefined) output.push('-frames:v', String(count));
   return { input: ['-nostdin', '-v', 'error'], output };
 }
@@ -40,8 +47,11 @@ export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): {
  */
 export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}): AsyncGenerator<RgbFrame> {
   const { input, output } = decodeArguments(info, options);
-  const frameBytes = rgbBytes(info.width, info.height);
+  const { width, height } = options.size ?? info;
+  const frameBytes = rgbBytes(width, height);
   const start = options.startFrame ?? 0;
+  const list = options.frameList;
+  const expectedCount = list?.length ?? options.frameCount;
   const command = track(ffmpegCommand(info.path).inputOptions(input).outputOptions(output));
   let failure: string | undefined;
   // Set before we kill ffmpeg ourselves; any other death (OOM killer, a signal) is a failure.
@@ -67,7 +77,7 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
         filled += n;
         offset += n;
         if (filled === frameBytes) {
-          yield { index: index++, width: info.width, height: info.height, data: frame };
+          yield { index: list ? list[index++ - start] : index++, width, height, data: frame };
           frame = new Uint8Array(frameBytes);
           filled = 0;
         }
@@ -81,10 +91,10 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
     }
     if (failure) throw new UserError(`cannot decode ${info.path}: ${failure}`);
     // ffmpeg skips over damaged data and exits 0; a short count is how truncation shows.
-    if (options.frameCount !== undefined && decoded < options.frameCount) {
-      throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${options.frameCount} asked for from frame ${start}`);
+    if (expectedCount !== undefined && decoded < expectedCount) {
+      throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${expectedCount} asked for from frame ${start}`);
     }
-    const expected = options.frameCount === undefined && info.frameCountDeclared ? info.frameCount - start : undefined;
+    const expected = expectedCount === undefined && info.frameCountDeclared ? info.frameCount - start : undefined;
     if (expected !== undefined && decoded < expected - Math.max(2, Math.ceil(expected * 0.02))) {
       throw new UserError(`${info.path} looks truncated or corrupt: only ${decoded} of its ${expected} frames could be decoded`);
     }

@@ -156,3 +156,15 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     audioCodec: audio ? String(audio.codec_name) : undefined,
   };
 }
+
+/** Video packets in a file, counted without decoding: how a finished part or join is checked. */
+export function countVideoPackets(path: string): Promise<number> {
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '-i', path];
+  return new Promise((resolve, reject) => {
+    execFile(ffmpegBinaries().ffprobe, args, { timeout: 120_000 }, (err, stdout, stderr) => {
+      const n = Number.parseInt(stdout.trim(), 10);
+      if (err || !Number.isInteger(n)) return reject(new UserError(`cannot read ${path}: ${stderr.trim().split('\n').at(-1) || err?.message || 'no video stream'}`));
+      resolve(n);
+    });
+  });
+}

@@ -19,7 +19,15 @@ export interface EncoderOptions {
   crf?: number;
   preset?: string;
   /** a file whose first audio stream and global metadata are copied into the output */
-  audioFrom?: { path: string; codec?: string; startSeconds?: number; durationSeconds?: number };
+  audioFrom?: AudioSource;
+}
+
+export interface AudioSource {
+  path: string;
+  codec?: string;
+  /** the audio under a range of frames, and no more */
+  startSeconds?: number;
+  durationSeconds?: number;
 }
 
 export interface Encoder {
@@ -44,6 +52,24 @@ function audioArguments(container: string, codec: string | undefined): string[] 
   return container === 'webm' ? ['-c:a', 'libopus', '-b:a', '160k'] : ['-c:a', 'aac', '-b:a', '192k'];
 }
 
+/** Input options that trim the audio source to its range. */
+export function audioInputOptions(audio: AudioSource): string[] {
+  const seek = audio.startSeconds ? ['-ss', audio.startSeconds.toFixed(6)] : [];
+  const length = audio.durationSeconds !== undefined ? ['-t', audio.durationSeconds.toFixed(6)] : [];
+  return [...seek, ...length];
+}
+
+/** Output options taking the first audio stream (if any) and the metadata of input `inputIndex`. */
+export function audioOutputOptions(container: string, audio: AudioSource, inputIndex: number): string[] {
+  return ['-map', `${inputIndex}:a:0?`, '-map_metadata', String(inputIndex), ...audioArguments(container, audio.codec)];
+}
+
+/** The muxer, with the index up front in MP4/MOV so players can start before the download ends. */
+export function containerOptions(container: string): string[] {
+  const faststart = container === 'mp4' || container === 'mov' ? ['-movflags', '+faststart'] : [];
+  return [...faststart, '-f', container === 'mkv' ? 'matroska' : container];
+}
+
 export function containerOf(path: string): string {
   const ext = extname(path).slice(1).toLowerCase();
   if (ext === 'mp4' || ext === 'm4v') return 'mp4';
@@ -62,15 +88,12 @@ export function startEncoder(options: EncoderOptions): Encoder {
   const output = ['-map', '0:v:0', ...codecArguments(options.codec, container, width, height, options.crf, options.preset)];
   const audio = options.audioFrom;
   if (audio) {
-    const seek = audio.startSeconds ? ['-ss', audio.startSeconds.toFixed(6)] : [];
-    const length = audio.durationSeconds !== undefined ? ['-t', audio.durationSeconds.toFixed(6)] : [];
-    command.input(audio.path).inputOptions([...seek, ...length]);
-    output.push('-map', '1:a:0?', '-map_metadata', '1', ...audioArguments(container, audio.codec));
+    command.input(audio.path).inputOptions(audioInputOptions(audio));
+    output.push(...audioOutputOptions(container, audio, 1));
     // No -shortest: with video arriving slowly over a pipe and audio read at once from a file,
     // ffmpeg ends the output when the audio input is exhausted. The audio is already trimmed above.
   }
-  if (container === 'mp4' || container === 'mov') output.push('-movflags', '+faststart');
-  output.push('-f', container === 'mkv' ? 'matroska' : container);
+  output.push(...containerOptions(container));
   command.outputOptions(output).output(options.path);
 
   let failure: Error | undefined;

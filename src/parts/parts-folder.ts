@@ -1,0 +1,136 @@
+// `<output>.parts/`: the parts of one render, and plan.json saying which render they belong to.
+// Shards on many machines and a resumed run all write here; a part appears under its final name
+// only once its encoder has finished, so a name present is a part complete.
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError, UserError } from '../errors.js';
+import { prepareOutput, type PendingOutput } from '../output.js';
+import type { FrameSpan, Part } from './part-plan.js';
+
+export interface PartsManifest {
+  version: 1;
+  input: {
+    /** absolute, where the first shard saw it; join takes the audio from here unless told otherwise */
+    path: string;
+    bytes: number;
+    frames: number;
+    fps: string;
+    width: number;
+    height: number;
+    hasAudio: boolean;
+    audioCodec?: string;
+  };
+  /** the frames rendered, 0-based inclusive */
+  range: FrameSpan;
+  partFrames: number;
+  container: string;
+  /** everything that changes the pixels: parts made otherwise do not belong with these */
+  settings: { style: string; temporal: number; codec: string; crf?: number; preset?: string };
+}
+
+export const partsFolderOf = (output: string): string => `${output}.parts`;
+const PLAN = 'plan.json';
+
+const pad = (n: number) => String(n).padStart(6, '0');
+const EXTENSION: Record<string, string> = { mp4: 'mp4', mov: 'mov', mkv: 'mkv', webm: 'webm' };
+export const partFileName = (part: FrameSpan, container: string): string => `part-${pad(part.start)}-${pad(part.end)}.${EXTENSION[container]}`;
+
+export interface PartsFolder {
+  dir: string;
+  manifest: PartsManifest;
+  path(part: Part): string;
+  /** indices of the parts already complete */
+  completed(parts: Part[]): Promise<Set<number>>;
+  /** a hidden file for the part's encoder, renamed to the part's name on commit */
+  reserve(part: Part): Promise<PendingOutput>;
+  remove(): Promise<void>;
+}
+
+/** The first difference between two manifests' render settings, or undefined if they match. */
+export function manifestDifference(a: PartsManifest, b: PartsManifest): string | undefined {
+  const facts = (m: PartsManifest): Record<string, unknown> => ({
+    'input size': m.input.bytes,
+    'input frames': m.input.frames,
+    'frame rate': m.input.fps,
+    'frame size': `${m.input.width}x${m.input.height}`,
+    frames: `${m.range.start}-${m.range.end}`,
+    '--part-frames': m.partFrames,
+    container: m.container,
+    '--style': m.settings.style,
+    '--temporal': m.settings.temporal,
+    '--codec': m.settings.codec,
+    '--crf': m.settings.crf,
+    '--preset': m.settings.preset,
+  });
+  const [x, y] = [facts(a), facts(b)];
+  for (const key of Object.keys(x)) {
+    if (x[key] !== y[key]) return `${key} ${y[key] ?? '(none)'} there, ${x[key] ?? '(none)'} here`;
+  }
+  return undefined;
+}
+
+export async function readManifest(output: string): Promise<PartsManifest> {
+  const file = join(partsFolderOf(output), PLAN);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UserError(`no parts to join for ${output}: ${file} does not exist; render with --shard I/N and the same -o first`);
+  }
+  try {
+    const manifest = JSON.parse(text) as PartsManifest;
+    if (manifest.version !== 1 || !manifest.range || !(manifest.partFrames > 0)) throw new Error('unknown layout');
+    return manifest;
+  } catch (err) {
+    throw new UserError(`${file} is damaged (${(err as Error).message}): delete ${partsFolderOf(output)} and render again`);
+  }
+}
+
+/**
+ * Opens (creating if needed) the parts folder of a render. The first writer's plan.json wins; a
+ * folder holding another render's parts is an error, or with `overwrite` is cleared.
+ */
+export async function openPartsFolder(output: string, manifest: PartsManifest, options: { overwrite?: boolean } = {}): Promise<PartsFolder> {
+  const dir = partsFolderOf(output);
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    const claimed = await claimPlan(dir, manifest);
+    if (claimed) break;
+    const existing = await readManifest(output);
+    const difference = manifestDifference(manifest, existing);
+    if (!difference) break;
+    if (!options.overwrite || attempt > 0) {
+      throw new UsageError(`${dir} holds parts of another render (${difference}): render with the same settings, or pass -y to discard those parts`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  const path = (part: Part) => join(dir, partFileName(part, manifest.container));
+  return {
+    dir,
+    manifest,
+    path,
+    async completed(parts) {
+      const names = new Set(await readdir(dir));
+      return new Set(parts.filter((p) => names.has(partFileName(p, manifest.container))).map((p) => p.index));
+    },
+    reserve: (part) => prepareOutput(path(part), { input: manifest.input.path, overwrite: true }),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Writes plan.json if there is none, atomically even with many machines on one shared folder. */
+async function claimPlan(dir: string, manifest: PartsManifest): Promise<boolean> {
+  const temporary = join(dir, `.plan-${process.pid}-${randomBytes(3).toString('hex')}.json`);
+  await writeFile(temporary, JSON.stringify(manifest, null, 2) + '\n');
+  try {
+    // link() fails if the name exists, unlike rename(): exactly one writer wins.
+    await link(temporary, join(dir, PLAN));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}

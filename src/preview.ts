@@ -1,0 +1,171 @@
+// Quick looks before a long render: a side-by-side original|stylized clip at reduced size, or a
+// contact sheet of evenly spaced frames. Small by default, so they come back in seconds.
+import { decodeFrames } from './decode/frames.js';
+import { clampFrameRange, parseFrameRange, type FrameRange } from './decode/frame-range.js';
+import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
+import { containerOf, startEncoder } from './encode/encoder.js';
+import { defaultCodec } from './encode/codecs.js';
+import { UsageError } from './errors.js';
+import type { RgbFrame } from './frame.js';
+import { checkOutputPath, prepareOutput } from './output.js';
+import { defaultOutputPath, DEFAULT_TEMPORAL_STRENGTH } from './pipeline.js';
+import { isStillPath, writeStill } from './still.js';
+import type { BackendChoice } from './stylize/backend.js';
+import { styleEntry } from './stylize/model-store.js';
+import { createStylizer } from './stylize/stylizer.js';
+import { createTemporalStage } from './temporal/index.js';
+
+export interface PreviewOptions {
+  input: string;
+  /** .mp4/.mov/.mkv/.webm for a side-by-side clip, .png/.jpg/.webp for a contact sheet; default `<input>.<style>.preview.mp4` */
+  output?: string;
+  style: string;
+  model?: string;
+  backend?: BackendChoice;
+  concurrency?: number | string;
+  /** the clip's frames (default: one second from the middle), or the span the sheet samples (default: all) */
+  frames?: string | FrameRange;
+  /** size relative to the input (default 0.5) */
+  scale?: number;
+  /** frames on a contact sheet (default 6) */
+  count?: number;
+  /** strength for the clip (default as a render); a sheet's frames are far apart and stylized alone */
+  temporal?: boolean | number;
+  overwrite?: boolean;
+}
+
+export interface PreviewResult {
+  output: string;
+  kind: 'side-by-side' | 'contact-sheet';
+  frames: number[];
+  width: number;
+  height: number;
+  seconds: number;
+}
+
+export const DEFAULT_PREVIEW_SCALE = 0.5;
+export const DEFAULT_SHEET_FRAMES = 6;
+const GAP = 4;
+
+/** Even sizes, so the clip can be 4:2:0. */
+function scaledSize(info: VideoInfo, scale: number): { width: number; height: number } {
+  if (!(scale > 0 && scale <= 1)) throw new UsageError(`--scale ${scale}: give a factor above 0 and at most 1 (0.5 is half size)`);
+  const even = (n: number) => Math.max(2, 2 * Math.round((n * scale) / 2));
+  return { width: even(info.width), height: even(info.height) };
+}
+
+export async function preview(options: PreviewOptions): Promise<PreviewResult> {
+  const started = performance.now();
+  const output = options.output ?? defaultOutputPath(options.input, `${options.style}.preview`);
+  const sheet = isStillPath(output);
+  if (!sheet) containerOf(output);
+  if (!options.model) styleEntry(options.style);
+  const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
+  const count = options.count ?? DEFAULT_SHEET_FRAMES;
+  if (!(Number.isInteger(count) && count >= 1 && count <= 100)) throw new UsageError(`--count ${count}: give a whole number of frames from 1 to 100`);
+  await checkOutputPath(output, { input: options.input, overwrite: options.overwrite });
+  const info = await probeVideo(options.input);
+  const size = scaledSize(info, options.scale ?? DEFAULT_PREVIEW_SCALE);
+  const fps = rationalValue(info.fps);
+
+  let frames: number[];
+  if (sheet) {
+    const { start, count: span } = range ? clampFrameRange(range, info.frameCount) : { start: 0, count: info.frameCount };
+    const n = Math.min(count, span);
+    // Evenly spaced, the first and last frames of the span included.
+    frames = [...new Set(Array.from({ length: n }, (_, i) => start + (n === 1 ? 0 : Math.round((i * (span - 1)) / (n - 1)))))];
+  } else {
+    const second = Math.max(1, Math.round(fps));
+    const middle = Math.max(0, Math.floor(info.frameCount / 2) - Math.floor(second / 2));
+    const { start, count: span } = clampFrameRange(range ?? { start: middle, end: Math.min(info.frameCount, middle + second) - 1 }, info.frameCount);
+    frames = Array.from({ length: span }, (_, i) => start + i);
+  }
+
+  const pending = await prepareOutput(output, { input: options.input, overwrite: options.overwrite });
+  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend, concurrency: options.concurrency });
+  try {
+    const decoded = decodeFrames(info, sheet ? { frameList: frames, size } : { startFrame: frames[0], frameCount: frames.length, size });
+    let result: { width: number; height: number };
+    if (sheet) {
+      const pairs: Array<{ original: RgbFrame; stylized: RgbFrame }> = [];
+      const inputs: RgbFrame[] = [];
+      for await (const frame of decoded) inputs.push(frame);
+      const stylized = await Promise.all(inputs.map((f) => stylizer.stylize([f]).then(([s]) => s)));
+      inputs.forEach((original, i) => pairs.push({ original, stylized: stylized[i] }));
+      result = await writeContactSheet(pairs, size, output, pending.temporaryPath);
+    } else {
+      const strength = options.temporal === false ? 0 : options.temporal === undefined || options.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : options.temporal;
+      const temporal = createTemporalStage({ strength });
+      const width = 2 * size.width + GAP;
+      const container = containerOf(output);
+      const encoder = startEncoder({
+        path: pending.temporaryPath, container, width, height: size.height, fps: info.fps, codec: defaultCodec(container),
+        audioFrom: info.hasAudio ? { path: info.path, codec: info.audioCodec, startSeconds: frames[0] / fps, durationSeconds: frames.length / fps } : undefined,
+      });
+      try {
+        // Frames one at a time through a worker pool would leave threads idle: stylize a few ahead.
+        const ahead: Array<{ input: RgbFrame; stylized: Promise<RgbFrame> }> = [];
+        const drain = async () => {
+          const { input, stylized } = ahead.shift()!;
+          await encoder.write(sideBySide(input, temporal.next(input, await stylized)));
+        };
+        for await (const frame of decoded) {
+          const stylized = stylizer.stylize([frame]).then(([s]) => s);
+          stylized.catch(() => undefined);
+          ahead.push({ input: frame, stylized });
+          if (ahead.length > stylizer.concurrency) await drain();
+        }
+        while (ahead.length) await drain();
+        await encoder.finish();
+      } catch (err) {
+        encoder.abort();
+        throw err;
+      }
+      result = { width, height: size.height };
+    }
+    await pending.commit();
+    return { output, kind: sheet ? 'contact-sheet' : 'side-by-side', frames, ...result, seconds: (performance.now() - started) / 1000 };
+  } catch (err) {
+    await pending.discard();
+    throw err;
+  } finally {
+    await stylizer.close();
+  }
+}
+
+/** original | gap | stylized, the gap black. */
+function sideBySide(original: RgbFrame, stylized: RgbFrame): RgbFrame {
+  const { width: w, height: h } = original;
+  const width = 2 * w + GAP;
+  const data = new Uint8Array(width * h * 3);
+  for (let y = 0; y < h; y++) {
+    data.set(original.data.subarray(y * w * 3, (y + 1) * w * 3), y * width * 3);
+    data.set(stylized.data.subarray(y * w * 3, (y + 1) * w * 3), (y * width + w + GAP) * 3);
+  }
+  return { index: original.index, width, height: h, data };
+}
+
+/** Two columns of original|stylized pairs, in frame order, on black. */
+async function writeContactSheet(
+  pairs: Array<{ original: RgbFrame; stylized: RgbFrame }>,
+  size: { width: number; height: number },
+  output: string,
+  path: string,
+): Promise<{ width: number; height: number }> {
+  const columns = Math.min(2, pairs.length);
+  const rows = Math.ceil(pairs.length / columns);
+  const cellWidth = 2 * size.width + GAP;
+  const width = columns * cellWidth + (columns - 1) * 2 * GAP;
+  const height = rows * size.height + (rows - 1) * 2 * GAP;
+  const data = new Uint8Array(width * height * 3);
+  pairs.forEach(({ original, stylized }, i) => {
+    const cell = sideBySide(original, stylized);
+    const left = (i % columns) * (cellWidth + 2 * GAP);
+    const top = Math.floor(i / columns) * (size.height + 2 * GAP);
+    for (let y = 0; y < size.height; y++) {
+      data.set(cell.data.subarray(y * cellWidth * 3, (y + 1) * cellWidth * 3), ((top + y) * width + left) * 3);
+    }
+  });
+  await writeStill({ index: 0, width, height, data }, output, path);
+  return { width, height };
+}
