@@ -5,6 +5,7 @@
 //   --frames <n>        frames to measure (default 24)
 //   --style <name>      default wave; --model <dir> for another model folder
 //   --concurrency <n>   inference threads (default: all cores)
+//   --backend <name>    auto (default), onnx, wasm, cpu, node, gpu
 //   --temporal <s>      temporal strength for the end-to-end run (default: the library's default)
 //   --out <file.json>   where the figures go (default bench-results/<timestamp>.json)
 // Each measurement runs in its own process so that peak memory (max RSS) is its own.
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     style: { type: 'string', default: 'wave' },
     model: { type: 'string' },
     concurrency: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
     temporal: { type: 'string' },
     out: { type: 'string' },
     child: { type: 'string' },
@@ -34,7 +36,7 @@ const lib = await import('../dist/index.js');
 if (args.child) {
   // One measurement, in a fresh process; prints one JSON line.
   const frames = Number(args.frames);
-  const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency };
+  const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency, backend: args.backend };
   let figures;
   if (args.child === 'network') {
     const info = await lib.probeVideo(args.clip);
@@ -50,7 +52,7 @@ if (args.child) {
   } else {
     const out = join(tmpdir(), `bench-${process.pid}.mp4`);
     const temporal = args.temporal === undefined ? undefined : Number(args.temporal);
-    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, temporal, overwrite: true });
+    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, temporal, overwrite: true });
     rmSync(out, { force: true });
     figures = { frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend };
   }
@@ -68,7 +70,7 @@ const scale = args.size === 'source' ? [] : ['-vf', `scale=${args.size.replace('
 execFileSync(lib.ffmpegBinaries().ffmpeg, ['-v', 'error', '-y', '-i', input, ...scale, '-frames:v', String(frames), '-c:v', 'libx264', '-crf', '16', '-c:a', 'copy', '-shortest', clip]);
 
 const child = (mode) => {
-  const passOn = ['style', 'model', 'concurrency', 'temporal'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+  const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
   const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', mode, '--clip', clip, '--frames', String(frames), ...passOn], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1));

@@ -56,3 +56,33 @@ describe('TransformerNet', () => {
     }
   });
 });
+
+const onnxInstalled = await import('onnxruntime-node').then(() => true, () => false);
+
+describe.skipIf(!onnxInstalled)(`the ONNX Runtime engine${onnxInstalled ? '' : ' (skipped: onnxruntime-node is not installed)'}`, () => {
+  const compareOnnxWithNaive = async (weights: ModelWeights, width: number, height: number) => {
+    const { OnnxNet } = await import('../dist/stylize/onnx-net.js');
+    const net = await OnnxNet.create(weights, 1);
+    const frames = [3, 4].map((seed, index) => ({ index, width, height, data: pattern(width, height, seed) }));
+    const outputs = await net.stylize(frames);
+    await net.dispose();
+    let worst = 0;
+    frames.forEach((f, n) => {
+      const reference = naiveStylize(f.data, width, height, weights.variables);
+      expect([outputs[n].width, outputs[n].height, outputs[n].index]).toEqual([width, height, n]);
+      expect(new Set(outputs[n].data).size).toBeGreaterThan(20);
+      for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(outputs[n].data[i] - reference[i]));
+    });
+    return worst;
+  };
+
+  it('matches the naive implementation with a tiny random model, two frames in a batch, at a size not divisible by 4', async () => {
+    const weights = await loadModelWeights(writeTinyModel(tempDir()), 'tiny');
+    expect(await compareOnnxWithNaive(weights, 23, 14)).toBeLessThanOrEqual(1);
+  });
+
+  it.skipIf(!sharedModels)('matches the naive implementation with the real wave weights', async () => {
+    const weights = await loadModelWeights(`${sharedModels}/wave`, 'wave');
+    expect(await compareOnnxWithNaive(weights, 18, 13)).toBeLessThanOrEqual(1);
+  });
+});

@@ -1,28 +1,40 @@
-// One inference thread: its own TF.js backend and copy of the network. The wasm backend is
-// single-threaded in Node, so a pool of these is how stylization uses every core.
+// One inference thread: its own engine and copy of the network. The wasm backend is
+// single-threaded in Node, so a pool of these is how stylization uses every core; ONNX Runtime
+// has threads of its own but runs on the thread that calls it, so it gets a worker too.
 import { parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
 import type { RgbFrame } from '../frame.js';
 import { initBackend, type BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
+import { OnnxNet } from './onnx-net.js';
 import { TransformerNet } from './transformer-net.js';
 
 export interface WorkerSetup {
   backend: BackendChoice;
   weights: ModelWeights;
+  /** ONNX Runtime's intra-op threads in this worker */
+  threads: number;
 }
 export type WorkerRequest = { id: number; frames: RgbFrame[] };
 export type WorkerReply = { id: number; frames?: RgbFrame[]; error?: string } | { ready: true; backend: string } | { fatal: string };
 
-const port = parentPort!;
-const setup = workerData as WorkerSetup;
+// A worker thread talks over parentPort; a child process (see WorkerPool) over its IPC channel,
+// where the setup arrives as the first message, and the parent going away ends it.
+const port = parentPort ?? {
+  postMessage: (message: unknown) => void process.send!(message),
+  on: (event: 'message', listener: (request: WorkerRequest) => void) => void process.on(event, listener),
+};
+if (!parentPort) process.once('disconnect', () => process.exit(0));
+const setup = (parentPort ? workerData : (await once(process, 'message'))[0]) as WorkerSetup;
 
 try {
   const backend = await initBackend(setup.backend);
-  const net = new TransformerNet(setup.weights);
-  port.on('message', (request: WorkerRequest) => {
+  const net = backend.name === 'onnx' ? await OnnxNet.create(setup.weights, setup.threads) : new TransformerNet(setup.weights);
+  port.on('message', async (request: WorkerRequest) => {
     try {
-      const frames = net.stylize(request.frames);
-      port.postMessage({ id: request.id, frames } satisfies WorkerReply, frames.map((f) => f.data.buffer as ArrayBuffer));
+      const frames = await net.stylize(request.frames);
+      if (parentPort) parentPort.postMessage({ id: request.id, frames } satisfies WorkerReply, frames.map((f) => f.data.buffer as ArrayBuffer));
+      else port.postMessage({ id: request.id, frames } satisfies WorkerReply);
     } catch (err) {
       port.postMessage({ id: request.id, error: String((err as Error).message ?? err) } satisfies WorkerReply);
     }

@@ -48,6 +48,16 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const weights = await loadModelWeights(model.dir, options.modelDir ? undefined : options.style);
   const backend = await initBackend(options.backend ?? 'auto');
   const batchSize = options.batch ?? defaultBatchSize(backend);
+  if (backend.name === 'onnx') {
+    // One single-threaded session per core, each on its own frames: measured at 640x360 on 2 cores,
+    // 0.35 s/frame end to end against 0.43 for one session with 2 intra-op threads.
+    const pool = await WorkerPool.start(concurrency, backend.name, weights, { threads: 1, processes: true });
+    return {
+      backend, model, batchSize, concurrency: pool.size,
+      stylize: (frames) => pool.stylize(frames),
+      close: () => pool.close(),
+    };
+  }
   if (backend.native || concurrency === 1) {
     // Native TensorFlow spreads one inference over every core (or runs it on the GPU) by itself.
     const net = new TransformerNet(weights);

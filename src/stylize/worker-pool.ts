@@ -1,4 +1,7 @@
-// A fixed set of inference threads; each call goes to an idle one, or waits for one.
+// A fixed set of inference threads (or processes); each call goes to an idle one, or waits for one.
+// ONNX Runtime gets processes: it aborts the whole process when a worker thread holding a session
+// is terminated mid-run (as on Ctrl-C), while a child process can simply be killed.
+import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
@@ -6,8 +9,37 @@ import type { BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
 import type { WorkerReply, WorkerSetup } from './inference-worker.js';
 
+/** What the pool needs of a worker thread or a child process. */
+interface InferenceWorker {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (reply: WorkerReply) => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'exit', listener: (code: number | null) => void): void;
+  once(event: 'message', listener: (reply: WorkerReply) => void): void;
+  once(event: 'error', listener: (err: Error) => void): void;
+  terminate(): Promise<unknown>;
+}
+
+function startThread(url: URL, setup: WorkerSetup): InferenceWorker {
+  return new Worker(url, { workerData: setup }) as unknown as InferenceWorker;
+}
+
+function startProcess(url: URL, setup: WorkerSetup): InferenceWorker {
+  // 'advanced' serialization carries typed arrays as they are.
+  const child = fork(url, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.send(setup);
+  return {
+    postMessage: (message) => child.send(message as object),
+    on: (event: string, listener: (...args: any[]) => void) => void child.on(event, listener), // eslint-disable-line @typescript-eslint/no-explicit-any
+    once: (event: string, listener: (...args: any[]) => void) => void child.once(event, listener), // eslint-disable-line @typescript-eslint/no-explicit-any
+    terminate: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  } as InferenceWorker;
+}
+
 interface Slot {
-  worker: Worker;
+  worker: InferenceWorker;
   pending?: { resolve: (frames: RgbFrame[]) => void; reject: (err: Error) => void };
 }
 
@@ -20,12 +52,13 @@ export class WorkerPool {
 
   private constructor() {}
 
-  static async start(size: number, backend: BackendChoice, weights: ModelWeights): Promise<WorkerPool> {
+  static async start(size: number, backend: BackendChoice, weights: ModelWeights, options: { threads?: number; processes?: boolean } = {}): Promise<WorkerPool> {
     const pool = new WorkerPool();
     const url = new URL('./inference-worker.js', import.meta.url);
+    const setup: WorkerSetup = { backend, weights, threads: options.threads ?? 1 };
     await Promise.all(
       Array.from({ length: size }, async () => {
-        const worker = new Worker(url, { workerData: { backend, weights } satisfies WorkerSetup });
+        const worker = options.processes ? startProcess(url, setup) : startThread(url, setup);
         const slot: Slot = { worker };
         pool.slots.push(slot);
         await new Promise<void>((resolve, reject) => {
