@@ -155,6 +155,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
         backend: options.backend,
         batch: options.batch,
         concurrency: options.concurrency,
+        frameSize: info,
         onDownload: (progress) => emit({ type: 'download', progress }),
       });
       backend = stylizer.backend.name;

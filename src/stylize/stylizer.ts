@@ -16,8 +16,10 @@ export interface StylizerOptions {
   backend?: BackendChoice;
   /** frames per inference call; the backend's own default when unset */
   batch?: number;
-  /** inference threads for wasm/cpu: a count, or a percentage of the cores ('50%'); default all cores */
+  /** inference threads for wasm/cpu/onnx: a count, or a percentage of the cores ('50%'); default all cores */
   concurrency?: number | string;
+  /** the frame size to come, when known: large frames get fewer, wider ONNX Runtime sessions */
+  frameSize?: { width: number; height: number };
   onDownload?: (progress: DownloadProgress) => void;
 }
 
@@ -42,6 +44,22 @@ export function parseConcurrency(value: number | string | undefined, cores = ava
   return n;
 }
 
+/** Measured peak of one ONNX Runtime session, per pixel of frame: about 800 MB at 1920x1080. */
+const ONNX_BYTES_PER_PIXEL = 400;
+/** What the sessions together may hold. */
+const ONNX_MEMORY_BUDGET = 1024 ** 3;
+
+/**
+ * One single-threaded session per thread where frames are small: at 640x360 on 2 cores that ran
+ * 0.35 s/frame end to end, against 0.43 for one session with 2 threads. Large frames get fewer
+ * sessions with more threads each, so that memory stays within the budget (1080p: one session).
+ */
+export function onnxSessions(threads: number, frameSize?: { width: number; height: number }): number {
+  if (!frameSize) return threads;
+  const perSession = frameSize.width * frameSize.height * ONNX_BYTES_PER_PIXEL;
+  return Math.max(1, Math.min(threads, Math.floor(ONNX_MEMORY_BUDGET / perSession)));
+}
+
 export async function createStylizer(options: StylizerOptions): Promise<Stylizer> {
   const concurrency = parseConcurrency(options.concurrency);
   const model = await resolveModel(options.style, { modelDir: options.modelDir, onDownload: options.onDownload });
@@ -49,9 +67,8 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const backend = await initBackend(options.backend ?? 'auto');
   const batchSize = options.batch ?? defaultBatchSize(backend);
   if (backend.name === 'onnx') {
-    // One single-threaded session per core, each on its own frames: measured at 640x360 on 2 cores,
-    // 0.35 s/frame end to end against 0.43 for one session with 2 intra-op threads.
-    const pool = await WorkerPool.start(concurrency, backend.name, weights, { threads: 1, processes: true });
+    const sessions = onnxSessions(concurrency, options.frameSize);
+    const pool = await WorkerPool.start(sessions, backend.name, weights, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
     return {
       backend, model, batchSize, concurrency: pool.size,
       stylize: (frames) => pool.stylize(frames),
