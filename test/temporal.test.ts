@@ -86,3 +86,35 @@ describe('temporal stage', () => {
     expect(stage.next(frame(0, picture(1)), frame(0, data)).data).toBe(data);
   });
 });
+
+describe('the consistency mask in flat regions', () => {
+  /** Mostly flat sky (one grey level plus faint sensor noise) with a textured bird flying across. */
+  function sky(level: number, birdX: number, rand: () => number): Uint8Array {
+    const data = new Uint8Array(W * H * 3);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const bird = x >= birdX && x < birdX + 16 && y >= 24 && y < 40;
+        const v = bird ? 128 + 100 * Math.sin(x * 1.3) * Math.cos(y * 0.9) : level + (rand() - 0.5) * 2;
+        for (let c = 0; c < 3; c++) data[(y * W + x) * 3 + c] = v;
+      }
+    return data;
+  }
+
+  it('trusts a flat sky, where flow is a guess but warping cannot show it, so the blend does not restart', async () => {
+    const { flowImage, motionBetween } = await import('../dist/temporal/motion.js');
+    const rand = random(5);
+    const a = frame(0, sky(150, 20, rand));
+    const b = frame(1, sky(150, 23, rand));
+    const motion = motionBetween(flowImage(a), flowImage(b), W, H);
+    expect(motion.coverage).toBeGreaterThan(0.8);
+    // Top-left sky, far from the bird: trusted.
+    expect(motion.mask[4 * W + 4]).toBe(1);
+  });
+
+  it('still sees a cut between two flat shots of different brightness', async () => {
+    const { flowImage, motionBetween, CUT_COVERAGE } = await import('../dist/temporal/motion.js');
+    const rand = random(6);
+    const motion = motionBetween(flowImage(frame(0, sky(60, 20, rand))), flowImage(frame(1, sky(200, 60, rand))), W, H);
+    expect(motion.coverage).toBeLessThan(CUT_COVERAGE);
+  });
+});
