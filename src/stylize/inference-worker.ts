@@ -24,7 +24,11 @@ const port = parentPort ?? {
   postMessage: (message: unknown) => void process.send!(message),
   on: (event: 'message', listener: (request: WorkerRequest) => void) => void process.on(event, listener),
 };
-if (!parentPort) process.once('disconnect', () => process.exit(0));
+if (!parentPort) {
+  // The parent gone (killed, even with SIGKILL) means the work is no longer wanted: end quietly.
+  process.once('disconnect', () => process.exit(0));
+  process.on('error', () => process.exit(0));
+}
 const setup = (parentPort ? workerData : (await once(process, 'message'))[0]) as WorkerSetup;
 
 try {
