@@ -5,9 +5,9 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeClip, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
+import { BIN, runCli } from './helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'stylize-video.js');
-const run = (...args: string[]) => spawnSync('node', [BIN, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => runCli(args);
 
 let dir: string;
 let model: string;

@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegBinaries } from 'stylize-video';
 import { makeClip, streams, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
+import { BIN } from './helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'stylize-video.js');
 let dir: string;
 let model: string;
 let good: string;

@@ -11,9 +11,9 @@ import { stylizeVideo } from 'stylize-video';
 import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '../dist/parts/part-plan.js';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
+import { BIN, runCli } from './helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'stylize-video.js');
-const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync('node', [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+const run = runCli;
 
 describe('part grid and shards', () => {
   it('property: parts tile the range exactly, and shards tile the parts in contiguous, even runs', () => {

@@ -1,6 +1,6 @@
 // Previews, single frames as images, and ranges by time: checked against frames that ffmpeg and
 // the network produce independently of the code under test.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,9 +8,9 @@ import { createStylizer, ffmpegBinaries, probeVideo } from 'stylize-video';
 import { frameChooser } from '../dist/pipeline.js';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
+import { runCli } from './helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'stylize-video.js');
-const run = (...args: string[]) => spawnSync('node', [BIN, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => runCli(args);
 
 let dir: string;
 let model: string;

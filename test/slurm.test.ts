@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stylizeVideo } from 'stylize-video';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
+import { BIN } from './helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'stylize-video.js');
 const CLUSTER = join(import.meta.dirname, 'slurm', 'local-cluster.sh');
 const skip = process.env.STYLIZE_VIDEO_SKIP_SLURM === '1';
 
