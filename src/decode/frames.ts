@@ -92,7 +92,8 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
     if (failure) throw new UserError(`cannot decode ${info.path}: ${failure}`);
     // ffmpeg skips over damaged data and exits 0; a short count is how truncation shows.
     if (expectedCount !== undefined && decoded < expectedCount) {
-      throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${expectedCount} asked for from frame ${start}`);
+      const why = failure ? ` (${failure})` : '';
+      throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${expectedCount} asked for from frame ${start}${why}; the file may be truncated, encrypted or damaged`);
     }
     const expected = expectedCount === undefined && info.frameCountDeclared ? info.frameCount - start : undefined;
     if (expected !== undefined && decoded < expected - Math.max(2, Math.ceil(expected * 0.02))) {
