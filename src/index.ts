@@ -1,8 +1,12 @@
 // The library API: everything the CLI does, typed, for scripts and render farms.
-export { stylizeVideo, defaultOutputPath, DEFAULT_TEMPORAL_STRENGTH } from './pipeline.js';
+export { stylizeVideo, defaultOutputPath, frameChooser, DEFAULT_TEMPORAL_STRENGTH } from './pipeline.js';
 export type { StylizeVideoOptions, StylizeVideoResult, PipelineEvent, StageTimes } from './pipeline.js';
-export { stylizeImage, isStillPath } from './still.js';
-export type { StylizeImageOptions } from './still.js';
+export { stylizeImage, stylizeVideoFrame, isStillPath } from './still.js';
+export type { StylizeImageOptions, StylizeVideoFrameOptions } from './still.js';
+export { preview, type PreviewOptions, type PreviewResult } from './preview.js';
+export { joinParts, type JoinOptions, type JoinResult } from './parts/join.js';
+export { parseShard, partsOf, shardParts, defaultPartLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
+export { planFarm, slurmScript, kubernetesManifest, type FarmPlan, type FarmPlanInput } from './parts/farm-plan.js';
 export { probeVideo } from './decode/probe.js';
 export type { VideoInfo, Rational } from './decode/probe.js';
 export { decodeFrames } from './decode/frames.js';

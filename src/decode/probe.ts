@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { ffmpegBinaries } from '../ffmpeg.js';
 import { UserError } from '../errors.js';
+import { hasCommonEncryption } from './encryption.js';
 
 export interface Rational {
   num: number;
@@ -61,7 +62,7 @@ interface ProbeStream {
 }
 interface ProbeData {
   streams: ProbeStream[];
-  format: { duration?: string };
+  format: { duration?: string; format_name?: string };
 }
 
 // ffprobe's JSON directly: fluent-ffmpeg's parser of the default output drops side data, which is
@@ -107,6 +108,9 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   } catch (err) {
     const reason = (err as Error).message.replace(/^.*?: /, '');
     throw new UserError(`cannot read ${path} as media (${reason}): is it a video file?`);
+  }
+  if (/mp4|mov/.test(data.format.format_name ?? '') && (await hasCommonEncryption(path).catch(() => false))) {
+    throw new UserError(`${path} is encrypted (Common Encryption, DRM): its frames cannot be decoded; give an unencrypted copy`);
   }
   const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic));
   if (!video) throw new UserError(`${path} has no video stream: give a video file (audio-only and cover-art files cannot be stylized)`);
