@@ -2,7 +2,7 @@
 // Everything it does is the library's; see src/index.ts.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { UsageError, UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
 import { discardAllPending } from './output.js';
@@ -176,6 +176,14 @@ function renderArguments(flags: RenderFlags): string[] {
   return args;
 }
 
+/** The deepest folder that holds both absolute paths. */
+function deepestCommonFolder(a: string, b: string): string {
+  const [x, y] = [dirname(a).split(sep), dirname(b).split(sep)];
+  let n = 0;
+  while (n < x.length && n < y.length && x[n] === y[n]) n++;
+  return x.slice(0, n).join(sep) || sep;
+}
+
 async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
   const output = flags.output ?? defaultOutputPath(input, flags.style);
   containerOf(output);
@@ -189,7 +197,9 @@ async function plan(input: string, flags: RenderFlags & { shards: number; format
   const name = flags.name ?? `stylize-${basename(input, extname(input))}`;
   if (flags.format === 'json') return printJson(farm);
   if (flags.format === 'slurm') return void process.stdout.write(slurmScript(farm, name, flags.cpus));
-  process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath: flags.mountPath ?? dirname(farm.output), cpu: flags.cpus }));
+  // The volume must hold both files.
+  const mountPath = flags.mountPath ?? deepestCommonFolder(farm.input, farm.output);
+  process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath, cpu: flags.cpus }));
 }
 
 // Commander's usage errors in the same one-line form as ours.
@@ -264,7 +274,7 @@ export function buildProgram(): Command {
     .option('--cpus <n>', 'CPUs per shard (Slurm --cpus-per-task, Kubernetes cpu request)', wholeNumber(1, 1024), 2)
     .option('--image <image>', 'container image with stylize-video (k8s)', 'stylize-video:latest')
     .option('--claim <name>', 'PersistentVolumeClaim holding input and output (k8s)', 'media')
-    .option('--mount-path <path>', 'where pods mount it (k8s; default: the output\'s folder)')
+    .option('--mount-path <path>', 'where pods mount it (k8s; default: the deepest folder holding input and output)')
     .configureOutput(OUTPUT)
     .exitOverride()
     .action(plan);

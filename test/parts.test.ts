@@ -204,6 +204,8 @@ describe('plan', () => {
     expect(container.image).toBe('registry.example/sv:1');
     expect(container.command).toEqual(expect.arrayContaining(['--shard', 'auto/3']));
     expect(shards.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('renders');
+    // Input and output are in the same folder here, so that is where the volume goes.
+    expect(container.volumeMounts[0].mountPath).toBe(dir);
     expect(joiner.spec.template.spec.containers[0].command).toEqual(expect.arrayContaining(['join', '--wait']));
   });
 
