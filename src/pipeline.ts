@@ -108,7 +108,8 @@ export function defaultOutputPath(input: string, style: string, extension = '.mp
   return join(dirname(input), `${basename(input, extname(input))}.${style}${extension}`);
 }
 
-function temporalStrength(temporal: boolean | number | undefined): number {
+/** --temporal as a strength: the default for true or unset, 0 for false. */
+export function temporalStrength(temporal: boolean | number | undefined): number {
   if (temporal === undefined || temporal === true) return DEFAULT_TEMPORAL_STRENGTH;
   if (temporal === false) return 0;
   if (!(temporal >= 0 && temporal <= 1)) throw new UsageError(`--temporal ${temporal}: give a strength between 0 and 1`);
@@ -271,13 +272,13 @@ async function manifestFor(
  * and hands them on in order: the temporal stage and the encoder see frames one by one, as in a
  * sequential run. Returns how many frames went through.
  */
-async function runStages(
+export async function runStages(
   frames: AsyncIterable<RgbFrame>,
   stylizer: Stylizer,
   temporal: TemporalStage,
   encoder: FrameSink,
   times: StageTimes,
-  { signal, onProgress }: { signal?: AbortSignal; onProgress: (written: number) => void },
+  { signal, onProgress }: { signal?: AbortSignal; onProgress?: (written: number) => void } = {},
 ): Promise<number> {
   let written = 0;
   const queue = new PQueue({ concurrency: stylizer.concurrency });
@@ -300,11 +301,11 @@ async function runStages(
       const frame = temporal.next(inputs[i], outputs[i]);
       times.temporal += now() - t0;
       t0 = now();
-      await encoder.write(frame);
+      await encoder.write(frame, inputs[i]);
       times.encode += now() - t0;
     }
     written += inputs.length;
-    onProgress(written);
+    onProgress?.(written);
   };
 
   let batch: RgbFrame[] = [];

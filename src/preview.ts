@@ -8,7 +8,7 @@ import { defaultCodec } from './encode/codecs.js';
 import { UsageError } from './errors.js';
 import type { RgbFrame } from './frame.js';
 import { checkOutputPath, prepareOutput } from './output.js';
-import { defaultOutputPath, DEFAULT_TEMPORAL_STRENGTH } from './pipeline.js';
+import { defaultOutputPath, runStages, temporalStrength } from './pipeline.js';
 import { isStillPath, writeStill } from './still.js';
 import type { BackendChoice } from './stylize/backend.js';
 import { styleEntry } from './stylize/model-store.js';
@@ -94,8 +94,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
       inputs.forEach((original, i) => pairs.push({ original, stylized: stylized[i] }));
       result = await writeContactSheet(pairs, size, output, pending.temporaryPath);
     } else {
-      const strength = options.temporal === false ? 0 : options.temporal === undefined || options.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : options.temporal;
-      const temporal = createTemporalStage({ strength });
+      const temporal = createTemporalStage({ strength: temporalStrength(options.temporal) });
       const width = 2 * size.width + GAP;
       const container = containerOf(output);
       const encoder = startEncoder({
@@ -103,19 +102,8 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
         audioFrom: info.hasAudio ? { path: info.path, codec: info.audioCodec, startSeconds: frames[0] / fps, durationSeconds: frames.length / fps } : undefined,
       });
       try {
-        // Frames one at a time through a worker pool would leave threads idle: stylize a few ahead.
-        const ahead: Array<{ input: RgbFrame; stylized: Promise<RgbFrame> }> = [];
-        const drain = async () => {
-          const { input, stylized } = ahead.shift()!;
-          await encoder.write(sideBySide(input, temporal.next(input, await stylized)));
-        };
-        for await (const frame of decoded) {
-          const stylized = stylizer.stylize([frame]).then(([s]) => s);
-          stylized.catch(() => undefined);
-          ahead.push({ input: frame, stylized });
-          if (ahead.length > stylizer.concurrency) await drain();
-        }
-        while (ahead.length) await drain();
+        const sink = { write: (stylized: RgbFrame, original: RgbFrame) => encoder.write(sideBySide(original, stylized)) };
+        await runStages(decoded, stylizer, temporal, sink, { decode: 0, stylize: 0, temporal: 0, encode: 0 });
         await encoder.finish();
       } catch (err) {
         encoder.abort();

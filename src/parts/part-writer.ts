@@ -6,8 +6,9 @@ import type { PendingOutput } from '../output.js';
 import type { Part } from './part-plan.js';
 import type { PartsFolder } from './parts-folder.js';
 
+/** Where the orchestrator hands each finished frame, with the input frame it came from. */
 export interface FrameSink {
-  write(frame: RgbFrame): Promise<void>;
+  write(frame: RgbFrame, input: RgbFrame): Promise<void>;
 }
 
 export interface PartWriter extends FrameSink {
