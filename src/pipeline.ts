@@ -175,7 +175,9 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: options.crf, preset: options.preset });
       try {
         const alreadyProcessed = processed;
-        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, createTemporalStage({ strength }), writer, times, {
+        // On a GPU the flow runs there too, as TF.js ops; on a CPU the JS flow is the faster.
+        const temporal = createTemporalStage({ strength, flowOnBackend: stylizer!.backend.name === 'gpu' });
+        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, temporal, writer, times, {
           signal: options.signal,
           onProgress: (n) => {
             processed = alreadyProcessed + n;

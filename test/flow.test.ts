@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { opticalFlow, sample, warpRgb, type Gray } from '../dist/temporal/flow.js';
 import { consistencyMask } from '../dist/temporal/consistency.js';
+import { opticalFlowTf } from '../dist/temporal/tf-flow.js';
+import { initBackend } from 'stylize-video';
 
 const W = 160;
 const H = 96;
@@ -47,18 +49,24 @@ const CASES: Array<[string, (x: number, y: number) => [number, number], number]>
   }, 0.25],
 ];
 
+/** Frame a and the frame b that `truth` moves it to. */
+function pair(truth: (x: number, y: number) => [number, number]): [Gray, Gray] {
+  const a = image((x, y) => [x, y]);
+  // b(q) = a(q − d(q)), to first order; invert the motion by a few fixed-point steps.
+  const b = image((x, y) => {
+    let [sx, sy] = [x, y];
+    for (let k = 0; k < 5; k++) {
+      const [dx, dy] = truth(sx, sy);
+      [sx, sy] = [x - dx, y - dy];
+    }
+    return [sx, sy];
+  });
+  return [a, b];
+}
+
 describe('optical flow on synthetic motion', () => {
   it.each(CASES)('%s', (_name, truth, allowed) => {
-    const a = image((x, y) => [x, y]);
-    // b(q) = a(q − d(q)), to first order; invert the motion by a few fixed-point steps.
-    const b = image((x, y) => {
-      let [sx, sy] = [x, y];
-      for (let k = 0; k < 5; k++) {
-        const [dx, dy] = truth(sx, sy);
-        [sx, sy] = [x - dx, y - dy];
-      }
-      return [sx, sy];
-    });
+    const [a, b] = pair(truth);
     const flow = opticalFlow(a, b);
     const epe = endPointError(flow, truth);
     console.log(`${_name}: end-point error ${epe.toFixed(3)} px`);
@@ -98,5 +106,21 @@ describe('optical flow on synthetic motion', () => {
       }
     expect(uncoveredTrusted / uncovered).toBeLessThan(0.3);
     expect(backgroundTrusted / background).toBeGreaterThan(0.9);
+  });
+});
+
+// The GPU path (tfjs-node-gpu) runs the flow as TF.js ops; here the same ops run on wasm.
+describe('optical flow as TF.js ops (the GPU path), on the wasm backend', () => {
+  it.each(CASES)('%s: the same accuracy, and the same field as the JS flow', async (_name, truth, allowed) => {
+    await initBackend('wasm');
+    const [a, b] = pair(truth);
+    const flow = opticalFlowTf(a, b);
+    const epe = endPointError(flow, truth);
+    console.log(`${_name} (TF.js ops): end-point error ${epe.toFixed(3)} px`);
+    expect(epe).toBeLessThan(allowed);
+    const js = opticalFlow(a, b);
+    let worst = 0;
+    for (let i = 0; i < js.data.length; i++) worst = Math.max(worst, Math.abs(js.data[i] - flow.data[i]));
+    expect(worst).toBeLessThan(0.05);
   });
 });

@@ -2,7 +2,8 @@
 // per-frame stylization, in order, and returns the frame to encode. The previous output, warped
 // along the input's motion, is blended in where the consistency mask trusts it.
 import type { RgbFrame } from '../frame.js';
-import { warpRgb, type Gray } from './flow.js';
+import { opticalFlow, warpRgb, type Gray } from './flow.js';
+import { opticalFlowTf } from './tf-flow.js';
 import { CUT_COVERAGE, flowImage, motionBetween } from './motion.js';
 
 export interface TemporalStage {
@@ -15,21 +16,24 @@ export interface TemporalOptions {
   strength: number;
   /** below this share of trusted pixels the frame is taken as a hard cut and the blend restarts */
   cutCoverage?: number;
+  /** compute the flow with TF.js ops on the active backend (where that is a GPU) instead of in JS */
+  flowOnBackend?: boolean;
 }
 
 export function createTemporalStage(options: TemporalOptions): TemporalStage {
   const strength = options.strength;
   if (strength === 0) return { name: 'off', next: (_input, stylized) => stylized };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
+  const flow = options.flowOnBackend ? opticalFlowTf : opticalFlow;
   let previousGray: Gray | undefined;
   let previousOutput: Uint8Array | undefined;
   return {
-    name: `flow blend ${strength}`,
+    name: `flow blend ${strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
     next(input, stylized) {
       const gray = flowImage(input);
       let output = stylized.data;
       if (previousGray && previousOutput) {
-        const motion = motionBetween(previousGray, gray, input.width, input.height);
+        const motion = motionBetween(previousGray, gray, input.width, input.height, flow);
         if (motion.coverage >= cutCoverage) output = blend(stylized.data, warpRgb(previousOutput, motion.backward), motion.mask, strength);
       }
       previousGray = gray;

@@ -51,9 +51,12 @@ function flatness(image: Gray): Uint8Array {
   return Uint8Array.from(sums, (s) => (s / area < FLAT_GRADIENT_ENERGY ? 1 : 0));
 }
 
-export function motionBetween(previous: Gray, current: Gray, width: number, height: number): Motion {
-  const backwardSmall = opticalFlow(current, previous);
-  const forwardSmall = opticalFlow(previous, current);
+/** How a flow is computed: flow.ts in JS, or the same method in TF.js ops (tf-flow.ts) on a GPU. */
+export type FlowMethod = (a: Gray, b: Gray) => Flow;
+
+export function motionBetween(previous: Gray, current: Gray, width: number, height: number, flow: FlowMethod = opticalFlow): Motion {
+  const backwardSmall = flow(current, previous);
+  const forwardSmall = flow(previous, current);
   const backward = resizeFlow(backwardSmall, width, height);
   const forward = resizeFlow(forwardSmall, width, height);
   const mask = consistencyMask(backward, forward);
