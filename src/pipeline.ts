@@ -1,5 +1,4 @@
 // The orchestrator: decode → stylize → temporal → encode, one frame batch at a time.
-import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
@@ -137,7 +136,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   const { span, partFrames } = chooseFrames(info);
   const parts = partsOf(span, partFrames);
   const mine = shard ? shardParts(parts, shard) : parts;
-  const folder = await openPartsFolder(outputPath, await manifestFor(info, span, partFrames, container, { ...options, codec, strength }), { overwrite: options.overwrite });
+  const folder = await openPartsFolder(outputPath, manifestFor(info, span, partFrames, container, { ...options, codec, strength }), { overwrite: options.overwrite });
   const done = await folder.completed(mine);
   const runs = contiguousRuns(mine.filter((p) => !done.has(p.index)));
   const warmupLimit = warmupFrames(strength);
@@ -163,11 +162,14 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       });
       backend = stylizer.backend.name;
     }
+    // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
+    // the JS flow is the faster.
+    const newTemporalStage = () => createTemporalStage({ strength, flowOnBackend: stylizer?.backend.name === 'gpu' });
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
       totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: plannedRuns.reduce((n, r) => n + r.warmup, 0),
       backend: stylizer?.backend, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-      temporal: strength ? `flow blend ${strength}` : 'off',
+      temporal: newTemporalStage().name,
     });
     for (const run of plannedRuns) {
       const first = run.parts[0].start - run.warmup;
@@ -175,9 +177,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: options.crf, preset: options.preset });
       try {
         const alreadyProcessed = processed;
-        // On a GPU the flow runs there too, as TF.js ops; on a CPU the JS flow is the faster.
-        const temporal = createTemporalStage({ strength, flowOnBackend: stylizer!.backend.name === 'gpu' });
-        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, temporal, writer, times, {
+        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, newTemporalStage(), writer, times, {
           signal: options.signal,
           onProgress: (n) => {
             processed = alreadyProcessed + n;
@@ -237,18 +237,18 @@ export function frameChooser(options: Pick<StylizeVideoOptions, 'frames' | 'star
   };
 }
 
-async function manifestFor(
+function manifestFor(
   info: VideoInfo,
   range: FrameSpan,
   partFrames: number,
   container: string,
   settings: { style: string; model?: string; strength: number; codec: VideoCodec; crf?: number; preset?: string },
-): Promise<PartsManifest> {
+): PartsManifest {
   return {
     version: 1,
     input: {
       path: resolve(info.path),
-      bytes: (await stat(info.path)).size,
+      bytes: info.bytes,
       frames: info.frameCount,
       fps: rationalText(info.fps),
       width: info.width,

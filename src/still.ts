@@ -54,13 +54,19 @@ export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Prom
   const { start } = clampFrameRange({ start: options.frame, end: options.frame }, info.frameCount);
   let frame: RgbFrame | undefined;
   for await (const decoded of decodeFrames(info, { startFrame: start, frameCount: 1 })) frame = decoded;
+  const backend = await stylizeToStill(frame!, options);
+  return { output: options.output, frame: start, width: info.width, height: info.height, backend };
+}
+
+/** Stylizes one frame and writes it to options.output whole or not at all; returns the backend's name. */
+async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Promise<string> {
   const output = await prepareOutput(options.output, { input: options.input, overwrite: options.overwrite });
-  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend });
+  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend, frameSize: frame });
   try {
-    const [stylized] = await stylizer.stylize([frame!]);
+    const [stylized] = await stylizer.stylize([frame]);
     await writeStill(stylized, options.output, output.temporaryPath);
     await output.commit();
-    return { output: options.output, frame: start, width: info.width, height: info.height, backend: stylizer.backend.name };
+    return stylizer.backend.name;
   } catch (err) {
     await output.discard();
     throw err;
@@ -80,17 +86,6 @@ export async function stylizeImage(options: StylizeImageOptions): Promise<{ outp
     throw new UserError(`cannot read ${options.input} as an image (${(err as Error).message}): give a JPEG, PNG, WebP, TIFF or AVIF file`);
   }
   const { width, height } = decoded.info;
-  const output = await prepareOutput(options.output, { input: options.input, overwrite: options.overwrite });
-  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend });
-  try {
-    const [stylized] = await stylizer.stylize([{ index: 0, width, height, data: new Uint8Array(decoded.data) }]);
-    await writeStill(stylized, options.output, output.temporaryPath);
-    await output.commit();
-    return { output: options.output, width, height, backend: stylizer.backend.name };
-  } catch (err) {
-    await output.discard();
-    throw err;
-  } finally {
-    await stylizer.close();
-  }
+  const backend = await stylizeToStill({ index: 0, width, height, data: new Uint8Array(decoded.data) }, options);
+  return { output: options.output, width, height, backend };
 }

@@ -3,9 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeClip, tempDir } from './helpers/media.js';
-import { writeTinyModel } from './helpers/tiny-model.js';
+import { makeClip } from './helpers/media.js';
 import { BIN, runCli } from './helpers/cli.js';
+import { tinyModelAndClip } from './helpers/fixture.js';
 
 const run = (...args: string[]) => runCli(args);
 
@@ -14,9 +14,7 @@ let model: string;
 let clip: string;
 
 beforeAll(() => {
-  dir = tempDir();
-  model = writeTinyModel(join(dir, 'tiny'));
-  clip = makeClip(join(dir, 'clip with spaces.mp4'), { width: 80, height: 48, seconds: 0.5 });
+  ({ dir, model, clip } = tinyModelAndClip('clip with spaces.mp4', { width: 80, height: 48, seconds: 0.5 }));
 });
 
 const ffmpegChildren = (marker: string) => {

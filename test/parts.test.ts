@@ -10,8 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import { stylizeVideo } from 'stylize-video';
 import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '../dist/parts/part-plan.js';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
-import { writeTinyModel } from './helpers/tiny-model.js';
 import { BIN, runCli } from './helpers/cli.js';
+import { tinyModelAndClip } from './helpers/fixture.js';
 
 const run = runCli;
 
@@ -72,9 +72,7 @@ describe('shards, join and resume against one uninterrupted run', () => {
   const cliSettings = ['--crf', '0', '--part-frames', '8', '--temporal', '0.7'];
 
   beforeAll(async () => {
-    dir = tempDir();
-    model = writeTinyModel(join(dir, 'tiny'));
-    clip = makeClip(join(dir, 'clip.mp4'), { width: 96, height: 64, seconds: 2 });
+    ({ dir, model, clip } = tinyModelAndClip('clip.mp4', { width: 96, height: 64, seconds: 2 }));
     single = join(dir, 'single.mp4');
     await stylizeVideo({ input: clip, output: single, model, ...settings });
   });

@@ -6,9 +6,9 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStylizer, ffmpegBinaries, probeVideo } from 'stylize-video';
 import { frameChooser } from '../dist/pipeline.js';
-import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
-import { writeTinyModel } from './helpers/tiny-model.js';
+import { psnr, readAllFrames, streams } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
+import { tinyModelAndClip } from './helpers/fixture.js';
 
 const run = (...args: string[]) => runCli(args);
 
@@ -17,9 +17,7 @@ let model: string;
 let clip: string;
 
 beforeAll(() => {
-  dir = tempDir();
-  model = writeTinyModel(join(dir, 'tiny'));
-  clip = makeClip(join(dir, 'clip.mp4'), { width: 128, height: 72, seconds: 2 });
+  ({ dir, model, clip } = tinyModelAndClip('clip.mp4', { width: 128, height: 72, seconds: 2 }));
 });
 
 /** The clip's frames at half size, scaled by ffmpeg itself. */

@@ -11,6 +11,8 @@ export interface Rational {
 
 export interface VideoInfo {
   path: string;
+  /** file size, as the probe saw it */
+  bytes: number;
   /** Size of the frames we decode: after rotation, in square pixels. */
   width: number;
   height: number;
@@ -143,6 +145,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
 
   return {
     path,
+    bytes: st.size,
     width,
     height,
     codedWidth,

@@ -1,6 +1,6 @@
 // Joining parts: checked complete, concatenated without re-encoding the video, the input's audio
 // for the range added, the result written atomically.
-import { rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { stat, unlink, writeFile } from 'node:fs/promises';
 import { join as joinPath, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { audioInputOptions, audioOutputOptions, containerOptions, type AudioSource } from '../encode/encoder.js';
@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { prepareOutput } from '../output.js';
 import { partsOf, spanLength, type Part } from './part-plan.js';
-import { partsFolderOf, partFileName, readManifest, type PartsManifest } from './parts-folder.js';
+import { existingPartsFolder, type PartsManifest } from './parts-folder.js';
 
 export interface JoinOptions {
   /** the output every shard was given with -o */
@@ -42,27 +42,26 @@ function describe(parts: Part[]): string {
   return `frames ${spans.map(([a, b]) => `${a}-${b}`).join(', ')} (part${parts.length > 1 ? 's' : ''} ${parts.map((p) => p.index).join(', ')})`;
 }
 
-async function missingParts(dir: string, manifest: PartsManifest, parts: Part[]): Promise<Part[]> {
-  const present = await Promise.all(parts.map((p) => stat(joinPath(dir, partFileName(p, manifest.container))).then(() => true, () => false)));
-  return parts.filter((_, i) => !present[i]);
-}
-
 export async function joinParts(options: JoinOptions): Promise<JoinResult> {
-  const manifest = await readManifest(options.output);
-  const dir = partsFolderOf(options.output);
+  const folder = await existingPartsFolder(options.output);
+  const { manifest, dir } = folder;
   const parts = partsOf(manifest.range, manifest.partFrames);
+  const missingParts = async () => {
+    const done = await folder.completed(parts);
+    return parts.filter((p) => !done.has(p.index));
+  };
   const deadline = Date.now() + 1000 * (options.waitSeconds ?? 0);
-  let missing = await missingParts(dir, manifest, parts);
+  let missing = await missingParts();
   while (missing.length && Date.now() < deadline) {
     await sleep(Math.min(5000, Math.max(100, deadline - Date.now())), undefined, { signal: options.signal });
-    missing = await missingParts(dir, manifest, parts);
+    missing = await missingParts();
   }
   if (missing.length) {
     throw new UserError(`cannot join ${options.output}: ${missing.length} of ${parts.length} parts are missing, ${describe(missing)}: run the shards that render them (the same command finishes what is left), then join again`);
   }
   // A part is renamed into place only once complete; counting its packets also catches damage since.
   for (const part of parts) {
-    const path = joinPath(dir, partFileName(part, manifest.container));
+    const path = folder.path(part);
     const frames = await countVideoPackets(path);
     if (frames !== spanLength(part)) {
       throw new UserError(`cannot join ${options.output}: ${path} holds ${frames} frames, not ${spanLength(part)}: delete it and run its shard again`);
@@ -74,14 +73,14 @@ export async function joinParts(options: JoinOptions): Promise<JoinResult> {
   const list = joinPath(dir, `.concat-${process.pid}.txt`);
   // The concat demuxer's own quoting: a ' inside '…' is written '\''.
   const quote = (path: string) => `'${resolve(path).replaceAll("'", "'\\''")}'`;
-  await writeFile(list, parts.map((p) => `file ${quote(joinPath(dir, partFileName(p, manifest.container)))}\n`).join(''));
+  await writeFile(list, parts.map((p) => `file ${quote(folder.path(p))}\n`).join(''));
   try {
     await concatenate(list, output.temporaryPath, manifest.container, audio);
     const frames = await countVideoPackets(output.temporaryPath);
     const expected = spanLength(manifest.range);
     if (frames !== expected) throw new UserError(`joining ${options.output} gave ${frames} frames instead of ${expected}; the parts are kept in ${dir}`);
     await output.commit();
-    if (!options.keepParts) await rm(dir, { recursive: true, force: true });
+    if (!options.keepParts) await folder.remove();
     return { output: options.output, frames, parts: parts.length, audio: !!audio };
   } catch (err) {
     await output.discard();

@@ -105,6 +105,15 @@ export async function openPartsFolder(output: string, manifest: PartsManifest, o
     }
     await rm(dir, { recursive: true, force: true });
   }
+  return partsFolder(dir, manifest);
+}
+
+/** The parts folder of a render that exists already, with the plan its first writer saved: for join. */
+export async function existingPartsFolder(output: string): Promise<PartsFolder> {
+  return partsFolder(partsFolderOf(output), await readManifest(output));
+}
+
+function partsFolder(dir: string, manifest: PartsManifest): PartsFolder {
   const path = (part: Part) => join(dir, partFileName(part, manifest.container));
   return {
     dir,
