@@ -39,39 +39,7 @@ export function halve(image: Gray): Gray {
   return { width, height, data };
 }
 
-/** The four neighbours of a bilinear sample and their weights; filled in place, as it runs per pixel. */
-export interface BilinearTaps {
-  p00: number; p01: number; p10: number; p11: number;
-  w00: number; w01: number; w10: number; w11: number;
-}
-
-export const newTaps = (): BilinearTaps => ({ p00: 0, p01: 0, p10: 0, p11: 0, w00: 0, w01: 0, w10: 0, w11: 0 });
-
-/** The taps of a bilinear sample at (x, y) of a width x height grid, edges clamped. */
-export function bilinearTaps(width: number, height: number, x: number, y: number, taps: BilinearTaps): BilinearTaps {
-  const xc = Math.min(Math.max(x, 0), width - 1);
-  const yc = Math.min(Math.max(y, 0), height - 1);
-  const x0 = Math.floor(xc);
-  const y0 = Math.floor(yc);
-  const x1 = Math.min(x0 + 1, width - 1);
-  const y1 = Math.min(y0 + 1, height - 1);
-  const fx = xc - x0;
-  const fy = yc - y0;
-  taps.p00 = y0 * width + x0;
-  taps.p01 = y0 * width + x1;
-  taps.p10 = y1 * width + x0;
-  taps.p11 = y1 * width + x1;
-  taps.w00 = (1 - fx) * (1 - fy);
-  taps.w01 = fx * (1 - fy);
-  taps.w10 = (1 - fx) * fy;
-  taps.w11 = fx * fy;
-  return taps;
-}
-
-/**
- * Bilinear sample with clamped edges. The same arithmetic as bilinearTaps, kept apart on purpose:
- * written through a taps object it ran twice as slow in the flow resizing and the mask.
- */
+/** Bilinear sample with clamped edges. */
 export function sample(data: Float32Array | Uint8Array, width: number, height: number, channels: number, x: number, y: number, c: number): number {
   const xc = Math.min(Math.max(x, 0), width - 1);
   const yc = Math.min(Math.max(y, 0), height - 1);
@@ -109,6 +77,9 @@ export function boxSum(src: Float32Array, width: number, height: number, r: numb
   }
 }
 
+/** The coarsest pyramid level's short side is at least this. */
+export const FLOW_MIN_SIZE = 8;
+
 export interface FlowOptions {
   /** window radius of the local least squares */
   radius?: number;
@@ -135,60 +106,148 @@ function gradients(image: Gray): { dx: Float32Array; dy: Float32Array } {
   return { dx, dy };
 }
 
-function refine(a: Gray, b: Gray, flow: Float32Array, radius: number, iterations: number): void {
-  const { width, height } = a;
-  const n = width * height;
-  const ixx = new Float32Array(n), ixy = new Float32Array(n), iyy = new Float32Array(n), ixt = new Float32Array(n), iyt = new Float32Array(n);
-  const sxx = new Float32Array(n), sxy = new Float32Array(n), syy = new Float32Array(n), sxt = new Float32Array(n), syt = new Float32Array(n);
-  const tmp = new Float32Array(n);
-  const A = a.data;
-  const B = b.data;
-  // b's gradients sampled where the flow points: bilinear sampling commutes with differencing, so
-  // this is b's gradient at the warped position, for one set of weights instead of five samples.
-  const ga = gradients(a);
-  const gb = gradients(b);
-  const taps = newTaps();
+/** One scale of an image, with the gradients the least squares needs. */
+export interface PyramidLevel {
+  image: Gray;
+  dx: Float32Array;
+  dy: Float32Array;
+}
+
+// Each frame takes part in two flows with the frame before it and two with the frame after, in
+// both directions: its pyramid is built once and kept as long as the frame itself.
+const pyramids = new WeakMap<Gray, { minSize: number; levels: PyramidLevel[] }>();
+
+/** The image halved until its short side would fall under 2·minSize, finest first. */
+export function pyramidOf(image: Gray, minSize: number): PyramidLevel[] {
+  const cached = pyramids.get(image);
+  if (cached?.minSize === minSize) return cached.levels;
+  const levels: PyramidLevel[] = [{ image, ...gradients(image) }];
+  for (let top = image; Math.min(top.width, top.height) >= 2 * minSize; ) {
+    top = halve(top);
+    levels.push({ image: top, ...gradients(top) });
+  }
+  pyramids.set(image, { minSize, levels });
+  return levels;
+}
+
+/** Working memory of the least squares, sized for the finest level and reused by the coarser ones. */
+class LeastSquaresScratch {
+  private static last?: LeastSquaresScratch;
+  /** The previous call's, when the size matches: a video's frames all have one size. */
+  static for(width: number, height: number, radius: number): LeastSquaresScratch {
+    const last = LeastSquaresScratch.last;
+    if (last && last.width === width && last.height === height && last.radius === radius) return last;
+    return (LeastSquaresScratch.last = new LeastSquaresScratch(width, height, radius));
+  }
+  readonly sums: Float32Array[];
+  readonly row: Float32Array[];
+  readonly column: Float64Array[];
+  private constructor(readonly width: number, readonly height: number, readonly radius: number) {
+    this.sums = Array.from({ length: 5 }, () => new Float32Array(width * height));
+    this.row = Array.from({ length: 5 }, () => new Float32Array(width + 2 * radius + 1));
+    this.column = Array.from({ length: 5 }, () => new Float64Array(width));
+  }
+}
+
+/**
+ * Lucas–Kanade steps at one level. Per pixel: the five products of the linearised brightness
+ * constancy (gx², gxgy, gy², gxgt, gygt), summed over a (2r+1)² window with edges replicated, then
+ * the 2x2 system solved. Products and row sums are made one row at a time and the column sums run
+ * down the image as the solve consumes them, so a step reads and writes each value once.
+ */
+function refine(a: PyramidLevel, b: PyramidLevel, flow: Float32Array, radius: number, iterations: number, scratch: LeastSquaresScratch): void {
+  const { width, height } = a.image;
+  const A = a.image.data, B = b.image.data;
+  const adx = a.dx, ady = a.dy, bdx = b.dx, bdy = b.dy;
+  const [sxx, sxy, syy, sxt, syt] = scratch.sums;
+  const [pxx, pxy, pyy, pxt, pyt] = scratch.row;
+  const [cxx, cxy, cyy, cxt, cyt] = scratch.column;
+  const area = (2 * radius + 1) ** 2;
+  const lambda = 1e-4 * area; // keeps flat regions from exploding; they keep the coarse estimate
+  const rowLength = width + 2 * radius;
   for (let it = 0; it < iterations; it++) {
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const i = y * width + x;
-        const { p00, p01, p10, p11, w00, w01, w10, w11 } = bilinearTaps(width, height, x + flow[2 * i], y + flow[2 * i + 1], taps);
-        const warped = w00 * B[p00] + w01 * B[p01] + w10 * B[p10] + w11 * B[p11];
-        // Gradients of the mean of both images: symmetric, and robust to a little misalignment.
-        const gx = 0.5 * (ga.dx[i] + w00 * gb.dx[p00] + w01 * gb.dx[p01] + w10 * gb.dx[p10] + w11 * gb.dx[p11]);
-        const gy = 0.5 * (ga.dy[i] + w00 * gb.dy[p00] + w01 * gb.dy[p01] + w10 * gb.dy[p10] + w11 * gb.dy[p11]);
-        const gt = warped - A[i];
-        ixx[i] = gx * gx; ixy[i] = gx * gy; iyy[i] = gy * gy; ixt[i] = gx * gt; iyt[i] = gy * gt;
+        const sx = Math.min(Math.max(x + flow[2 * i], 0), width - 1);
+        const sy = Math.min(Math.max(y + flow[2 * i + 1], 0), height - 1);
+        const x0 = sx | 0, y0 = sy | 0; // sx, sy ≥ 0: truncation is floor
+        const fx = sx - x0, fy = sy - y0;
+        const p00 = y0 * width + x0;
+        const p01 = x0 + 1 < width ? p00 + 1 : p00;
+        const p10 = y0 + 1 < height ? p00 + width : p00;
+        const p11 = x0 + 1 < width ? p10 + 1 : p10;
+        const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+        // b and its gradients sampled where the flow points, with one set of bilinear weights:
+        // sampling commutes with differencing. Gradients are those of the mean of both images,
+        // symmetric and robust to a little misalignment.
+        const gt = w00 * B[p00] + w01 * B[p01] + w10 * B[p10] + w11 * B[p11] - A[i];
+        const gx = 0.5 * (adx[i] + w00 * bdx[p00] + w01 * bdx[p01] + w10 * bdx[p10] + w11 * bdx[p11]);
+        const gy = 0.5 * (ady[i] + w00 * bdy[p00] + w01 * bdy[p01] + w10 * bdy[p10] + w11 * bdy[p11]);
+        const k = x + radius;
+        pxx[k] = gx * gx; pxy[k] = gx * gy; pyy[k] = gy * gy; pxt[k] = gx * gt; pyt[k] = gy * gt;
+      }
+      for (const p of scratch.row) {
+        p.fill(p[radius], 0, radius);
+        p.fill(p[radius + width - 1], radius + width, rowLength + 1);
+      }
+      rowSums(scratch.row, scratch.sums, y * width, width, radius);
+    }
+    // Column sums over the replicated edge, then slide down; solve each row as its sums complete.
+    for (let x = 0; x < width; x++) {
+      cxx[x] = cxy[x] = cyy[x] = cxt[x] = cyt[x] = 0;
+      for (let dy = -radius; dy <= radius; dy++) {
+        const j = Math.min(Math.max(dy, 0), height - 1) * width + x;
+        cxx[x] += sxx[j]; cxy[x] += sxy[j]; cyy[x] += syy[j]; cxt[x] += sxt[j]; cyt[x] += syt[j];
       }
     }
-    boxSum(ixx, width, height, radius, sxx, tmp);
-    boxSum(ixy, width, height, radius, sxy, tmp);
-    boxSum(iyy, width, height, radius, syy, tmp);
-    boxSum(ixt, width, height, radius, sxt, tmp);
-    boxSum(iyt, width, height, radius, syt, tmp);
-    const area = (2 * radius + 1) ** 2;
-    const lambda = 1e-4 * area; // keeps flat regions from exploding; they keep the coarse estimate
-    for (let i = 0; i < n; i++) {
-      const a11 = sxx[i] + lambda, a12 = sxy[i], a22 = syy[i] + lambda;
-      const det = a11 * a22 - a12 * a12;
-      const du = (-a22 * sxt[i] + a12 * syt[i]) / det;
-      const dv = (a12 * sxt[i] - a11 * syt[i]) / det;
-      flow[2 * i] += Math.max(-1, Math.min(1, du));
-      flow[2 * i + 1] += Math.max(-1, Math.min(1, dv));
+    for (let y = 0; y < height; y++) {
+      const entering = Math.min(y + radius + 1, height - 1) * width;
+      const leaving = Math.max(y - radius, 0) * width;
+      for (let x = 0; x < width; x++) {
+        const a11 = cxx[x] + lambda, a12 = cxy[x], a22 = cyy[x] + lambda;
+        const inverse = 1 / (a11 * a22 - a12 * a12);
+        const du = (a12 * cyt[x] - a22 * cxt[x]) * inverse;
+        const dv = (a12 * cxt[x] - a11 * cyt[x]) * inverse;
+        const i = y * width + x;
+        flow[2 * i] += Math.max(-1, Math.min(1, du));
+        flow[2 * i + 1] += Math.max(-1, Math.min(1, dv));
+        const e = entering + x, l = leaving + x;
+        cxx[x] += sxx[e] - sxx[l]; cxy[x] += sxy[e] - sxy[l]; cyy[x] += syy[e] - syy[l];
+        cxt[x] += sxt[e] - sxt[l]; cyt[x] += syt[e] - syt[l];
+      }
     }
   }
 }
 
-/** A 3x3 mean of each component: local least squares leaves pixel noise that reads as motion boundaries. */
+/** Running sums of 2r+1 along padded rows (edges already replicated into the padding), written at `offset`. */
+function rowSums(rows: Float32Array[], out: Float32Array[], offset: number, width: number, radius: number): void {
+  for (let c = 0; c < rows.length; c++) {
+    const p = rows[c], o = out[c];
+    let acc = 0;
+    for (let k = 0; k <= 2 * radius; k++) acc += p[k];
+    for (let x = 0; x < width; x++) {
+      o[offset + x] = acc;
+      acc += p[x + 2 * radius + 1] - p[x];
+    }
+  }
+}
+
+/** A 3x3 mean of each component, edges replicated: local least squares leaves pixel noise that reads as motion boundaries. */
 function smoothFlow(flow: Float32Array, width: number, height: number): void {
-  const n = width * height;
-  const component = new Float32Array(n);
-  const out = new Float32Array(n);
-  const tmp = new Float32Array(n);
-  for (let c = 0; c < 2; c++) {
-    for (let i = 0; i < n; i++) component[i] = flow[2 * i + c];
-    boxSum(component, width, height, 1, out, tmp);
-    for (let i = 0; i < n; i++) flow[2 * i + c] = out[i] / 9;
+  const tmp = new Float32Array(flow.length);
+  const stride = 2 * width;
+  for (let y = 0; y < height; y++) {
+    const row = y * stride;
+    for (let x = 0; x < width; x++) {
+      const l = row + 2 * Math.max(x - 1, 0), c = row + 2 * x, r = row + 2 * Math.min(x + 1, width - 1);
+      tmp[c] = flow[l] + flow[c] + flow[r];
+      tmp[c + 1] = flow[l + 1] + flow[c + 1] + flow[r + 1];
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    const up = Math.max(y - 1, 0) * stride, row = y * stride, down = Math.min(y + 1, height - 1) * stride;
+    for (let k = 0; k < stride; k++) flow[row + k] = (tmp[up + k] + tmp[row + k] + tmp[down + k]) / 9;
   }
 }
 
@@ -196,97 +255,111 @@ function smoothFlow(flow: Float32Array, width: number, height: number): void {
 export function opticalFlow(a: Gray, b: Gray, options: FlowOptions = {}): Flow {
   const radius = options.radius ?? 4;
   const iterations = options.iterations ?? 3;
-  const minSize = options.minSize ?? 8;
-  const pyramidA = [a];
-  const pyramidB = [b];
-  while (Math.min(pyramidA.at(-1)!.width, pyramidA.at(-1)!.height) >= 2 * minSize) {
-    pyramidA.push(halve(pyramidA.at(-1)!));
-    pyramidB.push(halve(pyramidB.at(-1)!));
-  }
-  let flow: Float32Array | undefined;
-  let prev: Gray | undefined;
+  const minSize = options.minSize ?? FLOW_MIN_SIZE;
+  const pyramidA = pyramidOf(a, minSize);
+  const pyramidB = pyramidOf(b, minSize);
+  const scratch = LeastSquaresScratch.for(a.width, a.height, radius);
+  let flow: Flow | undefined;
   for (let level = pyramidA.length - 1; level >= 0; level--) {
-    const la = pyramidA[level];
-    const next = new Float32Array(la.width * la.height * 2);
-    if (flow && prev) {
-      const sx = la.width / prev.width;
-      const sy = la.height / prev.height;
-      for (let y = 0; y < la.height; y++)
-        for (let x = 0; x < la.width; x++) {
-          const i = y * la.width + x;
-          next[2 * i] = sample(flow, prev.width, prev.height, 2, (x + 0.5) / sx - 0.5, (y + 0.5) / sy - 0.5, 0) * sx;
-          next[2 * i + 1] = sample(flow, prev.width, prev.height, 2, (x + 0.5) / sx - 0.5, (y + 0.5) / sy - 0.5, 1) * sy;
-        }
-    }
-    refine(la, pyramidB[level], next, radius, iterations);
+    const la = pyramidA[level].image;
+    const next = flow ? resizeFlow(flow, la.width, la.height).data : new Float32Array(la.width * la.height * 2);
+    refine(pyramidA[level], pyramidB[level], next, radius, iterations, scratch);
     smoothFlow(next, la.width, la.height);
-    flow = next;
-    prev = la;
+    flow = { width: la.width, height: la.height, data: next };
   }
-  return { width: a.width, height: a.height, data: flow! };
+  return flow!;
 }
 
-/** The flow resampled to another size, vectors scaled with it. */
+/** Where each output coordinate samples a grid `from` cells long when resized to `to` (half-pixel centres, edges clamped). */
+export function resizeTaps(from: number, to: number): { low: Int32Array; high: Int32Array; weight: Float32Array } {
+  const low = new Int32Array(to), high = new Int32Array(to), weight = new Float32Array(to);
+  for (let k = 0; k < to; k++) {
+    const at = Math.min(Math.max(((k + 0.5) * from) / to - 0.5, 0), from - 1);
+    low[k] = Math.floor(at);
+    high[k] = Math.min(low[k] + 1, from - 1);
+    weight[k] = at - low[k];
+  }
+  return { low, high, weight };
+}
+
+/** The flow resampled bilinearly to another size, vectors scaled with it. */
 export function resizeFlow(flow: Flow, width: number, height: number): Flow {
   const sx = width / flow.width;
   const sy = height / flow.height;
+  const src = flow.data;
   const data = new Float32Array(width * height * 2);
-  for (let y = 0; y < height; y++)
+  const across = resizeTaps(flow.width, width);
+  const down = resizeTaps(flow.height, height);
+  for (let y = 0; y < height; y++) {
+    const top = down.low[y] * flow.width, bottom = down.high[y] * flow.width, fy = down.weight[y];
     for (let x = 0; x < width; x++) {
-      const fx = (x + 0.5) / sx - 0.5;
-      const fy = (y + 0.5) / sy - 0.5;
-      const i = y * width + x;
-      data[2 * i] = sample(flow.data, flow.width, flow.height, 2, fx, fy, 0) * sx;
-      data[2 * i + 1] = sample(flow.data, flow.width, flow.height, 2, fx, fy, 1) * sy;
+      const l = across.low[x], r = across.high[x], fx = across.weight[x];
+      const i00 = 2 * (top + l), i01 = 2 * (top + r), i10 = 2 * (bottom + l), i11 = 2 * (bottom + r);
+      const o = 2 * (y * width + x);
+      data[o] = ((src[i00] * (1 - fx) + src[i01] * fx) * (1 - fy) + (src[i10] * (1 - fx) + src[i11] * fx) * fy) * sx;
+      data[o + 1] = ((src[i00 + 1] * (1 - fx) + src[i01 + 1] * fx) * (1 - fy) + (src[i10 + 1] * (1 - fx) + src[i11 + 1] * fx) * fy) * sy;
     }
+  }
   return { width, height, data };
 }
 
-/** Catmull-Rom weights for a fractional offset t in [0, 1), taps at -1, 0, 1, 2. */
-function cubicWeights(t: number, w: Float64Array): void {
-  const t2 = t * t, t3 = t2 * t;
-  w[0] = -0.5 * t3 + t2 - 0.5 * t;
-  w[1] = 1.5 * t3 - 2.5 * t2 + 1;
-  w[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
-  w[3] = 0.5 * t3 - 0.5 * t2;
-}
-
 /**
- * image(p + flow(p)) for every p: an image of b's content brought into a's frame. Bicubic, not
- * bilinear: the temporal stage warps its own output again every frame, and bilinear sampling
- * blurs a little more each time, so blended output went soft and drifted from the stylization.
+ * image(p + flow(p)) for every p of a width x height frame: an image of b's content brought into
+ * a's frame. The flow may be smaller than the frame; it is then resized on the way, bilinearly, as
+ * resizeFlow would, without a full-size copy. Bicubic (Catmull-Rom), not bilinear: the temporal
+ * stage warps its own output again every frame, and bilinear sampling blurs a little more each
+ * time, so blended output went soft and drifted from the stylization.
  */
-export function warpRgb(image: Uint8Array | Float32Array, flow: Flow): Float32Array {
-  const { width, height } = flow;
-  const out = new Float32Array(width * height * 3);
-  const wx = new Float64Array(4);
-  const wy = new Float64Array(4);
-  const offsets = new Int32Array(16);
-  for (let y = 0; y < height; y++)
+export function warpRgb(image: Uint8Array | Float32Array, flow: Flow, width = flow.width, height = flow.height, into?: Float32Array): Float32Array {
+  const f = flow.data;
+  const scaleX = width / flow.width, scaleY = height / flow.height;
+  const across = resizeTaps(flow.width, width);
+  const down = resizeTaps(flow.height, height);
+  const out = into?.length === width * height * 3 ? into : new Float32Array(width * height * 3);
+  const stride = width * 3;
+  for (let y = 0; y < height; y++) {
+    const top = down.low[y] * flow.width, bottom = down.high[y] * flow.width, fy = down.weight[y];
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      const sx = Math.min(Math.max(x + flow.data[2 * i], 0), width - 1);
-      const sy = Math.min(Math.max(y + flow.data[2 * i + 1], 0), height - 1);
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      cubicWeights(sx - x0, wx);
-      cubicWeights(sy - y0, wy);
-      // The 4x4 neighbourhood's offsets, clamped at the edges, computed once for all three channels.
-      for (let ky = 0; ky < 4; ky++) {
-        const row = Math.min(Math.max(y0 + ky - 1, 0), height - 1) * width;
-        for (let kx = 0; kx < 4; kx++) offsets[ky * 4 + kx] = (row + Math.min(Math.max(x0 + kx - 1, 0), width - 1)) * 3;
+      const l = across.low[x], r = across.high[x], fx = across.weight[x];
+      const i00 = 2 * (top + l), i01 = 2 * (top + r), i10 = 2 * (bottom + l), i11 = 2 * (bottom + r);
+      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+      const u = (w00 * f[i00] + w01 * f[i01] + w10 * f[i10] + w11 * f[i11]) * scaleX;
+      const v = (w00 * f[i00 + 1] + w01 * f[i01 + 1] + w10 * f[i10 + 1] + w11 * f[i11 + 1]) * scaleY;
+      const sx = Math.min(Math.max(x + u, 0), width - 1);
+      const sy = Math.min(Math.max(y + v, 0), height - 1);
+      const x0 = sx | 0, y0 = sy | 0; // sx, sy ≥ 0: truncation is floor
+      const tx = sx - x0, ty = sy - y0;
+      const tx2 = tx * tx, tx3 = tx2 * tx, ty2 = ty * ty, ty3 = ty2 * ty;
+      const wx0 = -0.5 * tx3 + tx2 - 0.5 * tx, wx1 = 1.5 * tx3 - 2.5 * tx2 + 1, wx2 = -1.5 * tx3 + 2 * tx2 + 0.5 * tx, wx3 = 0.5 * tx3 - 0.5 * tx2;
+      const wy0 = -0.5 * ty3 + ty2 - 0.5 * ty, wy1 = 1.5 * ty3 - 2.5 * ty2 + 1, wy2 = -1.5 * ty3 + 2 * ty2 + 0.5 * ty, wy3 = 0.5 * ty3 - 0.5 * ty2;
+      let red = 0, green = 0, blue = 0;
+      if (x0 >= 1 && x0 + 2 < width && y0 >= 1 && y0 + 2 < height) {
+        // Inside: the 4x4 neighbourhood is four runs of four pixels, a row apart.
+        for (let k = 0, p = ((y0 - 1) * width + x0 - 1) * 3; k < 4; k++, p += stride) {
+          const wy = k === 0 ? wy0 : k === 1 ? wy1 : k === 2 ? wy2 : wy3;
+          red += wy * (wx0 * image[p] + wx1 * image[p + 3] + wx2 * image[p + 6] + wx3 * image[p + 9]);
+          green += wy * (wx0 * image[p + 1] + wx1 * image[p + 4] + wx2 * image[p + 7] + wx3 * image[p + 10]);
+          blue += wy * (wx0 * image[p + 2] + wx1 * image[p + 5] + wx2 * image[p + 8] + wx3 * image[p + 11]);
+        }
+      } else {
+        // At the border the neighbourhood is clamped into the image.
+        for (let k = 0; k < 4; k++) {
+          const wy = k === 0 ? wy0 : k === 1 ? wy1 : k === 2 ? wy2 : wy3;
+          const row = Math.min(Math.max(y0 + k - 1, 0), height - 1) * width;
+          for (let j = 0; j < 4; j++) {
+            const w = wy * (j === 0 ? wx0 : j === 1 ? wx1 : j === 2 ? wx2 : wx3);
+            const p = (row + Math.min(Math.max(x0 + j - 1, 0), width - 1)) * 3;
+            red += w * image[p];
+            green += w * image[p + 1];
+            blue += w * image[p + 2];
+          }
+        }
       }
-      let r = 0, g = 0, b = 0;
-      for (let k = 0; k < 16; k++) {
-        const w = wy[k >> 2] * wx[k & 3];
-        const o = offsets[k];
-        r += w * image[o];
-        g += w * image[o + 1];
-        b += w * image[o + 2];
-      }
-      out[3 * i] = r;
-      out[3 * i + 1] = g;
-      out[3 * i + 2] = b;
+      const o = 3 * (y * width + x);
+      out[o] = red;
+      out[o + 1] = green;
+      out[o + 2] = blue;
     }
+  }
   return out;
 }

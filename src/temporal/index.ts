@@ -2,9 +2,9 @@
 // per-frame stylization, in order, and returns the frame to encode. The previous output, warped
 // along the input's motion, is blended in where the consistency mask trusts it.
 import type { RgbFrame } from '../frame.js';
-import { opticalFlow, warpRgb, type Gray } from './flow.js';
+import { opticalFlow, resizeTaps, warpRgb, type Gray } from './flow.js';
 import { opticalFlowTf } from './tf-flow.js';
-import { CUT_COVERAGE, flowImage, motionBetween } from './motion.js';
+import { CUT_COVERAGE, flowImage, motionAtFlowSize } from './motion.js';
 
 export interface TemporalStage {
   readonly name: string;
@@ -27,14 +27,19 @@ export function createTemporalStage(options: TemporalOptions): TemporalStage {
   const flow = options.flowOnBackend ? opticalFlowTf : opticalFlow;
   let previousGray: Gray | undefined;
   let previousOutput: Uint8Array | undefined;
+  let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
   return {
     name: `flow blend ${strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
     next(input, stylized) {
       const gray = flowImage(input);
       let output = stylized.data;
       if (previousGray && previousOutput) {
-        const motion = motionBetween(previousGray, gray, input.width, input.height, flow);
-        if (motion.coverage >= cutCoverage) output = blend(stylized.data, warpRgb(previousOutput, motion.backward), motion.mask, strength);
+        const { width, height } = input;
+        const motion = motionAtFlowSize(previousGray, gray, width / gray.width, flow);
+        if (motion.coverage >= cutCoverage) {
+          warped = warpRgb(previousOutput, motion.backward, width, height, warped);
+          output = blend(stylized.data, warped, motion.mask, gray.width, gray.height, strength, width, height);
+        }
       }
       previousGray = gray;
       previousOutput = output;
@@ -46,20 +51,34 @@ export function createTemporalStage(options: TemporalOptions): TemporalStage {
 /**
  * mask·strength·warped + (1 − mask·strength)·stylized, then each channel's mean moved back to the
  * stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
+ * The mask is at the flow's size and is resized bilinearly on the way, which also softens its edges.
+ * The mix is written over `warped`.
  */
-function blend(stylized: Uint8Array, warped: Float32Array, mask: Float32Array, strength: number): Uint8Array {
-  const mixed = new Float32Array(stylized.length);
-  const sums = [0, 0, 0, 0, 0, 0];
-  for (let p = 0, i = 0; p < mask.length; p++) {
-    const w = mask[p] * strength;
-    for (let c = 0; c < 3; c++, i++) {
-      mixed[i] = w * warped[i] + (1 - w) * stylized[i];
-      sums[c] += mixed[i];
-      sums[c + 3] += stylized[i];
+function blend(stylized: Uint8Array, warped: Float32Array, mask: Float32Array, maskWidth: number, maskHeight: number, strength: number, width: number, height: number): Uint8Array {
+  const mixed = warped;
+  const across = resizeTaps(maskWidth, width);
+  const down = resizeTaps(maskHeight, height);
+  let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;
+  for (let y = 0, i = 0; y < height; y++) {
+    const top = down.low[y] * maskWidth, bottom = down.high[y] * maskWidth, fy = down.weight[y];
+    for (let x = 0; x < width; x++, i += 3) {
+      const l = across.low[x], r = across.high[x], fx = across.weight[x];
+      const trust = (mask[top + l] * (1 - fx) + mask[top + r] * fx) * (1 - fy) + (mask[bottom + l] * (1 - fx) + mask[bottom + r] * fx) * fy;
+      const w = trust * strength;
+      const sr = stylized[i], sg = stylized[i + 1], sb = stylized[i + 2];
+      const mr = sr + w * (warped[i] - sr), mg = sg + w * (warped[i + 1] - sg), mb = sb + w * (warped[i + 2] - sb);
+      mixed[i] = mr; mixed[i + 1] = mg; mixed[i + 2] = mb;
+      mixedR += mr; mixedG += mg; mixedB += mb;
+      ownR += sr; ownG += sg; ownB += sb;
     }
   }
-  const shift = [0, 1, 2].map((c) => (sums[c + 3] - sums[c]) / mask.length);
-  const out = new Uint8Array(stylized.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.min(255, Math.max(0, mixed[i] + shift[i % 3] + 0.5));
-  return out;
+  const pixels = width * height;
+  const shiftR = (ownR - mixedR) / pixels, shiftG = (ownG - mixedG) / pixels, shiftB = (ownB - mixedB) / pixels;
+  const out = new Uint8ClampedArray(stylized.length); // clamps to 0..255 and rounds to nearest
+  for (let i = 0; i < out.length; i += 3) {
+    out[i] = mixed[i] + shiftR;
+    out[i + 1] = mixed[i + 1] + shiftG;
+    out[i + 2] = mixed[i + 2] + shiftB;
+  }
+  return new Uint8Array(out.buffer);
 }

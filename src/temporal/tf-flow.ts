@@ -2,7 +2,7 @@
 // runs on a GPU (tfjs-node-gpu) the flow runs there too instead of in JS on the main thread.
 // Bilinear sampling is four gathers; box sums are average pools over edge-replicated borders.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Flow, FlowOptions, Gray } from './flow.js';
+import { FLOW_MIN_SIZE, type Flow, type FlowOptions, type Gray } from './flow.js';
 
 type Map2D = tf.Tensor4D; // [1, h, w, channels]
 
@@ -89,7 +89,7 @@ function refine(a: Map2D, b: Map2D, flow: Map2D, radius: number, iterations: num
 export function opticalFlowTf(a: Gray, b: Gray, options: FlowOptions = {}): Flow {
   const radius = options.radius ?? 4;
   const iterations = options.iterations ?? 3;
-  const minSize = options.minSize ?? 8;
+  const minSize = options.minSize ?? FLOW_MIN_SIZE;
   const result = tf.tidy(() => {
     const pyramidA: Map2D[] = [tf.tensor4d(a.data, [1, a.height, a.width, 1])];
     const pyramidB: Map2D[] = [tf.tensor4d(b.data, [1, b.height, b.width, 1])];
