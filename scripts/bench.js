@@ -7,6 +7,7 @@
 //   --concurrency <n>   inference threads (default: all cores)
 //   --backend <name>    auto (default), onnx, wasm, cpu, node, gpu
 //   --temporal <s>      temporal strength for the end-to-end run (default: the library's default)
+//   --repeat <n>        measure n times, alternating, and report the median efficiency (default 1)
 //   --out <file.json>   where the figures go (default bench-results/<timestamp>.json)
 // Each measurement runs in its own process; peak memory is sampled over that process and every
 // process it starts (inference processes, ffmpeg) every 50 ms.
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     child: { type: 'string' },
     clip: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 
@@ -37,6 +39,12 @@ const sharedModels = new URL('../../shared/models', import.meta.url).pathname;
 if (!process.env.STYLIZE_VIDEO_MODELS && existsSync(join(sharedModels, 'wave', 'manifest.json'))) process.env.STYLIZE_VIDEO_MODELS = sharedModels;
 
 const lib = await import('../dist/index.js');
+
+/** Seconds per frame between the frame an eighth of the way in and the last, from [frames done, seconds] pairs. */
+function steadyRate(done) {
+  const [from, to] = [done[Math.floor(done.length / 8)], done.at(-1)];
+  return { steadySecondsPerFrame: (to[1] - from[1]) / (to[0] - from[0]), steadyFrom: from[0] };
+}
 
 if (args.child) {
   // One measurement, in a fresh process; prints one JSON line.
@@ -47,19 +55,28 @@ if (args.child) {
     const info = await lib.probeVideo(args.clip);
     const inputs = [];
     for await (const f of lib.decodeFrames(info)) inputs.push(f);
-    const stylizer = await lib.createStylizer({ ...common, frameSize: info });
-    await stylizer.stylize([inputs[0]]); // warm-up: wasm compiles its kernels on first use
+    // Timed as the pipeline is: from starting the inference processes to the last frame, the
+    // first (slower) inference included; `finished` marks when each frame came back.
     const t0 = performance.now();
-    await Promise.all(inputs.map((f) => stylizer.stylize([f])));
+    const stylizer = await lib.createStylizer({ ...common, frameSize: info });
+    const finished = [];
+    await Promise.all(inputs.map((f) => stylizer.stylize([f]).then(() => finished.push((performance.now() - t0) / 1000))));
     const seconds = (performance.now() - t0) / 1000;
     await stylizer.close();
-    figures = { frames: inputs.length, seconds, secondsPerFrame: seconds / inputs.length, backend: stylizer.backend.name, threads: stylizer.concurrency };
+    figures = { frames: inputs.length, seconds, secondsPerFrame: seconds / inputs.length, backend: stylizer.backend.name, threads: stylizer.concurrency, ...steadyRate(finished.map((t, i) => [i + 1, t])) };
   } else {
     const out = join(tmpdir(), `bench-${process.pid}.mp4`);
     const temporal = args.temporal === undefined ? undefined : Number(args.temporal);
-    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, temporal, overwrite: true });
+    // When each frame came out of the pipeline: the steady rate in between leaves out what a run
+    // pays once (inference processes starting, the first inference, the final join with audio).
+    const written = [];
+    const onEvent = (e) => e.type === 'progress' && written.push([e.frame, e.elapsedSeconds]);
+    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, temporal, overwrite: true, onEvent });
     rmSync(out, { force: true });
-    figures = { frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend };
+    figures = {
+      frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend,
+      ...steadyRate(written), firstFrameSeconds: written[0][1], afterLastFrameSeconds: result.seconds - written.at(-1)[1],
+    };
   }
   figures.maxRssMB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify(figures) + '\n');
@@ -69,6 +86,7 @@ if (args.child) {
 const shared = new URL('../../shared/media/big-buck-bunny-480p-30s.mp4', import.meta.url).pathname;
 const input = args.input ?? (existsSync(shared) ? shared : new URL('../samples/mandelbrot.mp4', import.meta.url).pathname);
 const frames = Number(args.frames);
+const repeat = Number(args.repeat);
 const work = mkdtempSync(join(tmpdir(), 'stylize-bench-'));
 const clip = join(work, 'clip.mp4');
 const scale = args.size === 'source' ? [] : ['-vf', `scale=${args.size.replace('x', ':')},setsar=1`];
@@ -120,20 +138,39 @@ const child = (mode) =>
 
 const info = await lib.probeVideo(clip);
 console.log(`input ${input} → ${info.width}x${info.height}, ${info.frameCount} frames; ${availableParallelism()} cores (${cpus()[0].model})`);
-const network = await child('network');
-console.log(`network only : ${network.secondsPerFrame.toFixed(3)} s/frame (${network.backend}, ${network.threads} worker(s)), peak memory ${network.peakTreeMB.toFixed(0)} MB (all processes; main alone ${network.maxRssMB.toFixed(0)} MB)`);
-const endToEnd = await child('pipeline');
-const perFrameMs = Object.fromEntries(Object.entries(endToEnd.stageSeconds).map(([k, v]) => [k, (1000 * v) / endToEnd.frames]));
-const efficiency = network.seconds / network.frames / endToEnd.secondsPerFrame;
-console.log(`end to end   : ${endToEnd.secondsPerFrame.toFixed(3)} s/frame = ${(1 / endToEnd.secondsPerFrame).toFixed(2)} fps, peak memory ${endToEnd.peakTreeMB.toFixed(0)} MB (all processes, ffmpeg included; main alone ${endToEnd.maxRssMB.toFixed(0)} MB)`);
-console.log(`stage ms/frame (orchestrator's view; stylize is summed over threads): ${Object.entries(perFrameMs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
-console.log(`pipeline efficiency (network-only time / end-to-end time): ${(100 * efficiency).toFixed(1)}%`);
+// Network-only and end-to-end runs alternate, so that a slower spell of a shared machine falls on both.
+const runs = [];
+for (let r = 1; r <= repeat; r++) {
+  if (repeat > 1) console.log(`run ${r} of ${repeat}`);
+  const network = await child('network');
+  console.log(`network only : ${network.secondsPerFrame.toFixed(3)} s/frame (${network.backend}, ${network.threads} worker(s)), peak memory ${network.peakTreeMB.toFixed(0)} MB (all processes; main alone ${network.maxRssMB.toFixed(0)} MB)`);
+  console.log(`               steady state ${network.steadySecondsPerFrame.toFixed(3)} s/frame (frames ${network.steadyFrom}-${network.frames})`);
+  const endToEnd = await child('pipeline');
+  const perFrameMs = Object.fromEntries(Object.entries(endToEnd.stageSeconds).map(([k, v]) => [k, (1000 * v) / endToEnd.frames]));
+  const efficiency = network.secondsPerFrame / endToEnd.secondsPerFrame;
+  const steadyEfficiency = network.steadySecondsPerFrame / endToEnd.steadySecondsPerFrame;
+  console.log(`end to end   : ${endToEnd.secondsPerFrame.toFixed(3)} s/frame = ${(1 / endToEnd.secondsPerFrame).toFixed(2)} fps, peak memory ${endToEnd.peakTreeMB.toFixed(0)} MB (all processes, ffmpeg included; main alone ${endToEnd.maxRssMB.toFixed(0)} MB)`);
+  console.log(`               of which once per run: ${endToEnd.firstFrameSeconds.toFixed(2)} s to the first frame out (inference processes start, first inference), ${endToEnd.afterLastFrameSeconds.toFixed(2)} s after the last (encoder flush, join, audio)`);
+  console.log(`               steady state ${endToEnd.steadySecondsPerFrame.toFixed(3)} s/frame (frames ${endToEnd.steadyFrom}-${endToEnd.frames})`);
+  console.log(`stage ms/frame (orchestrator's view; stylize is summed over threads): ${Object.entries(perFrameMs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.log(`pipeline efficiency (network-only time / end-to-end time): ${(100 * efficiency).toFixed(1)}% over the whole run, ${(100 * steadyEfficiency).toFixed(1)}% in steady state`);
+  runs.push({ network, endToEnd, stageMsPerFrame: perFrameMs, pipelineEfficiency: efficiency, steadyStateEfficiency: steadyEfficiency });
+}
+const median = (values) => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)];
+if (repeat > 1) {
+  const whole = runs.map((r) => r.pipelineEfficiency), steady = runs.map((r) => r.steadyStateEfficiency);
+  const pct = (v) => `${(100 * v).toFixed(1)}%`;
+  console.log(`over ${repeat} runs, pipeline efficiency: whole run median ${pct(median([...whole]))} (${whole.map(pct).join(', ')}); steady state median ${pct(median([...steady]))} (${steady.map(pct).join(', ')})`);
+}
 
 const report = {
   date: new Date().toISOString(),
   input, size: `${info.width}x${info.height}`, frames: info.frameCount, style: args.model ?? args.style,
   cores: availableParallelism(), node: process.version,
-  network, endToEnd, stageMsPerFrame: perFrameMs, pipelineEfficiency: efficiency,
+  ...runs[0],
+  runs,
+  medianPipelineEfficiency: median(runs.map((r) => r.pipelineEfficiency)),
+  medianSteadyStateEfficiency: median(runs.map((r) => r.steadyStateEfficiency)),
 };
 const out = args.out ?? new URL(`../bench-results/${report.date.replace(/[:.]/g, '-')}.json`, import.meta.url).pathname;
 mkdirSync(join(out, '..'), { recursive: true });
