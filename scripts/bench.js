@@ -2,7 +2,7 @@
 // Throughput and memory benchmark: npm run bench -- [options]
 //   --input <video>     default ../shared/media/big-buck-bunny-480p-30s.mp4, else samples/mandelbrot.mp4
 //   --size <WxH>        scale the input to this size first (default 640x360; 'source' keeps it)
-//   --frames <n>        frames to measure (default 24)
+//   --frames <n>        frames to measure (default 96: 4 s of video, so that what a run pays once weighs about a point)
 //   --style <name>      default wave; --model <dir> for another model folder
 //   --concurrency <n>   inference threads (default: all cores)
 //   --backend <name>    auto (default), onnx, wasm, cpu, node, gpu
@@ -21,7 +21,7 @@ const { values: args } = parseArgs({
   options: {
     input: { type: 'string' },
     size: { type: 'string', default: '640x360' },
-    frames: { type: 'string', default: '24' },
+    frames: { type: 'string', default: '96' },
     style: { type: 'string', default: 'wave' },
     model: { type: 'string' },
     concurrency: { type: 'string' },
