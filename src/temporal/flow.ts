@@ -282,24 +282,38 @@ export function resizeTaps(from: number, to: number): { low: Int32Array; high: I
   return { low, high, weight };
 }
 
+/** How a flow is resized to width x height: the taps along each axis, and the factors its vectors scale by. */
+interface FlowResize {
+  across: ReturnType<typeof resizeTaps>;
+  down: ReturnType<typeof resizeTaps>;
+  scaleX: number;
+  scaleY: number;
+}
+
+const flowResize = (flow: Flow, width: number, height: number): FlowResize => ({
+  across: resizeTaps(flow.width, width),
+  down: resizeTaps(flow.height, height),
+  scaleX: width / flow.width,
+  scaleY: height / flow.height,
+});
+
+/** Row y of the resized flow, written as (dx, dy) pairs into out from `offset`. */
+function resizedFlowRow(flow: Flow, { across, down, scaleX, scaleY }: FlowResize, y: number, out: Float32Array, offset: number): void {
+  const src = flow.data;
+  const top = down.low[y] * flow.width, bottom = down.high[y] * flow.width, fy = down.weight[y];
+  for (let x = 0, o = offset; x < across.low.length; x++, o += 2) {
+    const l = across.low[x], r = across.high[x], fx = across.weight[x];
+    const i00 = 2 * (top + l), i01 = 2 * (top + r), i10 = 2 * (bottom + l), i11 = 2 * (bottom + r);
+    out[o] = ((src[i00] * (1 - fx) + src[i01] * fx) * (1 - fy) + (src[i10] * (1 - fx) + src[i11] * fx) * fy) * scaleX;
+    out[o + 1] = ((src[i00 + 1] * (1 - fx) + src[i01 + 1] * fx) * (1 - fy) + (src[i10 + 1] * (1 - fx) + src[i11 + 1] * fx) * fy) * scaleY;
+  }
+}
+
 /** The flow resampled bilinearly to another size, vectors scaled with it. */
 export function resizeFlow(flow: Flow, width: number, height: number): Flow {
-  const sx = width / flow.width;
-  const sy = height / flow.height;
-  const src = flow.data;
+  const resize = flowResize(flow, width, height);
   const data = new Float32Array(width * height * 2);
-  const across = resizeTaps(flow.width, width);
-  const down = resizeTaps(flow.height, height);
-  for (let y = 0; y < height; y++) {
-    const top = down.low[y] * flow.width, bottom = down.high[y] * flow.width, fy = down.weight[y];
-    for (let x = 0; x < width; x++) {
-      const l = across.low[x], r = across.high[x], fx = across.weight[x];
-      const i00 = 2 * (top + l), i01 = 2 * (top + r), i10 = 2 * (bottom + l), i11 = 2 * (bottom + r);
-      const o = 2 * (y * width + x);
-      data[o] = ((src[i00] * (1 - fx) + src[i01] * fx) * (1 - fy) + (src[i10] * (1 - fx) + src[i11] * fx) * fy) * sx;
-      data[o + 1] = ((src[i00 + 1] * (1 - fx) + src[i01 + 1] * fx) * (1 - fy) + (src[i10 + 1] * (1 - fx) + src[i11 + 1] * fx) * fy) * sy;
-    }
-  }
+  for (let y = 0; y < height; y++) resizedFlowRow(flow, resize, y, data, 2 * y * width);
   return { width, height, data };
 }
 
@@ -311,22 +325,15 @@ export function resizeFlow(flow: Flow, width: number, height: number): Flow {
  * time, so blended output went soft and drifted from the stylization.
  */
 export function warpRgb(image: Uint8Array | Float32Array, flow: Flow, width = flow.width, height = flow.height, into?: Float32Array): Float32Array {
-  const f = flow.data;
-  const scaleX = width / flow.width, scaleY = height / flow.height;
-  const across = resizeTaps(flow.width, width);
-  const down = resizeTaps(flow.height, height);
+  const resize = flowResize(flow, width, height);
+  const row = new Float32Array(2 * width);
   const out = into?.length === width * height * 3 ? into : new Float32Array(width * height * 3);
   const stride = width * 3;
   for (let y = 0; y < height; y++) {
-    const top = down.low[y] * flow.width, bottom = down.high[y] * flow.width, fy = down.weight[y];
+    resizedFlowRow(flow, resize, y, row, 0);
     for (let x = 0; x < width; x++) {
-      const l = across.low[x], r = across.high[x], fx = across.weight[x];
-      const i00 = 2 * (top + l), i01 = 2 * (top + r), i10 = 2 * (bottom + l), i11 = 2 * (bottom + r);
-      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-      const u = (w00 * f[i00] + w01 * f[i01] + w10 * f[i10] + w11 * f[i11]) * scaleX;
-      const v = (w00 * f[i00 + 1] + w01 * f[i01 + 1] + w10 * f[i10 + 1] + w11 * f[i11 + 1]) * scaleY;
-      const sx = Math.min(Math.max(x + u, 0), width - 1);
-      const sy = Math.min(Math.max(y + v, 0), height - 1);
+      const sx = Math.min(Math.max(x + row[2 * x], 0), width - 1);
+      const sy = Math.min(Math.max(y + row[2 * x + 1], 0), height - 1);
       const x0 = sx | 0, y0 = sy | 0; // sx, sy ≥ 0: truncation is floor
       const tx = sx - x0, ty = sy - y0;
       const tx2 = tx * tx, tx3 = tx2 * tx, ty2 = ty * ty, ty3 = ty2 * ty;

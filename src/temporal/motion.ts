@@ -1,4 +1,5 @@
-// Flow between consecutive input frames, computed at a reduced size and brought back to full size.
+// Motion between consecutive input frames: flow computed at a reduced size, and the mask of the
+// pixels that can trust it, at full size (the metric's reference) or left at the flow's size (the stage).
 import { consistencyMask } from './consistency.js';
 import { boxSum, FLOW_MIN_SIZE, opticalFlow, pyramidOf, resizeFlow, sample, toGray, halve, type Flow, type Gray } from './flow.js';
 import type { RgbFrame } from '../frame.js';
@@ -103,7 +104,7 @@ export function motionBetween(previous: Gray, current: Gray, width: number, heig
 
 /**
  * The same motion, left at the flow's size: the temporal stage brings flow and mask to full size
- * while it warps (blend.ts), which saves two full-size flows and a full-size consistency pass.
+ * while it warps and blends, which saves two full-size flows and a full-size consistency pass.
  * `scale` is full-size pixels per flow pixel, so that the consistency thresholds stay in
  * full-size pixels.
  */
