@@ -20,6 +20,8 @@ export interface EncoderOptions {
   preset?: string;
   /** a file whose first audio stream and global metadata are copied into the output */
   audioFrom?: AudioSource;
+  /** a part that join reads back, not a file to play: no second pass to move the MP4 index up front */
+  intermediate?: boolean;
 }
 
 export interface AudioSource {
@@ -65,9 +67,9 @@ export function audioOutputOptions(container: string, audio: AudioSource, inputI
 }
 
 /** The muxer, with the index up front in MP4/MOV so players can start before the download ends. */
-export function containerOptions(container: string): string[] {
-  const faststart = container === 'mp4' || container === 'mov' ? ['-movflags', '+faststart'] : [];
-  return [...faststart, '-f', container === 'mkv' ? 'matroska' : container];
+export function containerOptions(container: string, { faststart = true } = {}): string[] {
+  const index = faststart && (container === 'mp4' || container === 'mov') ? ['-movflags', '+faststart'] : [];
+  return [...index, '-f', container === 'mkv' ? 'matroska' : container];
 }
 
 export function containerOf(path: string): string {
@@ -93,7 +95,7 @@ export function startEncoder(options: EncoderOptions): Encoder {
     // No -shortest: with video arriving slowly over a pipe and audio read at once from a file,
     // ffmpeg ends the output when the audio input is exhausted. The audio is already trimmed above.
   }
-  output.push(...containerOptions(container));
+  output.push(...containerOptions(container, { faststart: !options.intermediate }));
   command.outputOptions(output).output(options.path);
 
   let failure: Error | undefined;

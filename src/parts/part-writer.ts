@@ -34,7 +34,7 @@ export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit
         const part = run[next++];
         if (!part || frame.index !== part.start) throw new Error(`frame ${frame.index} arrived where part ${part?.index} starts at ${part?.start}`);
         const output = await folder.reserve(part);
-        open = { part, output, encoder: startEncoder({ ...encoding, path: output.temporaryPath }) };
+        open = { part, output, encoder: startEncoder({ ...encoding, path: output.temporaryPath, intermediate: true }) };
         unfinished.add(open);
       }
       await open.encoder.write(frame);

@@ -1,6 +1,7 @@
-// One inference thread: its own engine and copy of the network. The wasm backend is
-// single-threaded in Node, so a pool of these is how stylization uses every core; ONNX Runtime
-// has threads of its own but runs on the thread that calls it, so it gets a worker too.
+// One inference worker: its own engine and copy of the network. The wasm backend is
+// single-threaded in Node, so a pool of these threads is how stylization uses every core; ONNX
+// Runtime has threads of its own but runs on the thread that calls it, so it gets a worker too,
+// as a child process (see WorkerPool).
 import { parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
 import type { RgbFrame } from '../frame.js';

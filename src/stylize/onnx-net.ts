@@ -1,5 +1,5 @@
 // The network on ONNX Runtime's CPU engine. onnxruntime-node runs inference on the calling
-// thread, so the pool gives it a worker of its own and the main thread stays free to decode,
+// thread, so the pool gives it a process of its own and the main thread stays free to decode,
 // blend and encode.
 import { rgbBytes, type RgbFrame } from '../frame.js';
 import type { ModelWeights } from './model-files.js';
