@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     fileParallelism: false,
+    // A test that cannot run here (the Slurm one, without Slurm) is skipped with its reason, printed last.
+    reporters: ['default', './test/helpers/skip-reasons.ts'],
   },
 });
