@@ -15,6 +15,7 @@ import { openPartsFolder, type PartsManifest } from './parts/parts-folder.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendChoice, BackendInfo } from './stylize/backend.js';
 import { styleEntry, type DownloadProgress, type ModelSource } from './stylize/model-store.js';
+import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
 import { createTemporalStage, type TemporalStage } from './temporal/index.js';
 
@@ -136,7 +137,8 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   const { span, partFrames } = chooseFrames(info);
   const parts = partsOf(span, partFrames);
   const mine = shard ? shardParts(parts, shard) : parts;
-  const folder = await openPartsFolder(outputPath, manifestFor(info, span, partFrames, container, { ...options, codec, strength }), { overwrite: options.overwrite });
+  const modelSha256 = options.model ? weightsDigest(await loadModelWeights(options.model, basename(resolve(options.model)))) : undefined;
+  const folder = await openPartsFolder(outputPath, manifestFor(info, span, partFrames, container, { ...options, codec, strength, modelSha256 }), { overwrite: options.overwrite });
   const done = await folder.completed(mine);
   const runs = contiguousRuns(mine.filter((p) => !done.has(p.index)));
   const warmupLimit = warmupFrames(strength);
@@ -242,7 +244,7 @@ function manifestFor(
   range: FrameSpan,
   partFrames: number,
   container: string,
-  settings: { style: string; model?: string; strength: number; codec: VideoCodec; crf?: number; preset?: string },
+  settings: { style: string; model?: string; modelSha256?: string; strength: number; codec: VideoCodec; crf?: number; preset?: string },
 ): PartsManifest {
   return {
     version: 1,
@@ -261,6 +263,7 @@ function manifestFor(
     container,
     settings: {
       style: settings.model ? `model:${basename(resolve(settings.model))}` : settings.style,
+      modelSha256: settings.modelSha256,
       temporal: settings.strength,
       codec: settings.codec,
       crf: settings.crf ?? DEFAULT_CRF[settings.codec],

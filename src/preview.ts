@@ -82,7 +82,8 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   }
 
   const pending = await prepareOutput(output, { input: options.input, overwrite: options.overwrite });
-  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend, concurrency: options.concurrency });
+  // The frames' size, as renders and stills give it: large frames get fewer ONNX Runtime sessions, within its memory budget.
+  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend, concurrency: options.concurrency, frameSize: size });
   try {
     const decoded = decodeFrames(info, sheet ? { frameList: frames, size } : { startFrame: frames[0], frameCount: frames.length, size });
     let result: { width: number; height: number };

@@ -12,6 +12,7 @@ import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '.
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
+import { writeTinyModel } from './helpers/tiny-model.js';
 
 const run = runCli;
 
@@ -133,6 +134,18 @@ describe('shards, join and resume against one uninterrupted run', () => {
     const y = run([clip, '--model', model, '-o', output, ...cliSettings, '--crf', '10', '--shard', '1/3', '-y']);
     expect(y.status, y.stderr).toBe(0);
     expect(readdirSync(`${output}.parts`).filter((f) => f.startsWith('part-'))).toEqual(['part-000016-000023.mp4', 'part-000024-000031.mp4']);
+    rmSync(`${output}.parts`, { recursive: true });
+  });
+
+  it('a custom model retrained in the same folder does not resume onto the old weights\' parts', async () => {
+    const output = join(dir, 'retrained.mp4');
+    const folder = join(dir, 'retrained-model');
+    writeTinyModel(folder, 1);
+    await stylizeVideo({ input: clip, output, model: folder, ...settings, shard: '0/3' });
+    writeTinyModel(folder, 2); // new weights, same folder name
+    const r = run([clip, '--model', folder, '-o', output, ...cliSettings, '--shard', '1/3']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/holds parts of another render \(--model .*there, .* here\).*-y/);
     rmSync(`${output}.parts`, { recursive: true });
   });
 

@@ -3,14 +3,21 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createStylizer, ffmpegBinaries, probeVideo } from 'stylize-video';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createStylizer, ffmpegBinaries, preview, probeVideo } from 'stylize-video';
+import * as stylizerModule from '../dist/stylize/stylizer.js';
 import { frameChooser } from '../dist/pipeline.js';
 import { psnr, readAllFrames, streams } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
 
 const run = (...args: string[]) => runCli(args);
+
+// The stylizer, as the library creates it, watched: which frame size it was told to expect.
+vi.mock('../dist/stylize/stylizer.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../dist/stylize/stylizer.js')>();
+  return { ...original, createStylizer: vi.fn(original.createStylizer) };
+});
 
 let dir: string;
 let model: string;
@@ -71,6 +78,16 @@ describe('preview', () => {
     expect(psnr(crop(sheet, info.width, 140, 2 * 44, 64, 36), reference[47])).toBeGreaterThan(30);
     // The stylized half of a cell is the network's output for that frame, not the original.
     expect(psnr(crop(sheet, info.width, 68, 0, 64, 36), reference[0])).toBeLessThan(20);
+  });
+
+  it('tells the stylizer the frame size, so ONNX Runtime keeps to its memory budget as in a render', async () => {
+    const created = vi.mocked(stylizerModule.createStylizer);
+    for (const output of [join(dir, 'budget.mp4'), join(dir, 'budget.png')]) {
+      created.mockClear();
+      await preview({ input: clip, output, style: 'tiny', model, scale: 0.5, concurrency: 1 });
+      expect(created).toHaveBeenCalledTimes(1);
+      expect(created.mock.calls[0][0].frameSize).toEqual({ width: 64, height: 36 });
+    }
   });
 
   it('refuses a scale outside (0, 1] in one line', () => {

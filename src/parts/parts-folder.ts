@@ -26,7 +26,15 @@ export interface PartsManifest {
   partFrames: number;
   container: string;
   /** everything that changes the pixels: parts made otherwise do not belong with these */
-  settings: { style: string; temporal: number; codec: string; crf?: number; preset?: string };
+  settings: {
+    style: string;
+    /** a --model folder's weights by content (weightsDigest), so retrained weights in the same folder are another render */
+    modelSha256?: string;
+    temporal: number;
+    codec: string;
+    crf?: number;
+    preset?: string;
+  };
 }
 
 export const partsFolderOf = (output: string): string => `${output}.parts`;
@@ -58,6 +66,7 @@ export function manifestDifference(a: PartsManifest, b: PartsManifest): string |
     '--part-frames': m.partFrames,
     container: m.container,
     '--style': m.settings.style,
+    '--model': m.settings.modelSha256 && `${m.settings.style.replace(/^model:/, '')} (weights sha256 ${m.settings.modelSha256.slice(0, 12)})`,
     '--temporal': m.settings.temporal,
     '--codec': m.settings.codec,
     '--crf': m.settings.crf,

@@ -1,4 +1,5 @@
 // Reading and checking a model folder: manifest.json naming raw little-endian float32 files.
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -113,4 +114,17 @@ export async function loadModelWeights(dir: string, name = basename(dir)): Promi
     }),
   );
   return { name, variables };
+}
+
+/**
+ * The weights' identity by content (SHA-256 of every variable's shape and values, in order): a
+ * model retrained into the same folder is another model.
+ */
+export function weightsDigest(weights: ModelWeights): string {
+  const hash = createHash('sha256');
+  for (const { shape, values } of weights.variables) {
+    hash.update(JSON.stringify(shape));
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
 }
