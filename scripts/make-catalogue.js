@@ -23,12 +23,30 @@ for (const style of readdirSync(root).sort()) {
   }
   styles[style] = {
     credit: engstrom.includes(style) ? "Logan Engstrom's fast-style-transfer (2016), converted by ml5" : 'ml5 (ml5-data-and-models)',
+    licence: engstrom.includes(style) ? 'engstrom-research' : 'MIT',
     files,
   };
 }
+// Engstrom's checkpoints keep his own licence (the licence section of lengstrom/fast-style-transfer's
+// README), not the MIT licence of the ml5 repository that converted them.
+const licences = {
+  'engstrom-research': {
+    name: "Logan Engstrom's licence: research use only",
+    commercialUse: false,
+    terms: "Copyright (c) 2016 Logan Engstrom. Free for research use, as long as proper attribution is given and this copyright notice is retained; any use that is not academic research, commercial use included, needs his permission (contact: engstrom at his university's domain dot edu).",
+    url: 'https://github.com/lengstrom/fast-style-transfer#license',
+  },
+  MIT: {
+    name: 'MIT',
+    commercialUse: true,
+    terms: 'Copyright (c) 2018 ml5. Any use, commercial included, with the copyright and MIT licence notice kept.',
+    url: 'https://github.com/ml5js/ml5-data-and-models',
+  },
+};
 const catalogue = {
   source: 'ml5js/ml5-data-and-models, models/style-transfer (MIT licence, copyright 2018 ml5)',
   baseUrl: 'https://raw.githubusercontent.com/ml5js/ml5-data-and-models/main/models/style-transfer',
+  licences,
   styles,
 };
 writeFileSync(new URL('../src/stylize/catalogue.json', import.meta.url), JSON.stringify(catalogue, null, 1) + '\n');

@@ -1,8 +1,7 @@
 // The command line: parses flags, shows progress, maps failures to one line and an exit code.
 // Everything it does is the library's; see src/index.ts.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { existsSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, resolve, sep } from 'node:path';
 import { UsageError, UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
 import { discardAllPending } from './output.js';
@@ -16,7 +15,7 @@ import { kubernetesManifest, planFarm, PLAN_FORMATS, slurmScript, type PlanForma
 import { DEFAULT_PREVIEW_SCALE, DEFAULT_SHEET_FRAMES, preview, type PreviewOptions } from './preview.js';
 import { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 import { BACKEND_CHOICES, type BackendChoice } from './stylize/backend.js';
-import { isCached, MODEL_SOURCE, modelCacheDir, STYLES } from './stylize/model-store.js';
+import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
 import { createProgressBar } from './progress-bar.js';
 import { measureStability } from './temporal/metrics.js';
 
@@ -62,11 +61,17 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
   const log = (line: string) => {
     if (!flags.quiet && !flags.json) process.stderr.write(line + '\n');
   };
+  // Said once, to people; --json carries it as the `licence` field instead.
+  const tellLicence = (style: string, licence: StyleLicence | undefined) => {
+    const notice = licenceNotice(style, licence);
+    if (notice) log(notice);
+  };
   if (isStillPath(input)) {
     const output = flags.output ?? defaultOutputPath(input, flags.style, extname(input));
     const result = await stylizeImage({ input, output, style: flags.style, model: flags.model, backend: flags.backend, overwrite: flags.overwrite });
     if (flags.json) printJson({ type: 'done', ...result });
     else log(`wrote ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
+    tellLicence(flags.style, result.licence);
     return;
   }
   if (flags.output && isStillPath(flags.output)) {
@@ -77,6 +82,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     const result = await stylizeVideoFrame({ input, output: flags.output, frame: frame.start, style: flags.style, model: flags.model, backend: flags.backend, overwrite: flags.overwrite });
     if (flags.json) printJson({ type: 'done', ...result });
     else log(`wrote frame ${result.frame} of ${input} to ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
+    tellLicence(flags.style, result.licence);
     return;
   }
   const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? createProgressBar(process.stderr) : undefined;
@@ -85,6 +91,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     if (event.type === 'start') {
       const shard = event.shard ? ` (shard ${event.shard.index}/${event.shard.count})` : '';
       log(`${event.input} → ${event.output}${shard}: ${event.width}x${event.height} @ ${event.fps.toFixed(3)} fps, ${event.totalFrames} frames to stylize`);
+      tellLicence(flags.style, event.licence);
       if (event.parts.done) log(`resuming: ${event.parts.done} of ${event.parts.total} parts were already done`);
       if (event.warmupFrames) log(`${event.warmupFrames} of those frames are the temporal warm-up before a part, so it continues the frames before it seamlessly`);
       if (event.backend) {
@@ -133,18 +140,28 @@ function formatSeconds(s: number): string {
 async function listStyles(flags: { json?: boolean }): Promise<void> {
   const shelf = process.env.STYLIZE_VIDEO_MODELS;
   const rows = await Promise.all(
-    STYLES.map(async (s) => ({
-      name: s.name,
-      cached: await isCached(s.name),
-      inModelsFolder: !!shelf && existsSync(join(shelf, s.name, 'manifest.json')),
-      credit: s.credit,
-    })),
+    STYLES.map(async (s) => {
+      const found = await findStyle(s.name);
+      return {
+        name: s.name,
+        cached: found?.source === 'cache' || (found?.source === 'env' && (await isCached(s.name))),
+        inModelsFolder: found?.source === 'env',
+        credit: s.credit,
+        licence: s.licence,
+      };
+    }),
   );
   if (flags.json) return printJson({ cache: modelCacheDir(), modelsFolder: shelf ?? null, source: MODEL_SOURCE, styles: rows });
   process.stdout.write(`styles (source: ${MODEL_SOURCE}); cache: ${modelCacheDir()}${shelf ? `; STYLIZE_VIDEO_MODELS: ${shelf}` : ''}\n`);
   for (const r of rows) {
     const where = r.inModelsFolder ? 'STYLIZE_VIDEO_MODELS' : r.cached ? 'cached' : 'downloads on first use';
-    process.stdout.write(`  ${r.name.padEnd(15)} ${where.padEnd(22)} ${r.credit}\n`);
+    const licence = r.licence.commercialUse ? r.licence.name : 'research use only';
+    process.stdout.write(`  ${r.name.padEnd(15)} ${where.padEnd(22)} ${licence.padEnd(18)} ${r.credit}\n`);
+  }
+  const research = rows.filter((r) => !r.licence.commercialUse);
+  for (const licence of new Set(research.map((r) => r.licence))) {
+    const names = research.filter((r) => r.licence === licence).map((r) => r.name).join(', ');
+    process.stdout.write(`\nresearch use only (${names}): ${licence.terms} ${licence.url}\n`);
   }
 }
 
@@ -301,6 +318,8 @@ export function buildProgram(): Command {
       if (flags.json) return printJson({ type: 'done', ...result });
       const what = result.kind === 'contact-sheet' ? `a contact sheet of frames ${result.frames.join(', ')}` : `frames ${result.frames[0]}-${result.frames.at(-1)} side by side`;
       process.stderr.write(`wrote ${result.output}: ${what}, ${result.width}x${result.height}, in ${formatSeconds(result.seconds)}\n`);
+      const notice = licenceNotice(flags.style, result.licence);
+      if (notice) process.stderr.write(notice + '\n');
     });
   program
     .command('styles')

@@ -14,7 +14,7 @@ import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spa
 import { openPartsFolder, type PartsManifest } from './parts/parts-folder.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendChoice, BackendInfo } from './stylize/backend.js';
-import { styleEntry, type DownloadProgress, type ModelSource } from './stylize/model-store.js';
+import { styleEntry, type DownloadProgress, type ModelSource, type StyleLicence } from './stylize/model-store.js';
 import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
 import { createTemporalStage, type TemporalStage } from './temporal/index.js';
@@ -68,6 +68,8 @@ export type PipelineEvent =
       /** undefined when every part was already done */
       backend?: BackendInfo; modelSource?: ModelSource; batch?: number; concurrency?: number;
       temporal: string;
+      /** the catalogue style's licence (undefined for --model); commercialUse false: research use only */
+      licence?: StyleLicence;
     }
   | { type: 'progress'; frame: number; totalFrames: number; fps: number; etaSeconds: number; elapsedSeconds: number };
 
@@ -97,6 +99,8 @@ export interface StylizeVideoResult {
   seconds: number;
   /** seconds spent in each stage as seen from the orchestrator */
   stageSeconds: StageTimes;
+  /** the catalogue style's licence (undefined for --model) */
+  licence?: StyleLicence;
 }
 
 // 0.7: on the flat-sky clip (BBB 20–22 s) 0.8 kept only 0.842 SSIM to the per-frame style (the bar is 0.85); 0.7 keeps 0.884 there
@@ -126,7 +130,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   checkCodecFits(codec, container);
   const strength = temporalStrength(options.temporal);
   if (codec === 'prores' && options.crf !== undefined) throw new UsageError('--crf does not apply to prores: choose its quality with --preset 0..5 (proxy … 4444 XQ)');
-  if (!options.model) styleEntry(options.style);
+  const licence = options.model ? undefined : styleEntry(options.style).licence;
   const chooseFrames = frameChooser(options);
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
   // Usage is checked before the input is read: a typo costs nothing.
@@ -171,7 +175,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
       totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: plannedRuns.reduce((n, r) => n + r.warmup, 0),
       backend: stylizer?.backend, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-      temporal: newTemporalStage().name,
+      temporal: newTemporalStage().name, licence,
     });
     for (const run of plannedRuns) {
       const first = run.parts[0].start - run.warmup;
@@ -215,6 +219,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     backend,
     seconds: now() - started,
     stageSeconds: times,
+    licence,
   };
 }
 

@@ -11,7 +11,7 @@ import { checkOutputPath, prepareOutput } from './output.js';
 import { defaultOutputPath, runStages, temporalStrength } from './pipeline.js';
 import { isStillPath, writeStill } from './still.js';
 import type { BackendChoice } from './stylize/backend.js';
-import { styleEntry } from './stylize/model-store.js';
+import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { createTemporalStage } from './temporal/index.js';
 
@@ -41,6 +41,8 @@ export interface PreviewResult {
   width: number;
   height: number;
   seconds: number;
+  /** the catalogue style's licence (undefined for --model) */
+  licence?: StyleLicence;
 }
 
 export const DEFAULT_PREVIEW_SCALE = 0.5;
@@ -59,7 +61,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   const output = options.output ?? defaultOutputPath(options.input, `${options.style}.preview`);
   const sheet = isStillPath(output);
   if (!sheet) containerOf(output);
-  if (!options.model) styleEntry(options.style);
+  const licence = options.model ? undefined : styleEntry(options.style).licence;
   const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
   const count = options.count ?? DEFAULT_SHEET_FRAMES;
   if (!(Number.isInteger(count) && count >= 1 && count <= 100)) throw new UsageError(`--count ${count}: give a whole number of frames from 1 to 100`);
@@ -113,7 +115,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
       result = { width, height: size.height };
     }
     await pending.commit();
-    return { output, kind: sheet ? 'contact-sheet' : 'side-by-side', frames, ...result, seconds: (performance.now() - started) / 1000 };
+    return { output, kind: sheet ? 'contact-sheet' : 'side-by-side', frames, ...result, seconds: (performance.now() - started) / 1000, licence };
   } catch (err) {
     await pending.discard();
     throw err;

@@ -9,7 +9,7 @@ import { probeVideo } from './decode/probe.js';
 import type { RgbFrame } from './frame.js';
 import type { BackendChoice } from './stylize/backend.js';
 import { createStylizer } from './stylize/stylizer.js';
-import { styleEntry } from './stylize/model-store.js';
+import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 
 export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
 
@@ -46,16 +46,16 @@ export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'inp
 }
 
 /** One frame of a video, stylized on its own, as an image (`--frames 42 -o frame.png`). */
-export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Promise<{ output: string; frame: number; width: number; height: number; backend: string }> {
+export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Promise<{ output: string; frame: number; width: number; height: number; backend: string; licence?: StyleLicence }> {
   checkStillOutput(options.output);
-  if (!options.model) styleEntry(options.style);
+  const licence = options.model ? undefined : styleEntry(options.style).licence;
   await checkOutputPath(options.output, { input: options.input, overwrite: options.overwrite });
   const info = await probeVideo(options.input);
   const { start } = clampFrameRange({ start: options.frame, end: options.frame }, info.frameCount);
   let frame: RgbFrame | undefined;
   for await (const decoded of decodeFrames(info, { startFrame: start, frameCount: 1 })) frame = decoded;
   const backend = await stylizeToStill(frame!, options);
-  return { output: options.output, frame: start, width: info.width, height: info.height, backend };
+  return { output: options.output, frame: start, width: info.width, height: info.height, backend, licence };
 }
 
 /** Stylizes one frame and writes it to options.output whole or not at all; returns the backend's name. */
@@ -75,9 +75,9 @@ async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Pr
   }
 }
 
-export async function stylizeImage(options: StylizeImageOptions): Promise<{ output: string; width: number; height: number; backend: string }> {
+export async function stylizeImage(options: StylizeImageOptions): Promise<{ output: string; width: number; height: number; backend: string; licence?: StyleLicence }> {
   checkStillOutput(options.output);
-  if (!options.model) styleEntry(options.style);
+  const licence = options.model ? undefined : styleEntry(options.style).licence;
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // rotate() applies EXIF orientation, so the picture is stylized the right way up.
@@ -87,5 +87,5 @@ export async function stylizeImage(options: StylizeImageOptions): Promise<{ outp
   }
   const { width, height } = decoded.info;
   const backend = await stylizeToStill({ index: 0, width, height, data: new Uint8Array(decoded.data) }, options);
-  return { output: options.output, width, height, backend };
+  return { output: options.output, width, height, backend, licence };
 }

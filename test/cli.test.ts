@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeClip } from './helpers/media.js';
+import { makeClip, sharedModels } from './helpers/media.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
 
@@ -27,6 +27,34 @@ describe('cli', () => {
     const r = run('styles', '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).styles).toHaveLength(9);
+  });
+
+  it('lists each style\'s licence: Engstrom\'s six are research use only', () => {
+    const { styles } = JSON.parse(run('styles', '--json').stdout);
+    const research = styles.filter((s: { licence: { commercialUse: boolean } }) => !s.licence.commercialUse).map((s: { name: string }) => s.name);
+    expect(research).toEqual(['la_muse', 'rain_princess', 'scream', 'udnie', 'wave', 'wreck']);
+    const text = run('styles').stdout;
+    expect(text).toMatch(/^ {2}wave +.*research use only/m);
+    expect(text).toMatch(/^ {2}mathura +.*MIT/m);
+  });
+
+  it.skipIf(!sharedModels)('says once on stderr that a research-only style may not be used commercially; --json carries it as a field, -q not at all', async () => {
+    const env = { STYLIZE_VIDEO_MODELS: sharedModels! };
+    const output = join(dir, 'licence.mp4');
+    const told = runCli([clip, '--style', 'wave', '-o', output, '--no-temporal', '-y'], env);
+    expect(told.status, told.stderr).toBe(0);
+    expect(told.stderr.match(/research use only/g)).toHaveLength(1);
+    expect(told.stderr).toMatch(/commercial use .* needs his permission/);
+    const json = runCli([clip, '--style', 'wave', '-o', output, '--no-temporal', '-y', '--json'], env);
+    expect(json.stderr).toBe('');
+    const start = JSON.parse(json.stdout.split('\n')[0]);
+    expect(start.licence).toMatchObject({ commercialUse: false, url: expect.stringContaining('lengstrom/fast-style-transfer') });
+    expect(runCli([clip, '--style', 'wave', '-o', output, '--no-temporal', '-y', '-q'], env).stderr).toBe('');
+    const photo = join(dir, 'licence.png');
+    await sharp({ create: { width: 20, height: 16, channels: 3, background: '#808080' } }).png().toFile(photo);
+    const still = runCli([photo, '--style', 'mathura', '-o', join(dir, 'licence.mathura.png')], env);
+    expect(still.status, still.stderr).toBe(0);
+    expect(still.stderr).not.toMatch(/research use only/);
   });
 
   it('renders with --json progress and a summary', () => {

@@ -7,9 +7,19 @@ import { join } from 'node:path';
 import catalogue from './catalogue.json' with { type: 'json' };
 import { UsageError, UserError } from '../errors.js';
 
+/** What a style's weights may be used for: the ml5 repository is MIT, but six of its styles are Logan Engstrom's checkpoints under his own terms. */
+export interface StyleLicence {
+  name: string;
+  /** false: research use only; anything else (a render farm's work included) needs the author's permission */
+  commercialUse: boolean;
+  terms: string;
+  url: string;
+}
+
 export interface StyleEntry {
   name: string;
   credit: string;
+  licence: StyleLicence;
   files: Record<string, { size: number; sha256: string }>;
 }
 
@@ -27,7 +37,14 @@ export interface DownloadProgress {
   totalBytes: number;
 }
 
-export const STYLES: StyleEntry[] = Object.entries(catalogue.styles).map(([name, s]) => ({ name, ...s }));
+const LICENCES: Record<string, StyleLicence> = catalogue.licences;
+export const STYLES: StyleEntry[] = Object.entries(catalogue.styles).map(([name, s]) => ({ name, credit: s.credit, licence: LICENCES[s.licence], files: s.files }));
+
+/** The one line a user of a research-only style is told, or undefined where any use is allowed. */
+export function licenceNotice(style: string, licence: StyleLicence | undefined): string | undefined {
+  if (!licence || licence.commercialUse) return undefined;
+  return `style '${style}' is ${licence.name.replace(/: research use only$/, '')}: research use only, with attribution; commercial use (a render farm's work included) needs his permission: ${licence.url}`;
+}
 /** The public address of the files; STYLIZE_VIDEO_MODEL_URL points at a mirror (a farm's own, or a test's). */
 export const modelBaseUrl = (): string => process.env.STYLIZE_VIDEO_MODEL_URL || catalogue.baseUrl;
 export const MODEL_SOURCE = catalogue.source;
@@ -136,10 +153,15 @@ export async function resolveModel(
     }
     return { style, dir: options.modelDir, source: 'option' };
   }
+  return (await findStyle(style)) ?? { style, dir: await download(styleEntry(style), options.onDownload), source: 'download' };
+}
+
+/** A catalogue style where it is found without a download: $STYLIZE_VIDEO_MODELS/<style>, then the verified cache. */
+export async function findStyle(style: string): Promise<ResolvedModel | undefined> {
   const entry = styleEntry(style);
   const shelf = process.env.STYLIZE_VIDEO_MODELS;
   if (shelf && (await exists(join(shelf, style, 'manifest.json')))) return { style, dir: join(shelf, style), source: 'env' };
   const cached = join(modelCacheDir(), style);
   if (await verifiedAgainstCatalogue(cached, entry)) return { style, dir: cached, source: 'cache' };
-  return { style, dir: await download(entry, options.onDownload), source: 'download' };
+  return undefined;
 }
