@@ -156,7 +156,7 @@ async function listStyles(flags: { json?: boolean }): Promise<void> {
   for (const r of rows) {
     const where = r.inModelsFolder ? 'STYLIZE_VIDEO_MODELS' : r.cached ? 'cached' : 'downloads on first use';
     const licence = r.licence.commercialUse ? r.licence.name : 'research use only';
-    process.stdout.write(`  ${r.name.padEnd(15)} ${where.padEnd(22)} ${licence.padEnd(18)} ${r.credit}\n`);
+    process.stdout.write(`  ${r.name.padEnd(15)} ${where.padEnd(23)} ${licence.padEnd(18)} ${r.credit}\n`);
   }
   const research = rows.filter((r) => !r.licence.commercialUse);
   for (const licence of new Set(research.map((r) => r.licence))) {
@@ -224,6 +224,17 @@ const OUTPUT = {
   outputError: (text: string, write: (s: string) => void) => write(`stylize-video: ${text.replace(/^error: /, '').trim()}\n`),
 };
 
+/**
+ * The flags every subcommand spells alike: -y/--overwrite where it writes a file, -q/--quiet where
+ * it reports on stderr, --json, and --verbose (read by main). Each subcommand says which apply.
+ */
+function reportingFlags(command: Command, { writes, reports, json }: { writes: boolean; reports: boolean; json: string }): Command {
+  if (writes) command.option('-y, --overwrite', 'replace an existing output');
+  command.option('--json', json);
+  if (reports) command.option('-q, --quiet', 'print nothing but errors');
+  return command.option('--verbose', 'print stack traces with errors').configureOutput(OUTPUT).exitOverride();
+}
+
 export function buildProgram(): Command {
   const program = addRenderOptions(
     new Command('stylize-video')
@@ -244,15 +255,12 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride()
     .action(render);
-  program
-    .command('metrics')
+  const subcommand = (name: string, flags: Parameters<typeof reportingFlags>[1]) => reportingFlags(program.command(name), flags);
+  subcommand('metrics', { writes: false, reports: false, json: 'print JSON' })
     .description('stability report: E_warp of a stylized video along its input\'s motion; with --reference, PSNR, SSIM and luminance drift')
     .argument('<input>', 'the original video')
     .argument('<stylized>', 'its stylization')
     .option('--reference <video>', 'a reference stylization of the same input, e.g. made with --no-temporal')
-    .option('--json', 'print JSON')
-    .configureOutput(OUTPUT)
-    .exitOverride()
     .action(async (input: string, stylized: string, flags: { reference?: string; json?: boolean }) => {
       const report = await measureStability(input, stylized, flags.reference);
       if (flags.json) return printJson(report);
@@ -261,21 +269,16 @@ export function buildProgram(): Command {
       if (r) lines.push(`PSNR ${r.psnr.toFixed(2)} dB`, `SSIM ${r.ssim.toFixed(4)}`, `luminance drift mean ${(100 * r.meanLuminanceDrift).toFixed(2)}% max ${(100 * r.maxLuminanceDrift).toFixed(2)}%`);
       process.stdout.write(lines.join('\n') + '\n');
     });
-  program
-    .command('join')
+  subcommand('join', { writes: true, reports: true, json: 'print the summary as JSON' })
     .description('join the parts that shards wrote into <output>.parts/, add the input\'s audio, and write <output>')
     .argument('<output>', 'the -o every shard was given')
     .option('--input <video>', 'where the input is now, if it moved since the shards ran (its audio goes into the output)')
     .option('--wait <seconds>', 'wait this long for parts still being rendered', wholeNumber(0, 31_536_000))
     .option('--keep-parts', 'keep <output>.parts/ after joining')
-    .option('-y, --overwrite', 'replace an existing output')
-    .option('--json', 'print the summary as JSON')
-    .configureOutput(OUTPUT)
-    .exitOverride()
-    .action(async (output: string, flags: { input?: string; wait?: number; keepParts?: boolean; overwrite?: boolean; json?: boolean }) => {
+    .action(async (output: string, flags: { input?: string; wait?: number; keepParts?: boolean; overwrite?: boolean; json?: boolean; quiet?: boolean }) => {
       const result = await joinParts({ output, input: flags.input, waitSeconds: flags.wait, keepParts: flags.keepParts, overwrite: flags.overwrite });
       if (flags.json) return printJson({ type: 'done', ...result });
-      process.stderr.write(`wrote ${result.output}: ${result.frames} frames from ${result.parts} parts${result.audio ? ', with the input\'s audio' : ''}\n`);
+      if (!flags.quiet) process.stderr.write(`wrote ${result.output}: ${result.frames} frames from ${result.parts} parts${result.audio ? ', with the input\'s audio' : ''}\n`);
     });
   addRenderOptions(
     program
@@ -292,11 +295,11 @@ export function buildProgram(): Command {
     .option('--image <image>', 'container image with stylize-video (k8s)', 'stylize-video:latest')
     .option('--claim <name>', 'PersistentVolumeClaim holding input and output (k8s)', 'media')
     .option('--mount-path <path>', 'where pods mount it (k8s; default: the deepest folder holding input and output)')
+    .option('--verbose', 'print stack traces with errors')
     .configureOutput(OUTPUT)
     .exitOverride()
     .action(plan);
-  program
-    .command('preview')
+  subcommand('preview', { writes: true, reports: true, json: 'print the summary as JSON' })
     .description('a quick look: a side-by-side original|stylized clip, or with a .png output a contact sheet of evenly spaced frames')
     .argument('<input>', 'the video')
     .option('-s, --style <name>', 'style from the catalogue', 'wave')
@@ -309,24 +312,17 @@ export function buildProgram(): Command {
     .option('--no-temporal', 'stylize the clip\'s frames independently')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--concurrency <n>', 'inference threads on the CPU backends (onnx, wasm, cpu)')
-    .option('-y, --overwrite', 'replace an existing output')
-    .option('--json', 'print the summary as JSON')
-    .configureOutput(OUTPUT)
-    .exitOverride()
-    .action(async (input: string, flags: PreviewOptions & { json?: boolean }) => {
+    .action(async (input: string, flags: PreviewOptions & { json?: boolean; quiet?: boolean }) => {
       const result = await preview({ ...flags, input });
       if (flags.json) return printJson({ type: 'done', ...result });
+      if (flags.quiet) return;
       const what = result.kind === 'contact-sheet' ? `a contact sheet of frames ${result.frames.join(', ')}` : `frames ${result.frames[0]}-${result.frames.at(-1)} side by side`;
       process.stderr.write(`wrote ${result.output}: ${what}, ${result.width}x${result.height}, in ${formatSeconds(result.seconds)}\n`);
       const notice = licenceNotice(flags.style, result.licence);
       if (notice) process.stderr.write(notice + '\n');
     });
-  program
-    .command('styles')
-    .description('list the styles, and which are cached')
-    .option('--json', 'print JSON')
-    .configureOutput(OUTPUT)
-    .exitOverride()
+  subcommand('styles', { writes: false, reports: false, json: 'print JSON' })
+    .description('list the styles, their licences, and which are cached')
     .action(listStyles);
   return program;
 }

@@ -97,6 +97,17 @@ describe('cli', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('spells -y, -q, --json and --verbose alike in every subcommand', () => {
+    const common = { render: ['-y, --overwrite', '-q, --quiet', '--json', '--verbose'], join: ['-y, --overwrite', '-q, --quiet', '--json', '--verbose'], preview: ['-y, --overwrite', '-q, --quiet', '--json', '--verbose'], metrics: ['--json', '--verbose'], styles: ['--json', '--verbose'], plan: ['--verbose'] };
+    for (const [command, flags] of Object.entries(common)) {
+      const help = command === 'render' ? run('--help').stdout : run(command, '--help').stdout;
+      for (const flag of flags) expect(help, `${command} ${flag}`).toContain(flag);
+    }
+    const quiet = run('join', join(dir, 'never-rendered.mp4'), '-q');
+    expect(quiet.status).toBe(1);
+    expect(quiet.stderr).toMatch(/no parts to join/);
+  });
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
