@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Tests run against the built package (npm test builds first), as a user imports it: the
-// inference workers are loaded from dist/ by URL.
+// Tests run against the sources, never a build that may be stale: 'stylize-video' is src/index.ts.
+// What runs outside vitest (the command line, the inference child processes, which inherit the
+// test process's execArgv) runs the same sources through test/loader, a Node module hook.
 export default defineConfig({
-  resolve: { alias: { 'stylize-video': fileURLToPath(new URL('./dist/index.js', import.meta.url)) } },
+  resolve: { alias: { 'stylize-video': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
+    execArgv: ['--import', fileURLToPath(new URL('./test/loader/register.mjs', import.meta.url))],
     include: ['test/**/*.test.ts'],
     testTimeout: 180_000,
     hookTimeout: 180_000,

@@ -1,8 +1,8 @@
 // Optical flow against motion the test makes itself, so the true flow is known at every pixel.
 import { describe, expect, it } from 'vitest';
-import { opticalFlow, sample, warpRgb, type Gray } from '../dist/temporal/flow.js';
-import { consistencyMask } from '../dist/temporal/consistency.js';
-import { opticalFlowTf } from '../dist/temporal/tf-flow.js';
+import { opticalFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';
+import { consistencyMask } from '../src/temporal/consistency.js';
+import { opticalFlowTf } from '../src/temporal/tf-flow.js';
 import { initBackend } from 'stylize-video';
 
 const W = 160;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrames, ffmpegBinaries, parseFrameRange, probeVideo, stylizeVideo, UsageError } from 'stylize-video';
-import { clampFrameRange } from '../dist/decode/frame-range.js';
+import { clampFrameRange } from '../src/decode/frame-range.js';
 import { streams, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 

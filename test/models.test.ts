@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadModelWeights, resolveModel, STYLES } from 'stylize-video';
 import { sharedModels, tempDir } from './helpers/media.js';
+import { LOADER } from './helpers/cli.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 
 const saved = { ...process.env };
@@ -168,11 +169,11 @@ describe('downloads that go wrong', () => {
 
   it.skipIf(!sharedModels)('lets four processes fill the cache at once: all succeed, one whole copy remains', async () => {
     behaviour = 'slow-ok';
-    const script = `import { resolveModel, loadModelWeights } from ${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'index.js'))};
+    const script = `import { resolveModel, loadModelWeights } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
       const m = await resolveModel('mathura'); await loadModelWeights(m.dir); console.log(m.dir);`;
     const once = () =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn('node', ['--input-type=module', '-e', script], { env: process.env });
+        const child = spawn('node', ['--import', LOADER, '--input-type=module', '-e', script], { env: process.env });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (out += d));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadModelWeights, TransformerNet, type ModelWeights } from 'stylize-video';
-import { phaseKernel, upsampleByPhases } from '../dist/stylize/phase-conv.js';
+import { phaseKernel, upsampleByPhases } from '../src/stylize/phase-conv.js';
 import { naiveStylize } from './helpers/naive-net.js';
 import { sharedModels, tempDir } from './helpers/media.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
@@ -61,7 +61,7 @@ const onnxInstalled = await import('onnxruntime-node').then(() => true, () => fa
 
 describe.skipIf(!onnxInstalled)(`the ONNX Runtime engine${onnxInstalled ? '' : ' (skipped: onnxruntime-node is not installed)'}`, () => {
   const compareOnnxWithNaive = async (weights: ModelWeights, width: number, height: number) => {
-    const { OnnxNet } = await import('../dist/stylize/onnx-net.js');
+    const { OnnxNet } = await import('../src/stylize/onnx-net.js');
     const net = await OnnxNet.create(weights, 1);
     const frames = [3, 4].map((seed, index) => ({ index, width, height, data: pattern(width, height, seed) }));
     const outputs = await net.stylize(frames);

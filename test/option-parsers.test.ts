@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from 'stylize-video';
-import { strength, wholeNumber } from '../dist/cli.js';
-import { parseConcurrency } from '../dist/stylize/stylizer.js';
+import { strength, wholeNumber } from '../src/cli.js';
+import { parseConcurrency } from '../src/stylize/stylizer.js';
 
 const anyText = fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String), fc.constantFrom('', ' ', '1e3', '0x10', '-0', '2.', '.5', 'NaN', 'Infinity', '50%', '%', '150%'));
 

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { stylizeVideo } from 'stylize-video';
-import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '../dist/parts/part-plan.js';
+import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '../src/parts/part-plan.js';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';

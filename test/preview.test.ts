@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStylizer, ffmpegBinaries, preview, probeVideo } from 'stylize-video';
-import * as stylizerModule from '../dist/stylize/stylizer.js';
-import { frameChooser } from '../dist/pipeline.js';
+import * as stylizerModule from '../src/stylize/stylizer.js';
+import { frameChooser } from '../src/pipeline.js';
 import { psnr, readAllFrames, streams } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
@@ -14,8 +14,8 @@ import { tinyModelAndClip } from './helpers/fixture.js';
 const run = (...args: string[]) => runCli(args);
 
 // The stylizer, as the library creates it, watched: which frame size it was told to expect.
-vi.mock('../dist/stylize/stylizer.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../dist/stylize/stylizer.js')>();
+vi.mock('../src/stylize/stylizer.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/stylize/stylizer.js')>();
   return { ...original, createStylizer: vi.fn(original.createStylizer) };
 });
 

@@ -101,7 +101,7 @@ describe('the consistency mask in flat regions', () => {
   }
 
   it('trusts a flat sky, where flow is a guess but warping cannot show it, so the blend does not restart', async () => {
-    const { flowImage, motionBetween } = await import('../dist/temporal/motion.js');
+    const { flowImage, motionBetween } = await import('../src/temporal/motion.js');
     const rand = random(5);
     const a = frame(0, sky(150, 20, rand));
     const b = frame(1, sky(150, 23, rand));
@@ -112,7 +112,7 @@ describe('the consistency mask in flat regions', () => {
   });
 
   it('still sees a cut between two flat shots of different brightness', async () => {
-    const { flowImage, motionBetween, CUT_COVERAGE } = await import('../dist/temporal/motion.js');
+    const { flowImage, motionBetween, CUT_COVERAGE } = await import('../src/temporal/motion.js');
     const rand = random(6);
     const motion = motionBetween(flowImage(frame(0, sky(60, 20, rand))), flowImage(frame(1, sky(200, 60, rand))), W, H);
     expect(motion.coverage).toBeLessThan(CUT_COVERAGE);
@@ -143,8 +143,8 @@ describe("the stage's flow-size route against the full-size reference", () => {
   const big = (index: number, data: Uint8Array): RgbFrame => ({ index, width: FW, height: FH, data });
 
   it('finds the same motion and mask as the full-size reference', async () => {
-    const { flowImage, motionAtFlowSize, motionBetween } = await import('../dist/temporal/motion.js');
-    const { resizeFlow } = await import('../dist/temporal/flow.js');
+    const { flowImage, motionAtFlowSize, motionBetween } = await import('../src/temporal/motion.js');
+    const { resizeFlow } = await import('../src/temporal/flow.js');
     const [a, b] = [flowImage(big(0, scene(0))), flowImage(big(1, scene(1)))];
     expect([a.width, a.height]).toEqual([200, 180]);
     const small = motionAtFlowSize(a, b, 2);
@@ -177,8 +177,8 @@ describe("the stage's flow-size route against the full-size reference", () => {
   }
 
   it('blends exactly as the formula written out at full size says', async () => {
-    const { flowImage, motionAtFlowSize } = await import('../dist/temporal/motion.js');
-    const { resizeFlow, warpRgb } = await import('../dist/temporal/flow.js');
+    const { flowImage, motionAtFlowSize } = await import('../src/temporal/motion.js');
+    const { resizeFlow, warpRgb } = await import('../src/temporal/flow.js');
     const strength = 0.7;
     const stage = createTemporalStage({ strength });
     const rand = random(12);

@@ -38,6 +38,16 @@ function startProcess(url: URL, setup: WorkerSetup): InferenceWorker {
   } as InferenceWorker;
 }
 
+/**
+ * The worker module beside this one: inference-worker.js in the package; run from the sources (the
+ * tests), inference-worker.ts, which the child loads through the tests' TypeScript loader, inherited
+ * with this process's execArgv.
+ */
+function workerUrl(): URL {
+  const fromSources = import.meta.url.endsWith('.ts');
+  return new URL(fromSources ? './inference-worker.ts' : './inference-worker.js', import.meta.url);
+}
+
 interface Slot {
   worker: InferenceWorker;
   pending?: { resolve: (frames: RgbFrame[]) => void; reject: (err: Error) => void };
@@ -54,7 +64,7 @@ export class WorkerPool {
 
   static async start(size: number, backend: BackendChoice, weights: ModelWeights, options: { threads?: number; processes?: boolean } = {}): Promise<WorkerPool> {
     const pool = new WorkerPool();
-    const url = new URL('./inference-worker.js', import.meta.url);
+    const url = workerUrl();
     const setup: WorkerSetup = { backend, weights, threads: options.threads ?? 1 };
     await Promise.all(
       Array.from({ length: size }, async () => {

@@ -12,7 +12,7 @@ const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { en
 const missingTools = () => TOOLS.filter((tool) => !has(tool));
 
 export function provisionSlurm(env: NodeJS.ProcessEnv = process.env): SlurmAvailability {
-  if (env.STYLIZE_VIDEO_SKIP_SLURM === '1') return { ok: false, reason: 'skipped on purpose: STYLIZE_VIDEO_SKIP_SLURM=1' };
+  if (env.STYLIZE_VIDEO_SKIP_SLURM === '1') return { ok: false, reason: 'on purpose: STYLIZE_VIDEO_SKIP_SLURM=1' };
   let missing = missingTools();
   if (!missing.length) return { ok: true };
   const install = 'slurm-wlm and munge (Debian/Ubuntu: apt-get install slurm-wlm munge)';
