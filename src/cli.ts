@@ -1,59 +1,42 @@
 // The command line: parses flags, shows progress, maps failures to one line and an exit code.
-// Everything it does is the library's; see src/index.ts.
+// Everything it does is the library's; see src/index.ts. Its options are the table's
+// (src/options/table.ts).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { basename, dirname, extname, resolve, sep } from 'node:path';
-import { UsageError, UserError } from './errors.js';
+import { basename, dirname, extname, sep } from 'node:path';
+import { UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
+import { resolveRender, prepareRender } from './job.js';
 import { discardAllPending } from './output.js';
-import { defaultOutputPath, frameChooser, stylizeVideo, type PipelineEvent } from './pipeline.js';
-import { isStillPath, stylizeImage, stylizeVideoFrame } from './still.js';
-import { parseFrameRange } from './decode/frame-range.js';
+import { type PipelineEvent } from './pipeline.js';
+import { stylize } from './stylize-input.js';
 import { probeVideo } from './decode/probe.js';
-import { containerOf } from './encode/encoder.js';
 import { joinParts } from './parts/join.js';
 import { kubernetesManifest, planFarm, PLAN_FORMATS, slurmScript, type PlanFormat } from './parts/farm-plan.js';
-import { DEFAULT_PREVIEW_SCALE, DEFAULT_SHEET_FRAMES, preview, type PreviewOptions } from './preview.js';
-import { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
-import { BACKEND_CHOICES, type BackendChoice } from './stylize/backend.js';
+import { preview, type PreviewOptions } from './preview.js';
+import { addOptions, shardArguments } from './options/derive.js';
+import { OptionError, spell } from './options/option-error.js';
+import { flagSpelling, PLAN_OPTIONS, PREVIEW_OPTIONS, RENDER_OPTIONS, type OptionValues } from './options/table.js';
+import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
 import { createProgressBar } from './progress-bar.js';
 import { measureStability } from './temporal/metrics.js';
 
-interface RenderFlags {
-  style: string;
-  output?: string;
-  model?: string;
-  backend: BackendChoice;
-  batch?: number;
-  concurrency?: string;
-  temporal?: boolean | number;
-  codec?: VideoCodec;
-  crf?: number;
-  preset?: string;
-  overwrite?: boolean;
-  frames?: string;
-  start?: string;
-  duration?: string;
-  shard?: string;
-  partFrames?: number;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-}
+type RenderFlags = OptionValues & { style: string; json?: boolean; quiet?: boolean; verbose?: boolean };
 
-export function wholeNumber(min: number, max: number) {
-  return (text: string): number => {
-    const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`give a whole number from ${min} to ${max}`);
-    return n;
+/** A table validator as commander's parser: the flag is named by commander, the advice by us. */
+function commanderParser<V>(validator: validators.Validator<V>, api: string) {
+  return (text: string): V => {
+    try {
+      return validator.parse!(text, api);
+    } catch (err) {
+      if (err instanceof OptionError) throw new InvalidArgumentError(spell(err.adviceTemplate, flagSpelling));
+      throw err;
+    }
   };
 }
 
-export function strength(text: string): number {
-  const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('give a strength between 0 and 1');
-  return n;
-}
+export const wholeNumber = (min: number, max: number) => commanderParser(validators.wholeNumber(min, max), 'value');
+export const strength = commanderParser(validators.strength, 'temporal') as (text: string) => number;
 
 const printJson = (value: object): void => void process.stdout.write(JSON.stringify(value) + "\n");
 
@@ -66,25 +49,6 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
     const notice = licenceNotice(style, licence);
     if (notice) log(notice);
   };
-  if (isStillPath(input)) {
-    const output = flags.output ?? defaultOutputPath(input, flags.style, extname(input));
-    const result = await stylizeImage({ input, output, style: flags.style, model: flags.model, backend: flags.backend, overwrite: flags.overwrite });
-    if (flags.json) printJson({ type: 'done', ...result });
-    else log(`wrote ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
-    tellLicence(flags.style, result.licence);
-    return;
-  }
-  if (flags.output && isStillPath(flags.output)) {
-    const frame = flags.frames === undefined ? undefined : parseFrameRange(flags.frames);
-    if (!frame || frame.end !== frame.start || flags.shard) {
-      throw new UsageError(`${flags.output} is an image: it holds one frame, so choose it with --frames N (or write a video, or use "stylize-video preview" for a contact sheet)`);
-    }
-    const result = await stylizeVideoFrame({ input, output: flags.output, frame: frame.start, style: flags.style, model: flags.model, backend: flags.backend, overwrite: flags.overwrite });
-    if (flags.json) printJson({ type: 'done', ...result });
-    else log(`wrote frame ${result.frame} of ${input} to ${result.output} (${result.width}x${result.height}, ${result.backend} backend)`);
-    tellLicence(flags.style, result.licence);
-    return;
-  }
   const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? createProgressBar(process.stderr) : undefined;
   const onEvent = (event: PipelineEvent) => {
     if (flags.json) return printJson(event);
@@ -104,28 +68,15 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
       bar?.update('frames', event.frame, event.totalFrames, `${event.fps.toFixed(2)} fps  ETA ${formatSeconds(event.etaSeconds)}`);
     }
   };
-  const result = await stylizeVideo({
-    input,
-    output: flags.output,
-    style: flags.style,
-    model: flags.model,
-    backend: flags.backend,
-    batch: flags.batch,
-    concurrency: flags.concurrency,
-    temporal: flags.temporal,
-    codec: flags.codec,
-    crf: flags.crf,
-    preset: flags.preset,
-    overwrite: flags.overwrite,
-    frames: flags.frames,
-    start: flags.start,
-    duration: flags.duration,
-    shard: flags.shard,
-    partFrames: flags.partFrames,
-    onEvent,
-  });
+  const { json, quiet, verbose, ...options } = flags;
+  const routed = await stylize({ ...options, input, onEvent });
   bar?.done();
-  if (flags.json) return printJson({ type: 'done', ...result });
+  const { kind, ...summary } = routed;
+  if (json) return printJson({ type: 'done', ...summary });
+  if (routed.kind === 'image') log(`wrote ${routed.output} (${routed.width}x${routed.height}, ${routed.backend} backend)`);
+  if (routed.kind === 'frame') log(`wrote frame ${routed.frame} of ${input} to ${routed.output} (${routed.width}x${routed.height}, ${routed.backend} backend)`);
+  if (routed.kind !== 'video') return tellLicence(flags.style, routed.licence);
+  const result = routed;
   const pace = result.stylizedFrames ? ` (${(result.seconds / result.stylizedFrames).toFixed(2)} s/frame)` : '';
   if (result.joined) log(`wrote ${result.output}: ${result.frames} frames; stylized ${result.stylizedFrames} in ${formatSeconds(result.seconds)}${pace}`);
   else log(`shard done: ${result.parts.total} part(s), ${result.frames} frames in ${result.parts.folder}${pace}; when every shard is done: stylize-video join ${result.output}`);
@@ -165,34 +116,6 @@ async function listStyles(flags: { json?: boolean }): Promise<void> {
   }
 }
 
-/** The flags that decide what a render makes; `plan` passes them on to every shard. */
-function addRenderOptions(command: Command): Command {
-  return command
-    .option('-s, --style <name>', 'style from the catalogue (stylize-video styles)', 'wave')
-    .option('--frames <range>', 'only these frames, counted from 0: 120-239, 120- (to the end) or 42')
-    .option('--start <time>', 'start at this time (seconds, M:SS or H:MM:SS.ms) instead of --frames')
-    .option('--duration <time>', 'for this long')
-    .option('--model <dir>', 'a model folder (manifest.json + float32 files) instead of a catalogue style')
-    .option('--temporal <strength>', 'temporal-consistency strength, 0..1', strength)
-    .option('--no-temporal', 'stylize every frame independently')
-    .addOption(new Option('--codec <codec>', 'video codec').choices(VIDEO_CODECS))
-    .option('--crf <n>', 'constant rate factor (quality; lower is better)', wholeNumber(0, 63))
-    .option('--preset <name>', 'encoder preset (x264/x265: ultrafast … veryslow)')
-    .option('--part-frames <n>', 'frames per part (default: 10 s, fewer for short videos); shards are runs of whole parts', wholeNumber(1, 1_000_000));
-}
-
-/** The render flags set on the command line, as arguments again. */
-function renderArguments(flags: RenderFlags): string[] {
-  const args = ['--style', flags.style];
-  if (flags.model) args.push('--model', resolve(flags.model));
-  if (flags.temporal === false) args.push('--no-temporal');
-  else if (typeof flags.temporal === 'number') args.push('--temporal', String(flags.temporal));
-  if (flags.codec) args.push('--codec', flags.codec);
-  if (flags.crf !== undefined) args.push('--crf', String(flags.crf));
-  if (flags.preset) args.push('--preset', flags.preset);
-  return args;
-}
-
 /** The deepest folder that holds both absolute paths. */
 function deepestCommonFolder(a: string, b: string): string {
   const [x, y] = [dirname(a).split(sep), dirname(b).split(sep)];
@@ -202,13 +125,11 @@ function deepestCommonFolder(a: string, b: string): string {
 }
 
 async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
-  const output = flags.output ?? defaultOutputPath(input, flags.style);
-  containerOf(output);
-  const choose = frameChooser(flags);
-  const { span, partFrames } = choose(await probeVideo(input));
+  const setup = prepareRender(input, flags);
+  const { span, partFrames } = await resolveRender(setup, await probeVideo(input));
   const farm = planFarm({
-    input, output, span, partFrames, shards: flags.shards,
-    renderArguments: renderArguments(flags),
+    input, output: setup.output, span, partFrames, shards: flags.shards,
+    renderArguments: shardArguments(setup.values, PLAN_OPTIONS),
     command: flags.command ? flags.command.split(/\s+/).filter(Boolean) : ['stylize-video'],
   });
   const name = flags.name ?? `stylize-${basename(input, extname(input))}`;
@@ -228,35 +149,31 @@ const OUTPUT = {
  * The flags every subcommand spells alike: -y/--overwrite where it writes a file, -q/--quiet where
  * it reports on stderr, --json, and --verbose (read by main). Each subcommand says which apply.
  */
-function reportingFlags(command: Command, { writes, reports, json }: { writes: boolean; reports: boolean; json: string }): Command {
-  if (writes) command.option('-y, --overwrite', 'replace an existing output');
+function reportingFlags(command: Command, { writes, reports, json }: { writes?: string; reports: boolean; json: string }): Command {
+  if (writes) addOptions(command, ['overwrite'], { overwrite: writes });
   command.option('--json', json);
   if (reports) command.option('-q, --quiet', 'print nothing but errors');
   return command.option('--verbose', 'print stack traces with errors').configureOutput(OUTPUT).exitOverride();
 }
 
+const withoutOverwrite = <T extends string>(names: readonly T[]) => names.filter((name) => name !== 'overwrite') as Exclude<T, 'overwrite'>[];
+
 export function buildProgram(): Command {
-  const program = addRenderOptions(
-    new Command('stylize-video')
-      .configureOutput(OUTPUT)
-      .description('Turn a video (or a still) into a painting in motion with a TransformerNet style.')
-      .argument('<input>', 'video or image to stylize')
-      .option('-o, --output <path>', 'output file (default: <input>.<style>.mp4 beside the input); .png with --frames N for one frame'),
+  const program = reportingFlags(
+    addOptions(
+      new Command('stylize-video')
+        .configureOutput(OUTPUT)
+        .description('Turn a video (or a still) into a painting in motion with a TransformerNet style.')
+        .argument('<input>', 'video or image to stylize'),
+      withoutOverwrite(RENDER_OPTIONS),
+    ),
+    { writes: 'replace an existing output (and discard parts of a different render)', reports: true, json: 'print progress and the summary as JSON lines on stdout' },
   )
-    .option('--shard <I/N>', 'render only shard I of N (0-based; auto/N reads SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX) into <output>.parts/, then: stylize-video join <output>')
-    .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
-    .option('--batch <n>', 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', wholeNumber(1, 64))
-    .option('--concurrency <n>', 'inference threads on the CPU backends (onnx, wasm, cpu): a count or a share of the cores like 50% (default: all cores)')
-    .option('-y, --overwrite', 'replace an existing output (and discard parts of a different render)')
-    .option('--json', 'print progress and the summary as JSON lines on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
-    .option('--verbose', 'print stack traces with errors')
     .showSuggestionAfterError()
     .enablePositionalOptions()
-    .exitOverride()
     .action(render);
   const subcommand = (name: string, flags: Parameters<typeof reportingFlags>[1]) => reportingFlags(program.command(name), flags);
-  subcommand('metrics', { writes: false, reports: false, json: 'print JSON' })
+  subcommand('metrics', { reports: false, json: 'print JSON' })
     .description('stability report: E_warp of a stylized video along its input\'s motion; with --reference, PSNR, SSIM and luminance drift')
     .argument('<input>', 'the original video')
     .argument('<stylized>', 'its stylization')
@@ -269,7 +186,7 @@ export function buildProgram(): Command {
       if (r) lines.push(`PSNR ${r.psnr.toFixed(2)} dB`, `SSIM ${r.ssim.toFixed(4)}`, `luminance drift mean ${(100 * r.meanLuminanceDrift).toFixed(2)}% max ${(100 * r.maxLuminanceDrift).toFixed(2)}%`);
       process.stdout.write(lines.join('\n') + '\n');
     });
-  subcommand('join', { writes: true, reports: true, json: 'print the summary as JSON' })
+  subcommand('join', { writes: 'replace an existing output', reports: true, json: 'print the summary as JSON' })
     .description('join the parts that shards wrote into <output>.parts/, add the input\'s audio, and write <output>')
     .argument('<output>', 'the -o every shard was given')
     .option('--input <video>', 'where the input is now, if it moved since the shards ran (its audio goes into the output)')
@@ -280,12 +197,13 @@ export function buildProgram(): Command {
       if (flags.json) return printJson({ type: 'done', ...result });
       if (!flags.quiet) process.stderr.write(`wrote ${result.output}: ${result.frames} frames from ${result.parts} parts${result.audio ? ', with the input\'s audio' : ''}\n`);
     });
-  addRenderOptions(
+  addOptions(
     program
       .command('plan')
       .description('split a render into shards for a farm: a JSON manifest, a Slurm submission script, or a Kubernetes Indexed Job')
-      .argument('<input>', 'the video to render')
-      .option('-o, --output <path>', 'the output every shard writes parts for (default: <input>.<style>.mp4)'),
+      .argument('<input>', 'the video to render'),
+    PLAN_OPTIONS,
+    { output: 'the output every shard writes parts for (default: <input>.<style>.mp4)' },
   )
     .requiredOption('--shards <n>', 'how many shards', wholeNumber(1, 100_000))
     .addOption(new Option('--format <format>', 'what to print').choices(PLAN_FORMATS).default('json'))
@@ -299,29 +217,35 @@ export function buildProgram(): Command {
     .configureOutput(OUTPUT)
     .exitOverride()
     .action(plan);
-  subcommand('preview', { writes: true, reports: true, json: 'print the summary as JSON' })
-    .description('a quick look: a side-by-side original|stylized clip, or with a .png output a contact sheet of evenly spaced frames')
-    .argument('<input>', 'the video')
-    .option('-s, --style <name>', 'style from the catalogue', 'wave')
-    .option('-o, --output <path>', 'a video for side by side, an image for a contact sheet (default: <input>.<style>.preview.mp4)')
-    .option('--frames <range>', 'the clip\'s frames (default: one second from the middle), or the span a sheet samples (default: all)')
-    .option('--scale <factor>', 'size relative to the input', Number.parseFloat, DEFAULT_PREVIEW_SCALE)
-    .option('--count <n>', 'frames on a contact sheet', wholeNumber(1, 100), DEFAULT_SHEET_FRAMES)
-    .option('--model <dir>', 'a model folder instead of a catalogue style')
-    .option('--temporal <strength>', 'temporal-consistency strength for the clip, 0..1', strength)
-    .option('--no-temporal', 'stylize the clip\'s frames independently')
-    .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKEND_CHOICES).default('auto'))
-    .option('--concurrency <n>', 'inference threads on the CPU backends (onnx, wasm, cpu)')
+  reportingFlags(
+    addOptions(
+      program
+        .command('preview')
+        .description('a quick look: a side-by-side original|stylized clip, or with a .png output a contact sheet of evenly spaced frames')
+        .argument('<input>', 'the video'),
+      withoutOverwrite(PREVIEW_OPTIONS),
+      {
+        style: 'style from the catalogue',
+        output: 'a video for side by side, an image for a contact sheet (default: <input>.<style>.preview.mp4)',
+        frames: "the clip's frames (default: one second from the middle), or the span a sheet samples (default: all)",
+        model: 'a model folder instead of a catalogue style',
+        temporal: 'temporal-consistency strength for the clip, 0..1',
+        'no-temporal': "stylize the clip's frames independently",
+        concurrency: 'inference threads on the CPU backends (onnx, wasm, cpu)',
+      },
+    ),
+    { writes: 'replace an existing output', reports: true, json: 'print the summary as JSON' },
+  )
     .action(async (input: string, flags: PreviewOptions & { json?: boolean; quiet?: boolean }) => {
       const result = await preview({ ...flags, input });
       if (flags.json) return printJson({ type: 'done', ...result });
       if (flags.quiet) return;
       const what = result.kind === 'contact-sheet' ? `a contact sheet of frames ${result.frames.join(', ')}` : `frames ${result.frames[0]}-${result.frames.at(-1)} side by side`;
       process.stderr.write(`wrote ${result.output}: ${what}, ${result.width}x${result.height}, in ${formatSeconds(result.seconds)}\n`);
-      const notice = licenceNotice(flags.style, result.licence);
+      const notice = licenceNotice(flags.style!, result.licence);
       if (notice) process.stderr.write(notice + '\n');
     });
-  subcommand('styles', { writes: false, reports: false, json: 'print JSON' })
+  subcommand('styles', { reports: false, json: 'print JSON' })
     .description('list the styles, their licences, and which are cached')
     .action(listStyles);
   return program;
@@ -360,7 +284,8 @@ export async function main(argv = process.argv): Promise<number> {
     }
     await cleanUp();
     const code = err instanceof UserError ? err.exitCode : 1;
-    const message = err instanceof Error ? err.message : String(err);
+    // The library names options as API properties; here they are flags.
+    const message = err instanceof OptionError ? spell(err.template, flagSpelling) : err instanceof Error ? err.message : String(err);
     if (json) printJson({ type: 'error', message, exitCode: code });
     process.stderr.write(`stylize-video: ${message}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');

@@ -1,8 +1,12 @@
 // The library API: everything the CLI does, typed, for scripts and render farms.
+export { stylize, type StylizeResult } from './stylize-input.js';
+export { OPTIONS, type OptionValues, type OptionSpec } from './options/table.js';
+export { OptionError } from './options/option-error.js';
+export { prepareRender, resolveRender, type RenderSetup, type RenderJob } from './job.js';
 export { stylizeVideo, defaultOutputPath, frameChooser, DEFAULT_TEMPORAL_STRENGTH } from './pipeline.js';
 export type { StylizeVideoOptions, StylizeVideoResult, PipelineEvent, StageTimes } from './pipeline.js';
 export { stylizeImage, stylizeVideoFrame, isStillPath } from './still.js';
-export type { StylizeImageOptions, StylizeVideoFrameOptions } from './still.js';
+export type { StylizeImageOptions, StylizeImageResult, StylizeVideoFrameOptions, StylizeVideoFrameResult } from './still.js';
 export { preview, type PreviewOptions, type PreviewResult } from './preview.js';
 export { joinParts, type JoinOptions, type JoinResult } from './parts/join.js';
 export { parseShard, partsOf, shardParts, defaultPartLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
@@ -15,7 +19,7 @@ export { startEncoder } from './encode/encoder.js';
 export { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 export { createStylizer, type Stylizer, type StylizerOptions } from './stylize/stylizer.js';
 export { initBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './stylize/backend.js';
-export { STYLES, resolveModel, isCached, modelCacheDir, type ResolvedModel } from './stylize/model-store.js';
+export { STYLES, resolveModel, findStyle, isCached, modelCacheDir, licenceNotice, type ResolvedModel, type StyleLicence } from './stylize/model-store.js';
 export { loadModelWeights, type ModelWeights } from './stylize/model-files.js';
 export { TransformerNet } from './stylize/transformer-net.js';
 export { ffmpegBinaries } from './ffmpeg.js';

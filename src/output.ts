@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { access, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { UsageError, UserError } from './errors.js';
+import { UserError } from './errors.js';
+import { OptionError } from './options/option-error.js';
 
 export interface PendingOutput {
   /** the destination */
@@ -28,10 +29,10 @@ export async function discardAllPending(): Promise<void> {
 /** The checks prepareOutput makes, for a writer that reserves its file later. */
 export async function checkOutputPath(path: string, options: { input: string; overwrite?: boolean }): Promise<void> {
   if ((await canonical(path)) === (await canonical(options.input))) {
-    throw new UsageError(`the output ${path} is the input: choose another output path (-o)`);
+    throw new OptionError(`the output ${path} is the input: choose another output path ({output})`);
   }
   if (!options.overwrite && (await exists(path))) {
-    throw new UsageError(`${path} already exists: pass -y/--overwrite to replace it, or choose another output (-o)`);
+    throw new OptionError(`${path} already exists: pass {overwrite} to replace it, or choose another output ({output})`);
   }
   const dir = dirname(resolve(path));
   if (!(await exists(dir))) throw new UserError(`cannot write ${path}: the folder ${dir} does not exist`);

@@ -1,58 +1,25 @@
 // The orchestrator: decode → stylize → temporal → encode, one frame batch at a time.
-import { basename, dirname, extname, join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
-import { probeVideo, rationalText, rationalValue, type VideoInfo } from './decode/probe.js';
-import { clampFrameRange, parseFrameRange, parseTimecode, timeRange, type FrameRange } from './decode/frame-range.js';
-import { containerOf } from './encode/encoder.js';
-import { checkCodecFits, defaultCodec, DEFAULT_CRF, type VideoCodec } from './encode/codecs.js';
-import { UsageError } from './errors.js';
+import { probeVideo, rationalValue } from './decode/probe.js';
 import type { RgbFrame } from './frame.js';
+import { framesIn, manifestOf, plannedRuns, prepareRender, resolveRender } from './job.js';
+import type { OptionValues, RENDER_OPTIONS } from './options/table.js';
 import { checkOutputPath } from './output.js';
 import { joinParts } from './parts/join.js';
-import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
-import { openPartsFolder, type PartsManifest } from './parts/parts-folder.js';
+import type { ShardSpec } from './parts/part-plan.js';
+import { openPartsFolder } from './parts/parts-folder.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
-import type { BackendChoice, BackendInfo } from './stylize/backend.js';
-import { styleEntry, type DownloadProgress, type ModelSource, type StyleLicence } from './stylize/model-store.js';
-import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
+import type { BackendInfo } from './stylize/backend.js';
+import type { DownloadProgress, ModelSource, StyleLicence } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
 import { createTemporalStage, type TemporalStage } from './temporal/index.js';
 
-export interface StylizeVideoOptions {
-  input: string;
-  /** default: `<input name>.<style>.mp4` beside the input */
-  output?: string;
-  style: string;
-  /** a model folder to use instead of the catalogue's style */
-  model?: string;
-  backend?: BackendChoice;
-  batch?: number;
-  /** inference threads on wasm/cpu: a count or a percentage of the cores ('50%') */
-  concurrency?: number | string;
-  /** temporal-consistency strength 0..1; false or 0 for independent frames */
-  temporal?: boolean | number;
-  codec?: VideoCodec;
-  crf?: number;
-  preset?: string;
-  overwrite?: boolean;
-  /** only these frames: "120-239", "120-", "42", or a parsed range (0-based, inclusive) */
-  frames?: string | FrameRange;
-  /** or by time: from this many seconds in (or a timecode "1:23.5") ... */
-  start?: number | string;
-  /** ... for this long */
-  duration?: number | string;
-  /**
-   * Render only shard I of N ("I/N", "auto/N" or parsed) into `<output>.parts/`, for `joinParts`
-   * once every shard is done. Without it the render still goes by parts, resumes after a crash,
-   * and joins them itself.
-   */
-  shard?: string | ShardSpec;
-  /** frames per part (default: 10 s, less for short videos, at least 1 s) */
-  partFrames?: number;
+/** A video render: the input, the render options of the table (src/options/table.ts), and how to follow it. */
+export type StylizeVideoOptions = { input: string } & Pick<OptionValues, (typeof RENDER_OPTIONS)[number]> & {
   signal?: AbortSignal;
   onEvent?: (event: PipelineEvent) => void;
-}
+};
 
 export type PipelineEvent =
   | { type: 'download'; progress: DownloadProgress }
@@ -103,52 +70,25 @@ export interface StylizeVideoResult {
   licence?: StyleLicence;
 }
 
-// 0.7: on the flat-sky clip (BBB 20–22 s) 0.8 kept only 0.842 SSIM to the per-frame style (the bar is 0.85); 0.7 keeps 0.884 there
-// and 0.940 on the clip with a cut, at 10% and 23% of the per-frame E_warp.
-export const DEFAULT_TEMPORAL_STRENGTH = 0.7;
-
-/** `<input name>.<style><extension>` beside the input; videos default to .mp4, stills keep their own type. */
-export function defaultOutputPath(input: string, style: string, extension = '.mp4'): string {
-  return join(dirname(input), `${basename(input, extname(input))}.${style}${extension}`);
-}
-
-/** --temporal as a strength: the default for true or unset, 0 for false. */
-export function temporalStrength(temporal: boolean | number | undefined): number {
-  if (temporal === undefined || temporal === true) return DEFAULT_TEMPORAL_STRENGTH;
-  if (temporal === false) return 0;
-  if (!(temporal >= 0 && temporal <= 1)) throw new UsageError(`--temporal ${temporal}: give a strength between 0 and 1`);
-  return temporal;
-}
+export { DEFAULT_TEMPORAL_STRENGTH, defaultOutputPath, temporalStrength } from './defaults.js';
+export { frameChooser } from './job.js';
 
 const now = () => performance.now() / 1000;
 
 export async function stylizeVideo(options: StylizeVideoOptions): Promise<StylizeVideoResult> {
   const emit = options.onEvent ?? (() => undefined);
-  const outputPath = options.output ?? defaultOutputPath(options.input, options.style);
-  const container = containerOf(outputPath);
-  const codec = options.codec ?? defaultCodec(container);
-  checkCodecFits(codec, container);
-  const strength = temporalStrength(options.temporal);
-  if (codec === 'prores' && options.crf !== undefined) throw new UsageError('--crf does not apply to prores: choose its quality with --preset 0..5 (proxy … 4444 XQ)');
-  const licence = options.model ? undefined : styleEntry(options.style).licence;
-  const chooseFrames = frameChooser(options);
-  const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
+  const setup = prepareRender(options.input, options);
+  const { output: outputPath, container, codec, shard, values } = setup;
   // Usage is checked before the input is read: a typo costs nothing.
-  await checkOutputPath(outputPath, { input: options.input, overwrite: options.overwrite });
+  await checkOutputPath(outputPath, { input: options.input, overwrite: values.overwrite });
 
-  const info = await probeVideo(options.input);
+  const job = await resolveRender(setup, await probeVideo(options.input));
+  const { info, parts, mine } = job;
   const fps = rationalValue(info.fps);
-  const { span, partFrames } = chooseFrames(info);
-  const parts = partsOf(span, partFrames);
-  const mine = shard ? shardParts(parts, shard) : parts;
-  const modelSha256 = options.model ? weightsDigest(await loadModelWeights(options.model, basename(resolve(options.model)))) : undefined;
-  const folder = await openPartsFolder(outputPath, manifestFor(info, span, partFrames, container, { ...options, codec, strength, modelSha256 }), { overwrite: options.overwrite });
+  const folder = await openPartsFolder(outputPath, manifestOf(job), { overwrite: values.overwrite });
   const done = await folder.completed(mine);
-  const runs = contiguousRuns(mine.filter((p) => !done.has(p.index)));
-  const warmupLimit = warmupFrames(strength);
-  // A run that does not start the range first replays the frames before it through the temporal stage.
-  const plannedRuns = runs.map((run) => ({ parts: run, warmup: Math.min(warmupLimit, run[0].start - span.start) }));
-  const toStylize = plannedRuns.reduce((n, r) => n + r.warmup + r.parts.reduce((m, p) => m + spanLength(p), 0), 0);
+  const runs = plannedRuns(job, done);
+  const toStylize = runs.reduce((n, r) => n + r.warmup + framesIn(r.parts), 0);
 
   const started = now();
   const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
@@ -156,13 +96,13 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   let backend = 'none';
   let processed = 0;
   try {
-    if (plannedRuns.length) {
+    if (runs.length) {
       stylizer = await createStylizer({
-        style: options.style,
-        modelDir: options.model,
-        backend: options.backend,
-        batch: options.batch,
-        concurrency: options.concurrency,
+        style: values.style,
+        modelDir: values.model,
+        backend: values.backend,
+        batch: values.batch,
+        concurrency: values.concurrency,
         frameSize: info,
         onDownload: (progress) => emit({ type: 'download', progress }),
       });
@@ -170,17 +110,17 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     }
     // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
     // the JS flow is the faster.
-    const newTemporalStage = () => createTemporalStage({ strength, flowOnBackend: stylizer?.backend.name === 'gpu' });
+    const newTemporalStage = () => createTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'gpu' });
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
-      totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: plannedRuns.reduce((n, r) => n + r.warmup, 0),
+      totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
       backend: stylizer?.backend, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-      temporal: newTemporalStage().name, licence,
+      temporal: newTemporalStage().name, licence: setup.licence,
     });
-    for (const run of plannedRuns) {
+    for (const run of runs) {
       const first = run.parts[0].start - run.warmup;
       const count = run.parts.at(-1)!.end - first + 1;
-      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: options.crf, preset: options.preset });
+      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: values.crf, preset: values.preset });
       try {
         const alreadyProcessed = processed;
         await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, newTemporalStage(), writer, times, {
@@ -206,10 +146,10 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   } finally {
     await stylizer?.close();
   }
-  const joined = shard ? undefined : await joinParts({ output: outputPath, input: options.input, overwrite: options.overwrite });
+  const joined = shard ? undefined : await joinParts({ output: outputPath, input: options.input, overwrite: values.overwrite });
   return {
     output: outputPath,
-    frames: mine.reduce((n, p) => n + spanLength(p), 0),
+    frames: framesIn(mine),
     stylizedFrames: processed,
     parts: { total: mine.length, rendered: mine.length - done.size, alreadyDone: done.size, folder: joined ? undefined : folder.dir },
     joined: !!joined,
@@ -219,61 +159,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     backend,
     seconds: now() - started,
     stageSeconds: times,
-    licence,
-  };
-}
-
-/**
- * The frames a render covers and its part length, from --frames or --start/--duration; checked
- * before the input is read, resolved against it after.
- */
-export function frameChooser(options: Pick<StylizeVideoOptions, 'frames' | 'start' | 'duration' | 'partFrames'>): (info: VideoInfo) => { span: FrameSpan; partFrames: number } {
-  const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
-  const byTime = options.start !== undefined || options.duration !== undefined;
-  if (range && byTime) throw new UsageError('--frames and --start/--duration both choose frames: give one or the other');
-  const seconds = (value: number | string | undefined, flag: string) => (typeof value === 'string' ? parseTimecode(value, flag) : value);
-  const [startSeconds, durationSeconds] = [seconds(options.start, '--start'), seconds(options.duration, '--duration')];
-  if (options.partFrames !== undefined && !(Number.isInteger(options.partFrames) && options.partFrames >= 1)) {
-    throw new UsageError(`--part-frames ${options.partFrames}: give a whole number of frames, 1 or more`);
-  }
-  return (info) => {
-    const fps = rationalValue(info.fps);
-    const chosen = byTime ? timeRange(startSeconds, durationSeconds, fps) : range;
-    const { start, count } = chosen ? clampFrameRange(chosen, info.frameCount) : { start: 0, count: info.frameCount };
-    return { span: { start, end: start + count - 1 }, partFrames: options.partFrames ?? defaultPartLength(count, fps) };
-  };
-}
-
-function manifestFor(
-  info: VideoInfo,
-  range: FrameSpan,
-  partFrames: number,
-  container: string,
-  settings: { style: string; model?: string; modelSha256?: string; strength: number; codec: VideoCodec; crf?: number; preset?: string },
-): PartsManifest {
-  return {
-    version: 1,
-    input: {
-      path: resolve(info.path),
-      bytes: info.bytes,
-      frames: info.frameCount,
-      fps: rationalText(info.fps),
-      width: info.width,
-      height: info.height,
-      hasAudio: info.hasAudio,
-      audioCodec: info.audioCodec,
-    },
-    range,
-    partFrames,
-    container,
-    settings: {
-      style: settings.model ? `model:${basename(resolve(settings.model))}` : settings.style,
-      modelSha256: settings.modelSha256,
-      temporal: settings.strength,
-      codec: settings.codec,
-      crf: settings.crf ?? DEFAULT_CRF[settings.codec],
-      preset: settings.preset,
-    },
+    licence: setup.licence,
   };
 }
 

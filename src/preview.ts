@@ -5,34 +5,25 @@ import { clampFrameRange, parseFrameRange, type FrameRange } from './decode/fram
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
 import { containerOf, startEncoder } from './encode/encoder.js';
 import { defaultCodec } from './encode/codecs.js';
-import { UsageError } from './errors.js';
 import type { RgbFrame } from './frame.js';
 import { checkOutputPath, prepareOutput } from './output.js';
-import { defaultOutputPath, runStages, temporalStrength } from './pipeline.js';
+import { defaultOutputPath, temporalStrength } from './defaults.js';
+import { runStages } from './pipeline.js';
 import { isStillPath, writeStill } from './still.js';
-import type { BackendChoice } from './stylize/backend.js';
+import { checkOptions, withDefaults } from './options/derive.js';
+import { OPTIONS, PREVIEW_OPTIONS, type OptionValues } from './options/table.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { createTemporalStage } from './temporal/index.js';
 
-export interface PreviewOptions {
-  input: string;
-  /** .mp4/.mov/.mkv/.webm for a side-by-side clip, .png/.jpg/.webp for a contact sheet; default `<input>.<style>.preview.mp4` */
-  output?: string;
-  style: string;
-  model?: string;
-  backend?: BackendChoice;
-  concurrency?: number | string;
-  /** the clip's frames (default: one second from the middle), or the span the sheet samples (default: all) */
-  frames?: string | FrameRange;
-  /** size relative to the input (default 0.5) */
-  scale?: number;
-  /** frames on a contact sheet (default 6) */
-  count?: number;
-  /** strength for the clip (default as a render); a sheet's frames are far apart and stylized alone */
-  temporal?: boolean | number;
-  overwrite?: boolean;
-}
+/**
+ * A preview: the input and the preview options of the table (src/options/table.ts). The output is
+ * .mp4/.mov/.mkv/.webm for a side-by-side clip, .png/.jpg/.webp for a contact sheet (default
+ * `<input>.<style>.preview.mp4`); frames are the clip's (default: one second from the middle), or
+ * the span the sheet samples (default: all); temporal applies to the clip (a sheet's frames are far
+ * apart and stylized alone).
+ */
+export type PreviewOptions = { input: string } & Pick<OptionValues, (typeof PREVIEW_OPTIONS)[number]>;
 
 export interface PreviewResult {
   output: string;
@@ -45,29 +36,29 @@ export interface PreviewResult {
   licence?: StyleLicence;
 }
 
-export const DEFAULT_PREVIEW_SCALE = 0.5;
-export const DEFAULT_SHEET_FRAMES = 6;
+export const DEFAULT_PREVIEW_SCALE = OPTIONS.scale.default!;
+export const DEFAULT_SHEET_FRAMES = OPTIONS.count.default!;
 const GAP = 4;
 
 /** Even sizes, so the clip can be 4:2:0. */
 function scaledSize(info: VideoInfo, scale: number): { width: number; height: number } {
-  if (!(scale > 0 && scale <= 1)) throw new UsageError(`--scale ${scale}: give a factor above 0 and at most 1 (0.5 is half size)`);
   const even = (n: number) => Math.max(2, 2 * Math.round((n * scale) / 2));
   return { width: even(info.width), height: even(info.height) };
 }
 
-export async function preview(options: PreviewOptions): Promise<PreviewResult> {
+export async function preview(given: PreviewOptions): Promise<PreviewResult> {
   const started = performance.now();
+  checkOptions(given, PREVIEW_OPTIONS);
+  const options = withDefaults(given, PREVIEW_OPTIONS) as PreviewOptions & { style: string; scale: number; count: number };
   const output = options.output ?? defaultOutputPath(options.input, `${options.style}.preview`);
   const sheet = isStillPath(output);
   if (!sheet) containerOf(output);
   const licence = options.model ? undefined : styleEntry(options.style).licence;
   const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
-  const count = options.count ?? DEFAULT_SHEET_FRAMES;
-  if (!(Number.isInteger(count) && count >= 1 && count <= 100)) throw new UsageError(`--count ${count}: give a whole number of frames from 1 to 100`);
+  const { count } = options;
   await checkOutputPath(output, { input: options.input, overwrite: options.overwrite });
   const info = await probeVideo(options.input);
-  const size = scaledSize(info, options.scale ?? DEFAULT_PREVIEW_SCALE);
+  const size = scaledSize(info, options.scale);
   const fps = rationalValue(info.fps);
 
   let frames: number[];

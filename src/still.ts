@@ -7,7 +7,8 @@ import { clampFrameRange } from './decode/frame-range.js';
 import { decodeFrames } from './decode/frames.js';
 import { probeVideo } from './decode/probe.js';
 import type { RgbFrame } from './frame.js';
-import type { BackendChoice } from './stylize/backend.js';
+import { checkOptions, withDefaults } from './options/derive.js';
+import { STILL_OPTIONS, type OptionValues } from './options/table.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 
@@ -15,13 +16,21 @@ export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tif
 
 export const isStillPath = (path: string): boolean => STILL_EXTENSIONS.includes(extname(path).toLowerCase());
 
-export interface StylizeImageOptions {
-  input: string;
+/** A still: the input, its output, and the still options of the table (src/options/table.ts). */
+export type StylizeImageOptions = { input: string; output: string } & Omit<Pick<OptionValues, (typeof STILL_OPTIONS)[number]>, 'output'>;
+
+export interface StylizeImageResult {
   output: string;
-  style: string;
-  model?: string;
-  backend?: BackendChoice;
-  overwrite?: boolean;
+  width: number;
+  height: number;
+  backend: string;
+  /** the catalogue style's licence (undefined for a model folder) */
+  licence?: StyleLicence;
+}
+
+export interface StylizeVideoFrameResult extends StylizeImageResult {
+  /** the frame, 0-based */
+  frame: number;
 }
 
 /** Writes RGB pixels as the image type `output`'s extension names, to `path`. */
@@ -35,9 +44,16 @@ export async function writeStill(frame: RgbFrame, output: string, path: string):
     .toFile(path);
 }
 
-function checkStillOutput(output: string): void {
-  if (!isStillPath(output)) throw new UsageError(`cannot write a still to '${output}': use an output ending in ${STILL_EXTENSIONS.join(', ')}`);
+/** The options checked, the table's defaults filled in. */
+function stillOptions<T extends StylizeImageOptions>(options: T): T & { style: string } {
+  checkOptions(options, STILL_OPTIONS);
+  if (!isStillPath(options.output)) throw new UsageError(`cannot write a still to '${options.output}': use an output ending in ${STILL_EXTENSIONS.join(', ')}`);
+  const checked = withDefaults(options, STILL_OPTIONS) as T & { style: string };
+  if (!checked.model) styleEntry(checked.style);
+  return checked;
 }
+
+const licenceOf = (options: StylizeImageOptions) => (options.model ? undefined : styleEntry(options.style!).licence);
 
 export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'input'> {
   input: string;
@@ -46,22 +62,21 @@ export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'inp
 }
 
 /** One frame of a video, stylized on its own, as an image (`--frames 42 -o frame.png`). */
-export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Promise<{ output: string; frame: number; width: number; height: number; backend: string; licence?: StyleLicence }> {
-  checkStillOutput(options.output);
-  const licence = options.model ? undefined : styleEntry(options.style).licence;
+export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Promise<StylizeVideoFrameResult> {
+  options = stillOptions(options);
   await checkOutputPath(options.output, { input: options.input, overwrite: options.overwrite });
   const info = await probeVideo(options.input);
   const { start } = clampFrameRange({ start: options.frame, end: options.frame }, info.frameCount);
   let frame: RgbFrame | undefined;
   for await (const decoded of decodeFrames(info, { startFrame: start, frameCount: 1 })) frame = decoded;
   const backend = await stylizeToStill(frame!, options);
-  return { output: options.output, frame: start, width: info.width, height: info.height, backend, licence };
+  return { output: options.output, frame: start, width: info.width, height: info.height, backend, licence: licenceOf(options) };
 }
 
 /** Stylizes one frame and writes it to options.output whole or not at all; returns the backend's name. */
 async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Promise<string> {
   const output = await prepareOutput(options.output, { input: options.input, overwrite: options.overwrite });
-  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend, frameSize: frame });
+  const stylizer = await createStylizer({ style: options.style!, modelDir: options.model, backend: options.backend, frameSize: frame });
   try {
     const [stylized] = await stylizer.stylize([frame]);
     await writeStill(stylized, options.output, output.temporaryPath);
@@ -75,9 +90,8 @@ async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Pr
   }
 }
 
-export async function stylizeImage(options: StylizeImageOptions): Promise<{ output: string; width: number; height: number; backend: string; licence?: StyleLicence }> {
-  checkStillOutput(options.output);
-  const licence = options.model ? undefined : styleEntry(options.style).licence;
+export async function stylizeImage(options: StylizeImageOptions): Promise<StylizeImageResult> {
+  options = stillOptions(options);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // rotate() applies EXIF orientation, so the picture is stylized the right way up.
@@ -87,5 +101,5 @@ export async function stylizeImage(options: StylizeImageOptions): Promise<{ outp
   }
   const { width, height } = decoded.info;
   const backend = await stylizeToStill({ index: 0, width, height, data: new Uint8Array(decoded.data) }, options);
-  return { output: options.output, width, height, backend, licence };
+  return { output: options.output, width, height, backend, licence: licenceOf(options) };
 }

@@ -69,7 +69,7 @@ describe('stylizeVideo end to end (real ffmpeg, tiny model)', () => {
     const output = join(dir, 'exists.out.mp4');
     await stylizeVideo({ input, output, style: 'tiny', model, temporal: false });
     const first = readFileSync(output);
-    await expect(stylizeVideo({ input, output, style: 'tiny', model, temporal: false })).rejects.toThrow(/already exists.*--overwrite/);
+    await expect(stylizeVideo({ input, output, style: 'tiny', model, temporal: false })).rejects.toThrow(/already exists: pass overwrite: true/);
     expect(readFileSync(output).equals(first)).toBe(true);
     await stylizeVideo({ input, output, style: 'tiny', model, temporal: false, overwrite: true });
     expect(existsSync(output)).toBe(true);

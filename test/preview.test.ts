@@ -126,7 +126,7 @@ describe('--start and --duration', () => {
     expect(span('0:00:01.5')).toEqual({ start: 36, end: 47 });
     expect(span('0:01', '1')).toEqual({ start: 24, end: 47 });
     expect(span(undefined, '0.25')).toEqual({ start: 0, end: 5 });
-    expect(() => frameChooser({ start: '1:75' })).toThrow(/--start 1:75: give a time/);
+    expect(() => frameChooser({ start: '1:75' })).toThrow(/^start 1:75: give a time/);
     expect(() => frameChooser({ frames: '3', start: '1' })).toThrow(/one or the other/);
     expect(() => span('1', '0.01')).toThrow(/shorter than one frame/);
   });

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { invalidOption, OptionError } from '../options/option-error.js';
 
 export const VIDEO_CODECS = ['h264', 'h265', 'vp9', 'prores'] as const;
 export type VideoCodec = (typeof VIDEO_CODECS)[number];
@@ -18,9 +18,9 @@ export function defaultCodec(container: string): VideoCodec {
 }
 
 export function checkCodecFits(codec: VideoCodec, container: string): void {
-  if (!VIDEO_CODECS.includes(codec)) throw new UsageError(`unknown codec '${codec}': use one of ${VIDEO_CODECS.join(', ')}`);
+  if (!VIDEO_CODECS.includes(codec)) throw invalidOption('codec', codec, `use one of ${VIDEO_CODECS.join(', ')}`);
   if (!CONTAINERS[codec].includes(container)) {
-    throw new UsageError(`--codec ${codec} cannot go in a .${container} file: use ${CONTAINERS[codec].map((c) => '.' + c).join(', ')}`);
+    throw new OptionError(`{codec} ${codec} cannot go in a .${container} file: use ${CONTAINERS[codec].map((c) => '.' + c).join(', ')}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // `stylize-video plan`: how a render splits into shards, as a manifest, a Slurm submission script
 // (the array of shards and the join that waits for it), or a Kubernetes Indexed Job.
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { invalidOption } from '../options/option-error.js';
 import { partsOf, shardParts, spanLength, type FrameSpan } from './part-plan.js';
 
 export const PLAN_FORMATS = ['json', 'slurm', 'k8s'] as const;
@@ -34,7 +34,7 @@ export interface FarmPlan {
 }
 
 export function planFarm(p: FarmPlanInput): FarmPlan {
-  if (!(Number.isInteger(p.shards) && p.shards >= 1)) throw new UsageError(`--shards ${p.shards}: give a whole number, 1 or more`);
+  if (!(Number.isInteger(p.shards) && p.shards >= 1)) throw invalidOption('shards', p.shards, 'give a whole number, 1 or more');
   const parts = partsOf(p.span, p.partFrames);
   const shards = Array.from({ length: p.shards }, (_, index) => {
     const mine = shardParts(parts, { index, count: p.shards });

@@ -1,7 +1,7 @@
 // A render is cut into parts on a fixed grid of frames. Shards are runs of whole parts, and a
 // resumed render starts at a part boundary, so every part is encoded from the same frames
 // whichever machine or run makes it: the joined video is the one a single run would have written.
-import { UsageError } from '../errors.js';
+import { invalidOption, OptionError } from '../options/option-error.js';
 
 export interface FrameSpan {
   /** first frame, 0-based in the input */
@@ -45,20 +45,20 @@ export const SHARD_INDEX_VARIABLES = ['SLURM_ARRAY_TASK_ID', 'JOB_COMPLETION_IND
 /** "I/N" (0-based) or "auto/N", which takes I from the farm's environment. */
 export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): ShardSpec {
   const match = /^\s*(\d+|auto)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!match) throw new UsageError(`--shard ${text}: write I/N (0-based, e.g. 0/3) or auto/N`);
+  if (!match) throw invalidOption('shard', text, 'write I/N (0-based, e.g. 0/3) or auto/N');
   const count = Number(match[2]);
-  if (!(count >= 1 && count <= 100_000)) throw new UsageError(`--shard ${text}: the shard count must be from 1 to 100000`);
+  if (!(count >= 1 && count <= 100_000)) throw invalidOption('shard', text, 'the shard count must be from 1 to 100000');
   let index: number;
   if (match[1] === 'auto') {
     const found = SHARD_INDEX_VARIABLES.find((name) => env[name] !== undefined && env[name] !== '');
-    if (!found) throw new UsageError(`--shard auto/${count}: none of ${SHARD_INDEX_VARIABLES.join(', ')} is set: give the index yourself (--shard 0/${count})`);
+    if (!found) throw invalidOption('shard', `auto/${count}`, `none of ${SHARD_INDEX_VARIABLES.join(', ')} is set: give the index yourself ({shard} 0/${count})`);
     const value = env[found]!;
-    if (!/^\d+$/.test(value)) throw new UsageError(`--shard auto/${count}: ${found}=${value} is not a shard index`);
+    if (!/^\d+$/.test(value)) throw invalidOption('shard', `auto/${count}`, `${found}=${value} is not a shard index`);
     index = Number(value);
-    if (index >= count) throw new UsageError(`--shard auto/${count}: ${found}=${index}, but shards count from 0 to ${count - 1}; is the array sized ${count}?`);
+    if (index >= count) throw invalidOption('shard', `auto/${count}`, `${found}=${index}, but shards count from 0 to ${count - 1}; is the array sized ${count}?`);
   } else {
     index = Number(match[1]);
-    if (index >= count) throw new UsageError(`--shard ${text}: shards count from 0, so the last of ${count} is ${count - 1}/${count}`);
+    if (index >= count) throw invalidOption('shard', text, `shards count from 0, so the last of ${count} is ${count - 1}/${count}`);
   }
   return { index, count };
 }
@@ -66,8 +66,8 @@ export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): 
 /** Shard I of N: a contiguous run of whole parts, the runs as even as the parts allow. */
 export function shardParts(parts: Part[], shard: ShardSpec): Part[] {
   if (shard.count > parts.length) {
-    throw new UsageError(
-      `--shard ${shard.index}/${shard.count}: this render has only ${parts.length} part(s) of up to ${spanLength(parts[0])} frames: use at most ${parts.length} shards, or shorter parts (--part-frames)`,
+    throw new OptionError(
+      `{shard} ${shard.index}/${shard.count}: this render has only ${parts.length} part(s) of up to ${spanLength(parts[0])} frames: use at most ${parts.length} shards, or shorter parts ({partFrames})`,
     );
   }
   const from = Math.floor((shard.index * parts.length) / shard.count);

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
+import { OptionError } from '../options/option-error.js';
 import { prepareOutput, type PendingOutput } from '../output.js';
 import type { FrameSpan, Part } from './part-plan.js';
 
@@ -25,16 +26,11 @@ export interface PartsManifest {
   range: FrameSpan;
   partFrames: number;
   container: string;
-  /** everything that changes the pixels: parts made otherwise do not belong with these */
-  settings: {
-    style: string;
-    /** a --model folder's weights by content (weightsDigest), so retrained weights in the same folder are another render */
-    modelSha256?: string;
-    temporal: number;
-    codec: string;
-    crf?: number;
-    preset?: string;
-  };
+  /**
+   * Everything that changes the pixels, by option (the table's `pixels` options, as the render
+   * resolved them; a --model by its weights' SHA-256): parts made otherwise do not belong with these.
+   */
+  settings: Readonly<Record<string, unknown>>;
 }
 
 export const partsFolderOf = (output: string): string => `${output}.parts`;
@@ -49,13 +45,16 @@ export interface PartsFolder {
   manifest: PartsManifest;
   path(part: Part): string;
   /** indices of the parts already complete */
-  completed(parts: Part[]): Promise<Set<number>>;
+  completed(parts: readonly Part[]): Promise<Set<number>>;
   /** a hidden file for the part's encoder, renamed to the part's name on commit */
   reserve(part: Part): Promise<PendingOutput>;
   remove(): Promise<void>;
 }
 
-/** The first difference between two manifests' render settings, or undefined if they match. */
+/**
+ * The first difference between two manifests' render settings, or undefined if they match; options
+ * are written `{name}` (see OptionError), so the message names them as the caller does.
+ */
 export function manifestDifference(a: PartsManifest, b: PartsManifest): string | undefined {
   const facts = (m: PartsManifest): Record<string, unknown> => ({
     'input size': m.input.bytes,
@@ -63,17 +62,12 @@ export function manifestDifference(a: PartsManifest, b: PartsManifest): string |
     'frame rate': m.input.fps,
     'frame size': `${m.input.width}x${m.input.height}`,
     frames: `${m.range.start}-${m.range.end}`,
-    '--part-frames': m.partFrames,
+    '{partFrames}': m.partFrames,
     container: m.container,
-    '--style': m.settings.style,
-    '--model': m.settings.modelSha256 && `${m.settings.style.replace(/^model:/, '')} (weights sha256 ${m.settings.modelSha256.slice(0, 12)})`,
-    '--temporal': m.settings.temporal,
-    '--codec': m.settings.codec,
-    '--crf': m.settings.crf,
-    '--preset': m.settings.preset,
+    ...Object.fromEntries(Object.entries(m.settings).map(([option, value]) => [`{${option}}`, value])),
   });
   const [x, y] = [facts(a), facts(b)];
-  for (const key of Object.keys(x)) {
+  for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
     if (x[key] !== y[key]) return `${key} ${y[key] ?? '(none)'} there, ${x[key] ?? '(none)'} here`;
   }
   return undefined;
@@ -110,7 +104,7 @@ export async function openPartsFolder(output: string, manifest: PartsManifest, o
     const difference = manifestDifference(manifest, existing);
     if (!difference) break;
     if (!options.overwrite || attempt > 0) {
-      throw new UsageError(`${dir} holds parts of another render (${difference}): render with the same settings, or pass -y to discard those parts`);
+      throw new OptionError(`${dir} holds parts of another render (${difference}): render with the same settings, or pass {overwrite} to discard those parts`);
     }
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // The stylize stage as the pipeline sees it: frames in, stylized frames out. Calls may overlap;
 // each resolves with its own batch.
 import { availableParallelism } from 'node:os';
-import { UsageError } from '../errors.js';
+import { invalidOption } from '../options/option-error.js';
 import type { RgbFrame } from '../frame.js';
 import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { loadModelWeights } from './model-files.js';
@@ -39,7 +39,7 @@ export function parseConcurrency(value: number | string | undefined, cores = ava
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
   const n = percent ? Math.round((Number(percent[1]) / 100) * cores) : /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new UsageError(`--concurrency ${text}: give a whole number of threads (1 or more) or a percentage of the ${cores} cores, like 50%`);
+    throw invalidOption('concurrency', text, `give a whole number of threads (1 or more) or a percentage of the ${cores} cores, like 50%`);
   }
   return n;
 }

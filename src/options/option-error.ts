@@ -1,0 +1,28 @@
+// A usage error about options, written once and told in the caller's words: `{temporal}` in the
+// message is `temporal` to a library caller and `--temporal` on the command line.
+import { UsageError } from '../errors.js';
+
+/** How an option is named to whoever passed it: its API property, or its command-line flag. */
+export type Spelling = (api: string) => string;
+
+export const apiSpelling: Spelling = (api) => (api === 'overwrite' ? 'overwrite: true' : api);
+
+export const spell = (template: string, spelling: Spelling): string => template.replace(/\{(\w+)\}/g, (_, api: string) => spelling(api));
+
+export class OptionError extends UsageError {
+  /**
+   * @param template the message, each option written `{apiName}`
+   * @param adviceTemplate what to do, without naming the option itself (commander names it)
+   */
+  constructor(
+    readonly template: string,
+    readonly adviceTemplate: string = template,
+  ) {
+    super(spell(template, apiSpelling));
+    this.name = 'OptionError';
+  }
+}
+
+/** "{name} value: advice", the usual shape. */
+export const invalidOption = (api: string, value: unknown, advice: string): OptionError =>
+  new OptionError(`{${api}} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}: ${advice}`, advice);

@@ -1,0 +1,120 @@
+// Every option, once: its command-line flag, its API name (the key), its type, default and check,
+// whether it changes the pixels (then plan.json records it and parts made otherwise are refused),
+// and how a farm's shards receive it. Commander's definitions, the public option types, the shard
+// command line and plan.json's identity all derive from here (see ./derive.ts).
+import { resolve } from 'node:path';
+import { parseFrameRange, parseTimecode, type FrameRange } from '../decode/frame-range.js';
+import { VIDEO_CODECS, type VideoCodec } from '../encode/codecs.js';
+import { parseShard, type ShardSpec } from '../parts/part-plan.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../stylize/backend.js';
+import { parseConcurrency } from '../stylize/stylizer.js';
+import { fraction, oneOf, strength, text, wholeNumber, type Validator } from './validators.js';
+
+export interface OptionSpec<V> {
+  /** commander's flags: '-s, --style <name>' */
+  flags: string;
+  description: string;
+  validator: Validator<V>;
+  /** `--no-<flag>` too, with this description: the value false */
+  negation?: string;
+  /** the choices commander lists in the help */
+  choices?: readonly string[];
+  /** the value when the caller gives none, on the command line and in the API alike */
+  default?: V;
+  /**
+   * Changes the pixels: plan.json records the option under its name, as the render resolved it (see
+   * resolveJob), and parts made with another value are not mixed in.
+   */
+  pixels?: boolean;
+  /**
+   * How `plan` passes the option on to every shard, as arguments. Options a plan spells out itself
+   * (the output, the frames, the part length, the shard) and those of the machine (backend,
+   * threads) have none.
+   */
+  shardArguments?: (value: V) => string[];
+}
+
+const spec = <V>(s: OptionSpec<V>): OptionSpec<V> => s;
+const asArguments = (flag: string) => (value: unknown) => [flag, String(value)];
+
+export const OPTIONS = {
+  /** a catalogue style (`stylize-video styles` lists them); default `wave` */
+  style: spec<string>({ flags: '-s, --style <name>', description: 'style from the catalogue (stylize-video styles)', validator: text(), default: 'wave', pixels: true, shardArguments: asArguments('--style') }),
+  /** the output file; default `<input name>.<style>.mp4` beside the input */
+  output: spec<string>({ flags: '-o, --output <path>', description: 'output file (default: <input>.<style>.mp4 beside the input); .png with --frames N for one frame', validator: text() }),
+  /** a model folder (manifest.json + float32 files) to use instead of the catalogue's style; identified by its weights' SHA-256 */
+  model: spec<string>({ flags: '--model <dir>', description: 'a model folder (manifest.json + float32 files) instead of a catalogue style', validator: text(), pixels: true, shardArguments: (dir) => ['--model', resolve(dir)] }),
+  /** only these frames: "120-239", "120-", "42", or a parsed range (0-based, inclusive) */
+  frames: spec<string | FrameRange>({
+    flags: '--frames <range>',
+    description: 'only these frames, counted from 0: 120-239, 120- (to the end) or 42',
+    validator: text((value) => void (typeof value === 'string' && parseFrameRange(value))),
+  }),
+  /** or by time: from this many seconds in (or a timecode "1:23.5") ... */
+  start: spec<number | string>({ flags: '--start <time>', description: 'start at this time (seconds, M:SS or H:MM:SS.ms) instead of --frames', validator: text((value) => void (typeof value === 'string' && parseTimecode(value, 'start'))) }),
+  /** ... for this long */
+  duration: spec<number | string>({ flags: '--duration <time>', description: 'for this long', validator: text((value) => void (typeof value === 'string' && parseTimecode(value, 'duration'))) }),
+  /** temporal-consistency strength 0..1; false or 0 for independent frames; default 0.7 */
+  temporal: spec<boolean | number>({
+    flags: '--temporal <strength>',
+    description: 'temporal-consistency strength, 0..1',
+    negation: 'stylize every frame independently',
+    validator: strength,
+    pixels: true,
+    shardArguments: (value) => (value === false ? ['--no-temporal'] : typeof value === 'number' ? ['--temporal', String(value)] : []),
+  }),
+  codec: spec<VideoCodec>({ flags: '--codec <codec>', description: 'video codec', choices: VIDEO_CODECS, validator: oneOf(VIDEO_CODECS), pixels: true, shardArguments: asArguments('--codec') }),
+  /** quality, lower is better; default 18 h264, 22 h265, 31 vp9 */
+  crf: spec<number>({ flags: '--crf <n>', description: 'constant rate factor (quality; lower is better)', validator: wholeNumber(0, 63), pixels: true, shardArguments: asArguments('--crf') }),
+  /** x264/x265 preset, vp9 deadline, or prores profile */
+  preset: spec<string>({ flags: '--preset <name>', description: 'encoder preset (x264/x265: ultrafast … veryslow)', validator: text(), pixels: true, shardArguments: asArguments('--preset') }),
+  /** frames per part (default: 10 s, less for short videos, at least 1 s) */
+  partFrames: spec<number>({ flags: '--part-frames <n>', description: 'frames per part (default: 10 s, fewer for short videos); shards are runs of whole parts', validator: wholeNumber(1, 1_000_000), pixels: true }),
+  /**
+   * Render only shard I of N ("I/N", "auto/N" or parsed) into `<output>.parts/`, for `joinParts`
+   * once every shard is done. Without it the render still goes by parts, resumes after a crash,
+   * and joins them itself.
+   */
+  shard: spec<string | ShardSpec>({
+    flags: '--shard <I/N>',
+    description: 'render only shard I of N (0-based; auto/N reads SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX) into <output>.parts/, then: stylize-video join <output>',
+    // "auto/N" is read where the shard runs, from its environment.
+    validator: text((value) => void (typeof value === 'string' && !value.trim().startsWith('auto') && parseShard(value, {}))),
+  }),
+  backend: spec<BackendChoice>({ flags: '--backend <name>', description: 'TF.js backend', choices: BACKEND_CHOICES, validator: oneOf(BACKEND_CHOICES), default: 'auto' }),
+  /** frames per inference call; default 4 on native backends, 1 on wasm/cpu */
+  batch: spec<number>({ flags: '--batch <n>', description: 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', validator: wholeNumber(1, 64) }),
+  /** inference threads on onnx/wasm/cpu: a count or a percentage of the cores ('50%'); default all cores */
+  concurrency: spec<number | string>({
+    flags: '--concurrency <n>',
+    description: 'inference threads on the CPU backends (onnx, wasm, cpu): a count or a share of the cores like 50% (default: all cores)',
+    validator: text((value) => void parseConcurrency(value)),
+  }),
+  /** replace an existing output (and discard parts of a different render) */
+  overwrite: spec<boolean>({ flags: '-y, --overwrite', description: 'replace an existing output (and discard parts of a different render)', validator: text() }),
+  /** preview: size relative to the input (default 0.5) */
+  scale: spec<number>({ flags: '--scale <factor>', description: 'size relative to the input', validator: fraction, default: 0.5 }),
+  /** preview: frames on a contact sheet (default 6) */
+  count: spec<number>({ flags: '--count <n>', description: 'frames on a contact sheet', validator: wholeNumber(1, 100), default: 6 }),
+};
+
+export type OptionName = keyof typeof OPTIONS;
+type ValueOf<S> = S extends OptionSpec<infer V> ? V : never;
+/** The options as API properties, each with the type and documentation of its table entry. */
+export type OptionValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
+
+/** The options a render takes, in the order the help lists them. */
+export const RENDER_OPTIONS = ['output', 'style', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'batch', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+/** The options that decide what a render makes: `plan` takes them and hands them on to its shards. */
+export const PLAN_OPTIONS = ['output', 'style', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames'] as const satisfies readonly OptionName[];
+export const PREVIEW_OPTIONS = ['style', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+export const STILL_OPTIONS = ['style', 'output', 'model', 'backend', 'overwrite'] as const satisfies readonly OptionName[];
+
+/** An option's flag as the command line spells it in messages: '--part-frames', '-o', '-y/--overwrite'. */
+export function flagSpelling(api: string): string {
+  const entry = (OPTIONS as Record<string, OptionSpec<unknown>>)[api];
+  if (!entry) return `--${api.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const [short, long] = entry.flags.split(/,\s*|\s+/).filter((part) => part.startsWith('-')) as [string, string?];
+  if (api === 'overwrite') return `${short}/${long}`;
+  return api === 'output' ? short : (long ?? short);
+}

@@ -1,0 +1,62 @@
+// Checks shared by the options: each reads command-line text or checks an API value, and throws an
+// OptionError naming the option as `{api}`, so the caller sees the name they wrote.
+import { invalidOption } from './option-error.js';
+
+export interface Validator<V> {
+  /**
+   * Command-line text to the option's value, for commander, where the option is read as it is
+   * parsed; without it the text is passed on as it is and checked with the rest.
+   */
+  parse?(text: string, api: string): V;
+  /** a value, checked (text included where the API takes text) */
+  check(value: V, api: string): void;
+}
+
+export function wholeNumber(min: number, max: number): Validator<number> {
+  const advice = `give a whole number from ${min} to ${max}`;
+  const check = (n: number, api: string) => {
+    if (!Number.isInteger(n) || n < min || n > max) throw invalidOption(api, n, advice);
+  };
+  return {
+    parse(text, api) {
+      // Plain decimal digits only: no blanks, signs, exponents or hex.
+      if (!/^\s*\d+\s*$/.test(text)) throw invalidOption(api, text, advice);
+      const n = Number(text);
+      check(n, api);
+      return n;
+    },
+    check,
+  };
+}
+
+export const strength: Validator<boolean | number> = {
+  parse(text, api) {
+    const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number(text) : NaN;
+    strength.check(n, api);
+    return n;
+  },
+  check(value, api) {
+    if (typeof value === 'boolean') return;
+    if (!(value >= 0 && value <= 1)) throw invalidOption(api, value, 'give a strength between 0 and 1');
+  },
+};
+
+/** A factor above 0, at most 1. */
+export const fraction: Validator<number> = {
+  parse: (text) => Number.parseFloat(text),
+  check(value, api) {
+    if (!(value > 0 && value <= 1)) throw invalidOption(api, value, 'give a factor above 0 and at most 1 (0.5 is half size)');
+  },
+};
+
+/** One of a list (commander lists the choices and checks them itself). */
+export function oneOf<T extends string>(choices: readonly T[]): Validator<T> {
+  return {
+    check(value, api) {
+      if (!choices.includes(value)) throw invalidOption(api, value, `use one of ${choices.join(', ')}`);
+    },
+  };
+}
+
+/** Passed on as it is, checked by `check` (which may parse it) with the rest. */
+export const text = <V>(check: (value: V, api: string) => void = () => undefined): Validator<V> => ({ check });
