@@ -13,6 +13,7 @@ import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spa
 import type { PartsManifest } from './parts/parts-folder.js';
 import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
+import type { StylizerOptions } from './stylize/stylizer.js';
 import { defaultOutputPath, temporalStrength } from './defaults.js';
 
 /** What is known before the input is read: a typo costs nothing. */
@@ -79,6 +80,18 @@ export async function resolveRender(setup: RenderSetup, info: VideoInfo): Promis
   };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({ ...setup, info, span, partFrames, parts: Object.freeze(parts), mine: Object.freeze(mine), warmupLimit: warmupFrames(setup.strength), identity });
+}
+
+/**
+ * The stylizer every entry point creates, from the options and the size of the frames it will be
+ * given (which keeps ONNX Runtime within its memory budget): one place, so none forgets a field.
+ */
+export function stylizerOptionsFor(
+  values: Pick<OptionValues, 'style' | 'model' | 'backend' | 'batch' | 'concurrency'>,
+  frameSize: { width: number; height: number },
+  onDownload?: StylizerOptions['onDownload'],
+): StylizerOptions {
+  return { style: values.style ?? 'wave', modelDir: values.model, backend: values.backend, batch: values.batch, concurrency: values.concurrency, frameSize, onDownload };
 }
 
 /** The runs that render the parts not yet done, each with the warm-up before it. */

@@ -3,7 +3,7 @@ import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
 import { probeVideo, rationalValue } from './decode/probe.js';
 import type { RgbFrame } from './frame.js';
-import { framesIn, manifestOf, plannedRuns, prepareRender, resolveRender } from './job.js';
+import { framesIn, manifestOf, plannedRuns, prepareRender, resolveRender, stylizerOptionsFor } from './job.js';
 import type { OptionValues, RENDER_OPTIONS } from './options/table.js';
 import { checkOutputPath } from './output.js';
 import { joinParts } from './parts/join.js';
@@ -97,15 +97,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   let processed = 0;
   try {
     if (runs.length) {
-      stylizer = await createStylizer({
-        style: values.style,
-        modelDir: values.model,
-        backend: values.backend,
-        batch: values.batch,
-        concurrency: values.concurrency,
-        frameSize: info,
-        onDownload: (progress) => emit({ type: 'download', progress }),
-      });
+      stylizer = await createStylizer(stylizerOptionsFor(values, info, (progress) => emit({ type: 'download', progress })));
       backend = stylizer.backend.name;
     }
     // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU

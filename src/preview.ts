@@ -14,6 +14,7 @@ import { checkOptions, withDefaults } from './options/derive.js';
 import { OPTIONS, PREVIEW_OPTIONS, type OptionValues } from './options/table.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 import { createStylizer } from './stylize/stylizer.js';
+import { stylizerOptionsFor } from './job.js';
 import { createTemporalStage } from './temporal/index.js';
 
 /**
@@ -75,8 +76,7 @@ export async function preview(given: PreviewOptions): Promise<PreviewResult> {
   }
 
   const pending = await prepareOutput(output, { input: options.input, overwrite: options.overwrite });
-  // The frames' size, as renders and stills give it: large frames get fewer ONNX Runtime sessions, within its memory budget.
-  const stylizer = await createStylizer({ style: options.style, modelDir: options.model, backend: options.backend, concurrency: options.concurrency, frameSize: size });
+  const stylizer = await createStylizer(stylizerOptionsFor(options, size));
   try {
     const decoded = decodeFrames(info, sheet ? { frameList: frames, size } : { startFrame: frames[0], frameCount: frames.length, size });
     let result: { width: number; height: number };

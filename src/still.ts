@@ -10,6 +10,7 @@ import type { RgbFrame } from './frame.js';
 import { checkOptions, withDefaults } from './options/derive.js';
 import { STILL_OPTIONS, type OptionValues } from './options/table.js';
 import { createStylizer } from './stylize/stylizer.js';
+import { stylizerOptionsFor } from './job.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 
 export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
@@ -76,7 +77,7 @@ export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Prom
 /** Stylizes one frame and writes it to options.output whole or not at all; returns the backend's name. */
 async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Promise<string> {
   const output = await prepareOutput(options.output, { input: options.input, overwrite: options.overwrite });
-  const stylizer = await createStylizer({ style: options.style!, modelDir: options.model, backend: options.backend, frameSize: frame });
+  const stylizer = await createStylizer(stylizerOptionsFor(options, { width: frame.width, height: frame.height }));
   try {
     const [stylized] = await stylizer.stylize([frame]);
     await writeStill(stylized, options.output, output.temporaryPath);
