@@ -44,7 +44,7 @@ const licences = {
   },
 };
 const catalogue = {
-  source: 'ml5js/ml5-data-and-models, models/style-transfer (MIT licence, copyright 2018 ml5)',
+  source: 'ml5js/ml5-data-and-models, models/style-transfer (the repository is MIT, copyright 2018 ml5; six styles keep Logan Engstrom's own licence)',
   baseUrl: 'https://raw.githubusercontent.com/ml5js/ml5-data-and-models/main/models/style-transfer',
   licences,
   styles,

@@ -14,7 +14,7 @@ import { joinParts } from './parts/join.js';
 import { kubernetesManifest, planFarm, PLAN_FORMATS, slurmScript, type PlanFormat } from './parts/farm-plan.js';
 import { preview, type PreviewOptions } from './preview.js';
 import { addOptions, shardArguments } from './options/derive.js';
-import { OptionError, spell } from './options/option-error.js';
+import { OptionError, spell, spelledMessage } from './options/option-error.js';
 import { flagSpelling, PLAN_OPTIONS, PREVIEW_OPTIONS, RENDER_OPTIONS, type OptionValues } from './options/table.js';
 import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
@@ -285,7 +285,7 @@ export async function main(argv = process.argv): Promise<number> {
     await cleanUp();
     const code = err instanceof UserError ? err.exitCode : 1;
     // The library names options as API properties; here they are flags.
-    const message = err instanceof OptionError ? spell(err.template, flagSpelling) : err instanceof Error ? err.message : String(err);
+    const message = spelledMessage(err, flagSpelling);
     if (json) printJson({ type: 'error', message, exitCode: code });
     process.stderr.write(`stylize-video: ${message}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');

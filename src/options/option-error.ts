@@ -1,6 +1,6 @@
 // A usage error about options, written once and told in the caller's words: `{temporal}` in the
 // message is `temporal` to a library caller and `--temporal` on the command line.
-import { UsageError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 
 /** How an option is named to whoever passed it: its API property, or its command-line flag. */
 export type Spelling = (api: string) => string;
@@ -22,6 +22,18 @@ export class OptionError extends UsageError {
     this.name = 'OptionError';
   }
 }
+
+/** A failure (not a usage error: exit 1) whose advice names options, `{apiName}` as in OptionError. */
+export class OptionFailure extends UserError {
+  constructor(readonly template: string) {
+    super(spell(template, apiSpelling));
+    this.name = 'OptionFailure';
+  }
+}
+
+/** The message of an error in the caller's words, where it names options. */
+export const spelledMessage = (err: unknown, spelling: Spelling): string =>
+  err instanceof OptionError || err instanceof OptionFailure ? spell(err.template, spelling) : err instanceof Error ? err.message : String(err);
 
 /** "{name} value: advice", the usual shape. */
 export const invalidOption = (api: string, value: unknown, advice: string): OptionError =>

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { audioInputOptions, audioOutputOptions, containerOptions, type AudioSource } from '../encode/encoder.js';
 import { countVideoPackets, parseRational, rationalValue } from '../decode/probe.js';
 import { UserError } from '../errors.js';
+import { OptionFailure } from '../options/option-error.js';
 import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { prepareOutput } from '../output.js';
 import { partsOf, spanLength, type Part } from './part-plan.js';
@@ -93,9 +94,9 @@ export async function joinParts(options: JoinOptions): Promise<JoinResult> {
 async function audioSource(manifest: PartsManifest, override: string | undefined): Promise<AudioSource> {
   const path = override ?? manifest.input.path;
   const st = await stat(path).catch(() => undefined);
-  if (!st) throw new UserError(`cannot join: the input ${path} (its audio goes into the output) is not there: pass --input <path> to where it is now`);
+  if (!st) throw new OptionFailure(`cannot join: the input ${path} (its audio goes into the output) is not there: pass {input} <path> to where it is now`);
   if (st.size !== manifest.input.bytes) {
-    throw new UserError(`cannot join: ${path} is ${st.size} bytes, but the shards rendered a file of ${manifest.input.bytes} bytes: pass --input <the file they rendered>`);
+    throw new OptionFailure(`cannot join: ${path} is ${st.size} bytes, but the shards rendered a file of ${manifest.input.bytes} bytes: pass {input} <the file they rendered>`);
   }
   const fps = rationalValue(parseRational(manifest.input.fps)!);
   return {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { OptionError } from '../options/option-error.js';
+import { OptionError, OptionFailure } from '../options/option-error.js';
 import { prepareOutput, type PendingOutput } from '../output.js';
 import type { FrameSpan, Part } from './part-plan.js';
 
@@ -79,7 +79,7 @@ export async function readManifest(output: string): Promise<PartsManifest> {
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new UserError(`no parts to join for ${output}: ${file} does not exist; render with --shard I/N and the same -o first`);
+    throw new OptionFailure(`no parts to join for ${output}: ${file} does not exist; render with {shard} I/N and the same {output} first`);
   }
   try {
     const manifest = JSON.parse(text) as PartsManifest;
