@@ -1,7 +1,7 @@
 // Quick looks before a long render: a side-by-side original|stylized clip at reduced size, or a
 // contact sheet of evenly spaced frames. Small by default, so they come back in seconds.
 import { decodeFrames } from './decode/frames.js';
-import { clampFrameRange, parseFrameRange, type FrameRange } from './decode/frame-range.js';
+import { clampFrameRange, parseFrameRange } from './decode/frame-range.js';
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
 import { containerOf, startEncoder } from './encode/encoder.js';
 import { defaultCodec } from './encode/codecs.js';
