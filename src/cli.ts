@@ -1,7 +1,7 @@
 // The command line: parses flags, shows progress, maps failures to one line and an exit code.
 // Everything it does is the library's; see src/index.ts. Its options are the table's
 // (src/options/table.ts).
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { basename, dirname, extname, sep } from 'node:path';
 import { UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
@@ -13,8 +13,8 @@ import { probeVideo } from './decode/probe.js';
 import { joinParts } from './parts/join.js';
 import { kubernetesManifest, planFarm, PLAN_FORMATS, slurmScript, type PlanFormat } from './parts/farm-plan.js';
 import { preview, type PreviewOptions } from './preview.js';
-import { addOptions, shardArguments } from './options/derive.js';
-import { OptionError, spell, spelledMessage } from './options/option-error.js';
+import { addOptions, commanderParser, shardArguments } from './options/derive.js';
+import { spelledMessage } from './options/option-error.js';
 import { flagSpelling, PLAN_OPTIONS, PREVIEW_OPTIONS, RENDER_OPTIONS, type OptionValues } from './options/table.js';
 import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
@@ -23,18 +23,7 @@ import { measureStability } from './temporal/metrics.js';
 
 type RenderFlags = OptionValues & { style: string; json?: boolean; quiet?: boolean; verbose?: boolean };
 
-/** A table validator as commander's parser: the flag is named by commander, the advice by us. */
-function commanderParser<V>(validator: validators.Validator<V>, api: string) {
-  return (text: string): V => {
-    try {
-      return validator.parse!(text, api);
-    } catch (err) {
-      if (err instanceof OptionError) throw new InvalidArgumentError(spell(err.adviceTemplate, flagSpelling));
-      throw err;
-    }
-  };
-}
-
+// Parsers of the flags that are not the table's (join --wait, plan --shards, --cpus).
 export const wholeNumber = (min: number, max: number) => commanderParser(validators.wholeNumber(min, max), 'value');
 export const strength = commanderParser(validators.strength, 'temporal') as (text: string) => number;
 

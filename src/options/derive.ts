@@ -3,8 +3,21 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OptionError, spell } from './option-error.js';
 import { flagSpelling, OPTIONS, type OptionName, type OptionSpec, type OptionValues } from './table.js';
+import type { Validator } from './validators.js';
 
 const entry = (name: OptionName) => OPTIONS[name] as OptionSpec<unknown>;
+
+/** A validator as commander's parser: commander names the flag and the text, the advice is ours. */
+export function commanderParser<V>(validator: Validator<V>, api: string): (text: string) => V {
+  return (text) => {
+    try {
+      return validator.parse!(text, api);
+    } catch (err) {
+      if (err instanceof OptionError) throw new InvalidArgumentError(spell(err.adviceTemplate, flagSpelling));
+      throw err;
+    }
+  };
+}
 
 /**
  * Adds the named options to a command, in that order; `descriptions` words one for this command
@@ -15,18 +28,7 @@ export function addOptions(command: Command, names: readonly OptionName[], descr
     const spec = entry(name);
     const option = new Option(spec.flags, descriptions[name] ?? spec.description);
     if (spec.choices) option.choices(spec.choices);
-    else if (spec.validator.parse) {
-      const parse = spec.validator.parse;
-      option.argParser((text: string) => {
-        try {
-          return parse(text, name);
-        } catch (err) {
-          // Commander names the option and the text itself.
-          if (err instanceof OptionError) throw new InvalidArgumentError(spell(err.adviceTemplate, flagSpelling));
-          throw err;
-        }
-      });
-    }
+    else if (spec.validator.parse) option.argParser(commanderParser(spec.validator, name));
     if (spec.default !== undefined) option.default(spec.default);
     command.addOption(option);
     if (spec.negation) {
