@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
-import { ffmpegBinaries } from '../ffmpeg.js';
+import { runFfprobe } from '../ffmpeg.js';
 import { UserError } from '../errors.js';
 import { hasCommonEncryption } from './encryption.js';
 
@@ -69,19 +68,14 @@ interface ProbeData {
 
 // ffprobe's JSON directly: fluent-ffmpeg's parser of the default output drops side data, which is
 // where current files keep their rotation.
-function ffprobe(path: string): Promise<ProbeData> {
+async function ffprobe(path: string): Promise<ProbeData> {
   // -i keeps a path that starts with '-' from being read as an option.
-  const args = ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', '-i', path];
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegBinaries().ffprobe, args, { maxBuffer: 16 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(stderr.trim().split('\n').at(-1) || err.message));
-      try {
-        resolve(JSON.parse(stdout) as ProbeData);
-      } catch {
-        reject(new Error('ffprobe printed no readable description'));
-      }
-    });
-  });
+  const { stdout } = await runFfprobe(['-v', 'error', '-of', 'json', '-show_streams', '-show_format', '-i', path], { timeout: 60_000 });
+  try {
+    return JSON.parse(stdout) as ProbeData;
+  } catch {
+    throw new Error('ffprobe printed no readable description');
+  }
 }
 
 function rotationOf(stream: ProbeStream): number {
@@ -165,13 +159,12 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
 }
 
 /** Video packets in a file, counted without decoding: how a finished part or join is checked. */
-export function countVideoPackets(path: string): Promise<number> {
+export async function countVideoPackets(path: string): Promise<number> {
   const args = ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '-i', path];
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegBinaries().ffprobe, args, { timeout: 120_000 }, (err, stdout, stderr) => {
-      const n = Number.parseInt(stdout.trim(), 10);
-      if (err || !Number.isInteger(n)) return reject(new UserError(`cannot read ${path}: ${stderr.trim().split('\n').at(-1) || err?.message || 'no video stream'}`));
-      resolve(n);
-    });
+  const { stdout } = await runFfprobe(args).catch((err: Error) => {
+    throw new UserError(`cannot read ${path}: ${err.message}`);
   });
+  const n = Number.parseInt(stdout.trim(), 10);
+  if (!Number.isInteger(n)) throw new UserError(`cannot read ${path}: no video stream`);
+  return n;
 }
