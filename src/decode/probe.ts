@@ -2,11 +2,11 @@ import { stat } from 'node:fs/promises';
 import { runFfprobe } from '../ffmpeg.js';
 import { UserError } from '../errors.js';
 import { hasCommonEncryption } from './encryption.js';
+import { parseRational, type Rational } from './rational.js';
+import { videoTiming } from './video-timing.js';
 
-export interface Rational {
-  num: number;
-  den: number;
-}
+export { parseRational, rationalText, rationalValue, type Rational } from './rational.js';
+export { countVideoPackets } from './video-packets.js';
 
 export interface VideoInfo {
   path: string;
@@ -21,32 +21,24 @@ export interface VideoInfo {
   /** Output frame rate. For variable-frame-rate input this is the average rate, and decoding resamples to it. */
   fps: Rational;
   variableFrameRate: boolean;
-  /** Frames we expect to decode; from the container when it says, else duration times rate. */
+  /** Frames a decode delivers: the video stream's packets, counted (at the average rate, for variable-rate input). */
   frameCount: number;
-  /** whether frameCount is the container's own count (and so a check for truncation) */
-  frameCountDeclared: boolean;
+  /** the video stream's own duration, from its first timestamp to the end of its last frame */
   durationSeconds: number;
+  /** when the first frame is shown, in seconds from the start of the file (other streams may start earlier) */
+  startSeconds: number;
   rotation: number;
   sampleAspectRatio: Rational;
   codec: string;
   pixelFormat: string;
+  /** index of the video stream among the file's streams */
+  videoStream: number;
   hasAudio: boolean;
   audioCodec?: string;
 }
 
-export function parseRational(text: string | undefined): Rational | undefined {
-  if (!text) return undefined;
-  const [n, d = '1'] = text.split(/[/:]/);
-  const num = Number(n);
-  const den = Number(d);
-  if (!Number.isFinite(num) || !Number.isFinite(den) || num <= 0 || den <= 0) return undefined;
-  return { num, den };
-}
-
-export const rationalValue = (r: Rational): number => r.num / r.den;
-export const rationalText = (r: Rational): string => `${r.num}/${r.den}`;
-
 interface ProbeStream {
+  index: number;
   codec_type?: string;
   codec_name?: string;
   width?: number;
@@ -63,7 +55,7 @@ interface ProbeStream {
 }
 interface ProbeData {
   streams: ProbeStream[];
-  format: { duration?: string; format_name?: string };
+  format: { duration?: string; start_time?: string; format_name?: string };
 }
 
 // ffprobe's JSON directly: fluent-ffmpeg's parser of the default output drops side data, which is
@@ -125,17 +117,8 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const squareWidth = sar.num === sar.den ? codedWidth : Math.round((codedWidth * sar.num) / sar.den);
   const [width, height] = rotation === 90 || rotation === 270 ? [codedHeight, squareWidth] : [squareWidth, codedHeight];
 
-  const rFrameRate = parseRational(video.r_frame_rate);
-  const avgFrameRate = parseRational(video.avg_frame_rate);
-  const fps = avgFrameRate ?? rFrameRate;
-  if (!fps) throw new UserError(`${path}: the video stream has no frame rate; the file may be truncated or corrupt`);
-  const variableFrameRate =
-    !!rFrameRate && !!avgFrameRate && Math.abs(rationalValue(rFrameRate) - rationalValue(avgFrameRate)) > 0.01 * rationalValue(avgFrameRate);
-
-  const durationSeconds = Number(video.duration) > 0 ? Number(video.duration) : Number(data.format.duration) || 0;
-  const declared = Number(video.nb_frames);
-  const frameCountDeclared = !variableFrameRate && Number.isInteger(declared) && declared > 0;
-  const frameCount = frameCountDeclared ? declared : Math.max(1, Math.round(durationSeconds * rationalValue(fps)));
+  const formatStartSeconds = Number(data.format.start_time) || 0;
+  const timing = await videoTiming(path, { ...video, format_name: data.format.format_name, formatStartSeconds });
 
   return {
     path,
@@ -144,27 +127,13 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     height,
     codedWidth,
     codedHeight,
-    fps,
-    variableFrameRate,
-    frameCount,
-    frameCountDeclared,
-    durationSeconds,
+    ...timing,
     rotation,
     sampleAspectRatio: sar,
     codec: String(video.codec_name),
     pixelFormat: String(video.pix_fmt),
+    videoStream: video.index,
     hasAudio: !!audio,
     audioCodec: audio ? String(audio.codec_name) : undefined,
   };
-}
-
-/** Video packets in a file, counted without decoding: how a finished part or join is checked. */
-export async function countVideoPackets(path: string): Promise<number> {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '-i', path];
-  const { stdout } = await runFfprobe(args).catch((err: Error) => {
-    throw new UserError(`cannot read ${path}: ${err.message}`);
-  });
-  const n = Number.parseInt(stdout.trim(), 10);
-  if (!Number.isInteger(n)) throw new UserError(`cannot read ${path}: no video stream`);
-  return n;
 }
