@@ -34,6 +34,8 @@ export interface VideoInfo {
   /** index of the video stream among the file's streams */
   videoStream: number;
   hasAudio: boolean;
+  /** index of the audio stream that goes into the output, chosen as ffmpeg chooses by default */
+  audioStream?: number;
   audioCodec?: string;
 }
 
@@ -49,7 +51,8 @@ interface ProbeStream {
   sample_aspect_ratio?: string;
   duration?: string;
   nb_frames?: string;
-  disposition?: { attached_pic?: number };
+  channels?: number;
+  disposition?: { attached_pic?: number; default?: number };
   tags?: Record<string, string>;
   side_data_list?: Array<{ rotation?: number | string }>;
 }
@@ -102,7 +105,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   }
   const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic));
   if (!video) throw new UserError(`${path} has no video stream: give a video file (audio-only and cover-art files cannot be stylized)`);
-  const audio = data.streams.find((s) => s.codec_type === 'audio');
+  const audio = defaultAudioStream(data.streams);
 
   const codedWidth = Number(video.width);
   const codedHeight = Number(video.height);
@@ -134,6 +137,20 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     pixelFormat: String(video.pix_fmt),
     videoStream: video.index,
     hasAudio: !!audio,
+    audioStream: audio?.index,
     audioCodec: audio ? String(audio.codec_name) : undefined,
   };
 }
+
+/**
+ * The audio stream ffmpeg picks when not told: one marked default before others, then the one with
+ * the most channels, then the first (ffmpeg's map_auto_audio).
+ */
+function defaultAudioStream(streams: ProbeStream[]): ProbeStream | undefined {
+  const score = (s: ProbeStream) => (s.disposition?.default ? 1e6 : 0) + (s.channels ?? 0);
+  let best: ProbeStream | undefined;
+  for (const s of streams) if (s.codec_type === 'audio' && (!best || score(s) > score(best))) best = s;
+  return best;
+}
+
+
