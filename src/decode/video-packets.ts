@@ -18,8 +18,9 @@ export interface VideoPackets {
   truncation?: string;
 }
 
-// What demuxers print when the data ends before the container said it would.
-const TRUNCATION = /partial file|ended prematurely|truncated/i;
+// What demuxers print when the data ends before the container said it would (MP4, Matroska), or
+// when a packet of the stream is cut short (AVI, MPEG-TS; these have no index to say so).
+const truncation = (streamIndex: number) => new RegExp(`partial file|ended prematurely|truncated|Packet corrupt \\(stream = ${streamIndex},`, 'i');
 
 const seconds = (text: string | undefined) => (text === undefined || text === 'N/A' || text === '' ? undefined : Number(text));
 
@@ -29,11 +30,18 @@ const seconds = (text: string | undefined) => (text === undefined || text === 'N
  */
 export function readVideoPackets(path: string, streamIndex: number, frameSeconds: number): Promise<VideoPackets> {
   const { ffprobe, ffprobeEnv } = ffmpegBinaries();
-  const args = ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time,dts_time,duration_time,flags', '-of', 'csv=p=0', '-i', path];
+  const args = ['-v', 'warning', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time,dts_time,duration_time,flags', '-of', 'csv=p=0', '-i', path];
   // One line a packet: streamed, as a long film has hundreds of thousands.
   const child = spawn(ffprobe, args, { env: ffprobeEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4096)));
+  const cutShort = truncation(streamIndex);
+  let said: string | undefined;
+  let lastLine = '';
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    const text = line.replace(/^\[[^\]]+ @ 0x[0-9a-f]+\]\s*/, '').replace(/\.$/, '').trim();
+    if (!text) return;
+    lastLine = text;
+    if (!said && cutShort.test(text)) said = text;
+  });
   let count = 0;
   let first = Infinity;
   let last = -Infinity;
@@ -55,8 +63,7 @@ export function readVideoPackets(path: string, streamIndex: number, frameSeconds
   return new Promise((resolve, reject) => {
     child.once('error', (err) => reject(new UserError(`cannot run ffprobe (${err.message}): set FFPROBE_PATH to a working ffprobe`)));
     child.once('close', (code, signal) => {
-      const said = stderr.trim().split('\n').find((l) => TRUNCATION.test(l))?.replace(/^\[[^\]]+ @ 0x[0-9a-f]+\]\s*/, '');
-      if (code !== 0 && !said) return reject(new UserError(`cannot read the video stream of ${path}: ${stderr.trim().split('\n').at(-1) || `ffprobe ended by ${signal ?? `exit code ${code}`}`}`));
+      if (code !== 0 && !said) return reject(new UserError(`cannot read the video stream of ${path}: ${lastLine || `ffprobe ended by ${signal ?? `exit code ${code}`}`}`));
       const timed = Number.isFinite(first);
       const end = last + (lastDuration && lastDuration > 0 ? lastDuration : frameSeconds);
       resolve({ count, firstSeconds: timed ? first : undefined, spanSeconds: timed ? end - first : undefined, truncation: said });
@@ -66,7 +73,7 @@ export function readVideoPackets(path: string, streamIndex: number, frameSeconds
 
 /** Video packets in a file, counted without decoding: how a finished part or join is checked. */
 export async function countVideoPackets(path: string): Promise<number> {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '-i', path];
+  const args = ['-v', 'warning', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '-i', path];
   const { stdout } = await runFfprobe(args).catch((err: Error) => {
     throw new UserError(`cannot read ${path}: ${err.message}`);
   });
