@@ -1,0 +1,342 @@
+// Dense optical flow by Dense Inverse Search (Kroeger et al., ECCV 2016), after OpenCV's
+// DISOpticalFlow: coarse to fine over an image pyramid, per scale
+//   1. a grid of square patches of a, each sought in b by inverse-compositional Gauss–Newton from
+//      the coarser scale's flow (patch means normalised away), with spatial propagation: a patch
+//      starts from its already-searched neighbour's vector when that fits better;
+//   2. densification: each pixel averages the vectors of the patches over it, weighted by how well
+//      each one carries the pixel (1 / |photometric error|);
+//   3. variational refinement (variational.ts).
+// Same convention as opticalFlow in flow.ts: for each pixel p of a, d with a(p) ≈ b(p + d).
+import { FLOW_MIN_SIZE, pyramidOf, resizeFlow, resizeTaps, type Flow, type Gray, type PyramidLevel } from './flow.js';
+import { refineFlow, type VariationalOptions } from './variational.js';
+
+export interface DisOptions {
+  /** finest pyramid level searched (0: the input's size); the flow is resized up from it */
+  finestScale?: number;
+  /** side of the square patches */
+  patchSize?: number;
+  /** distance between neighbouring patches */
+  patchStride?: number;
+  /** Gauss–Newton steps per patch and scale (split between the two propagation passes) */
+  iterations?: number;
+  /** fixed-point steps of the variational refinement per scale (0: none) */
+  variationalIterations?: number;
+  /** SOR sweeps per fixed-point step */
+  sorIterations?: number;
+  alpha?: number;
+  gamma?: number;
+  delta?: number;
+  /** compare patches with their means removed (robust to brightness changes) */
+  meanNormalization?: boolean;
+  /** try neighbours' vectors as starting points, in a forward and a backward pass */
+  spatialPropagation?: boolean;
+  /** fraction of the Gauss–Newton step taken */
+  step?: number;
+}
+
+/** The presets measured in scripts/flow-bench.js; `medium` is the default. */
+export const DIS_PRESETS = {
+  fast: { finestScale: 0, patchStride: 6, iterations: 8, variationalIterations: 2 },
+  medium: { finestScale: 0, patchStride: 4, iterations: 12, variationalIterations: 5 },
+  fine: { finestScale: 0, patchStride: 3, iterations: 16, variationalIterations: 5 },
+} satisfies Record<string, DisOptions>;
+
+const DEFAULTS: Required<DisOptions> = {
+  finestScale: 0,
+  patchSize: 8,
+  patchStride: 4,
+  iterations: 12,
+  variationalIterations: 5,
+  sorIterations: 5,
+  alpha: 20,
+  gamma: 10,
+  delta: 5,
+  meanNormalization: true,
+  spatialPropagation: true,
+  step: 1,
+};
+
+/** Border (px) of replicated edge around b, so that patches can be sampled without clamping each pixel. */
+const BORDER = 16;
+
+/** Working memory, sized for the finest scale searched and reused by the coarser ones and by later calls. */
+class DisScratch {
+  private static last?: DisScratch;
+  static for(width: number, height: number, patchSize: number, stride: number): DisScratch {
+    const last = DisScratch.last;
+    const pixels = width * height;
+    const patches = (1 + Math.floor((width - patchSize) / stride)) * (1 + Math.floor((height - patchSize) / stride));
+    const padded = (width + 2 * BORDER) * (height + 2 * BORDER);
+    if (last && last.pixels >= pixels && last.patches >= patches && last.paddedSize >= padded) return last;
+    return (DisScratch.last = new DisScratch(pixels, patches, padded));
+  }
+  readonly u: Float32Array;
+  readonly v: Float32Array;
+  readonly su: Float32Array;
+  readonly sv: Float32Array;
+  /** per patch: inverse structure tensor (3), sums of gradients (2) */
+  readonly tensor: Float32Array;
+  readonly padded: Float32Array;
+  private constructor(readonly pixels: number, readonly patches: number, readonly paddedSize: number) {
+    this.u = new Float32Array(pixels);
+    this.v = new Float32Array(pixels);
+    this.su = new Float32Array(patches);
+    this.sv = new Float32Array(patches);
+    this.tensor = new Float32Array(5 * patches);
+    this.padded = new Float32Array(paddedSize);
+  }
+}
+
+/** The deepest level searched: about width/4 of motion at most, and patches still fit (OpenCV's rule). */
+function coarsestScale(width: number, height: number, patchSize: number, levels: number): number {
+  const byMotion = Math.floor(Math.log2(Math.max(width, height) / (4 * patchSize)) + 0.5);
+  const byPatch = Math.floor(Math.log2(Math.min(width, height) / patchSize));
+  return Math.max(0, Math.min(byMotion, byPatch, levels - 1));
+}
+
+/** Flow from a to b (same size) by DIS. */
+export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
+  const o = { ...DEFAULTS, ...options };
+  const pyramidA = pyramidOf(a, FLOW_MIN_SIZE);
+  const pyramidB = pyramidOf(b, FLOW_MIN_SIZE);
+  const finest = Math.min(o.finestScale, pyramidA.length - 1);
+  const coarsest = Math.max(finest, coarsestScale(a.width, a.height, o.patchSize, pyramidA.length));
+  const top = pyramidA[finest].image;
+  const scratch = DisScratch.for(top.width, top.height, o.patchSize, o.patchStride);
+  const variational: VariationalOptions = { iterations: o.variationalIterations, sorIterations: o.sorIterations, alpha: o.alpha, gamma: o.gamma, delta: o.delta };
+  const { u, v } = scratch;
+  let width = 0, height = 0;
+  for (let level = coarsest; level >= finest; level--) {
+    const la = pyramidA[level], lb = pyramidB[level];
+    const w = la.image.width, h = la.image.height;
+    if (level === coarsest) {
+      u.fill(0, 0, w * h);
+      v.fill(0, 0, w * h);
+    } else {
+      upsample(u, v, width, height, w, h);
+    }
+    width = w;
+    height = h;
+    if (w >= o.patchSize && h >= o.patchSize) {
+      padImage(lb.image, scratch.padded);
+      patchTensors(la, o.patchSize, o.patchStride, scratch.tensor);
+      patchSearch(la, scratch.padded, u, v, scratch.su, scratch.sv, scratch.tensor, o);
+      densify(la.image, lb.image, u, v, scratch.su, scratch.sv, o.patchSize, o.patchStride);
+    }
+    refineFlow(la.image, lb.image, u.subarray(0, w * h), v.subarray(0, w * h), variational);
+  }
+  const flow: Flow = { width, height, data: new Float32Array(2 * width * height) };
+  for (let i = 0; i < width * height; i++) {
+    flow.data[2 * i] = u[i];
+    flow.data[2 * i + 1] = v[i];
+  }
+  return finest > 0 ? resizeFlow(flow, a.width, a.height) : flow;
+}
+
+/** The w x h planes (u, v) resized in place to width x height, bilinearly, vectors scaled with them. */
+function upsample(u: Float32Array, v: Float32Array, w: number, h: number, width: number, height: number): void {
+  const across = resizeTaps(w, width), down = resizeTaps(h, height);
+  const su = u.slice(0, w * h), sv = v.slice(0, w * h);
+  const scaleX = width / w, scaleY = height / h;
+  for (let y = 0; y < height; y++) {
+    const top = down.low[y] * w, bottom = down.high[y] * w, fy = down.weight[y];
+    for (let x = 0, o = y * width; x < width; x++, o++) {
+      const l = across.low[x], r = across.high[x], fx = across.weight[x];
+      u[o] = ((su[top + l] * (1 - fx) + su[top + r] * fx) * (1 - fy) + (su[bottom + l] * (1 - fx) + su[bottom + r] * fx) * fy) * scaleX;
+      v[o] = ((sv[top + l] * (1 - fx) + sv[top + r] * fx) * (1 - fy) + (sv[bottom + l] * (1 - fx) + sv[bottom + r] * fx) * fy) * scaleY;
+    }
+  }
+}
+
+/** image with BORDER pixels of replicated edge on every side, into out (stride width + 2·BORDER). */
+function padImage(image: Gray, out: Float32Array): void {
+  const { width, height, data } = image;
+  const stride = width + 2 * BORDER;
+  for (let y = -BORDER; y < height + BORDER; y++) {
+    const src = Math.min(Math.max(y, 0), height - 1) * width;
+    const row = (y + BORDER) * stride;
+    const left = data[src], right = data[src + width - 1];
+    for (let x = 0; x < BORDER; x++) {
+      out[row + x] = left;
+      out[row + BORDER + width + x] = right;
+    }
+    out.set(data.subarray(src, src + width), row + BORDER);
+  }
+}
+
+/** Per patch: the inverse of its structure tensor (mean-normalised) and its gradient sums. */
+function patchTensors(level: PyramidLevel, size: number, stride: number, tensor: Float32Array): void {
+  const { width: w, height: h } = level.image;
+  const gx = level.dx, gy = level.dy;
+  const cols = 1 + Math.floor((w - size) / stride), rows = 1 + Math.floor((h - size) / stride);
+  const n = size * size;
+  for (let is = 0, k = 0; is < rows; is++) {
+    for (let js = 0; js < cols; js++, k++) {
+      let xx = 0, xy = 0, yy = 0, sx = 0, sy = 0;
+      for (let r = 0; r < size; r++) {
+        for (let c = 0, p = (is * stride + r) * w + js * stride; c < size; c++, p++) {
+          const x = gx[p], y = gy[p];
+          xx += x * x; xy += x * y; yy += y * y; sx += x; sy += y;
+        }
+      }
+      // With the patch means removed, the Hessian is that of the centred gradients.
+      xx -= (sx * sx) / n; xy -= (sx * sy) / n; yy -= (sy * sy) / n;
+      const lambda = 1e-9 * n; // flat patches: a tiny ridge keeps the inverse finite
+      xx += lambda; yy += lambda;
+      const det = xx * yy - xy * xy;
+      tensor[5 * k] = yy / det;
+      tensor[5 * k + 1] = -xy / det;
+      tensor[5 * k + 2] = xx / det;
+      tensor[5 * k + 3] = sx;
+      tensor[5 * k + 4] = sy;
+    }
+  }
+}
+
+// Results of the patch kernels, to avoid allocating: [cost, gradient x, gradient y].
+const result = new Float64Array(3);
+
+/**
+ * Cost of patch (x0, y0) of a against b (padded) displaced by (u, v): the sum of squared
+ * differences, less the squared mean difference when normalising. With gradients, also
+ * Σ diff·(g − ḡ) into result[1..2] (the steepest-descent image of the inverse compositional step).
+ */
+function patchCost(A: Float32Array, w: number, h: number, P: Float32Array, gx: Float32Array, gy: Float32Array, x0: number, y0: number, u: number, v: number, size: number, sumX: number, sumY: number, normalise: boolean, withGradient: boolean): number {
+  const stride = w + 2 * BORDER;
+  const px = Math.min(Math.max(x0 + u + BORDER, BORDER - size + 1), BORDER + w - 1);
+  const py = Math.min(Math.max(y0 + v + BORDER, BORDER - size + 1), BORDER + h - 1);
+  const ix = Math.floor(px), iy = Math.floor(py);
+  const fx = px - ix, fy = py - iy;
+  const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+  let sd = 0, sdd = 0, sgx = 0, sgy = 0;
+  for (let r = 0; r < size; r++) {
+    let q = (iy + r) * stride + ix;
+    let p = (y0 + r) * w + x0;
+    for (let c = 0; c < size; c++, p++, q++) {
+      const d = w00 * P[q] + w01 * P[q + 1] + w10 * P[q + stride] + w11 * P[q + stride + 1] - A[p];
+      sd += d;
+      sdd += d * d;
+      if (withGradient) {
+        sgx += d * gx[p];
+        sgy += d * gy[p];
+      }
+    }
+  }
+  const n = size * size;
+  if (!normalise) {
+    result[1] = sgx;
+    result[2] = sgy;
+    return sdd;
+  }
+  result[1] = sgx - (sd * sumX) / n;
+  result[2] = sgy - (sd * sumY) / n;
+  return sdd - (sd * sd) / n;
+}
+
+/** Inverse search of every patch; sparse vectors into su, sv (one per patch, row-major grid). */
+function patchSearch(level: PyramidLevel, P: Float32Array, u: Float32Array, v: Float32Array, su: Float32Array, sv: Float32Array, tensor: Float32Array, o: Required<DisOptions>): void {
+  const { width: w, height: h, data: A } = level.image;
+  const gx = level.dx, gy = level.dy;
+  const size = o.patchSize, stride = o.patchStride, half = size >> 1;
+  const cols = 1 + Math.floor((w - size) / stride), rows = 1 + Math.floor((h - size) / stride);
+  const passes = o.spatialPropagation ? 2 : 1;
+  const steps = Math.max(1, Math.floor(o.iterations / passes));
+  const normalise = o.meanNormalization;
+  for (let is = 0, k = 0; is < rows; is++)
+    for (let js = 0; js < cols; js++, k++) {
+      const c = (is * stride + half) * w + js * stride + half;
+      su[k] = u[c];
+      sv[k] = v[c];
+    }
+  for (let pass = 0; pass < passes; pass++) {
+    const dir = pass === 0 ? 1 : -1;
+    for (let n = 0; n < rows; n++) {
+      const is = dir > 0 ? n : rows - 1 - n;
+      for (let m = 0; m < cols; m++) {
+        const js = dir > 0 ? m : cols - 1 - m;
+        const k = is * cols + js;
+        const x0 = js * stride, y0 = is * stride;
+        const t = 5 * k;
+        const sumX = tensor[t + 3], sumY = tensor[t + 4];
+        let cu = su[k], cv = sv[k];
+        let best = Infinity;
+        if (passes > 1) {
+          best = patchCost(A, w, h, P, gx, gy, x0, y0, cu, cv, size, sumX, sumY, normalise, false);
+          if (m > 0) {
+            const j = k - dir;
+            const cost = patchCost(A, w, h, P, gx, gy, x0, y0, su[j], sv[j], size, sumX, sumY, normalise, false);
+            if (cost < best) (best = cost), (cu = su[j]), (cv = sv[j]);
+          }
+          if (n > 0) {
+            const j = k - dir * cols;
+            const cost = patchCost(A, w, h, P, gx, gy, x0, y0, su[j], sv[j], size, sumX, sumY, normalise, false);
+            if (cost < best) (best = cost), (cu = su[j]), (cv = sv[j]);
+          }
+        }
+        const startU = cu, startV = cv;
+        const h11 = tensor[t], h12 = tensor[t + 1], h22 = tensor[t + 2];
+        let previous = Infinity;
+        let lastU = cu, lastV = cv;
+        for (let it = 0; it < steps; it++) {
+          const cost = patchCost(A, w, h, P, gx, gy, x0, y0, cu, cv, size, sumX, sumY, normalise, true);
+          if (cost >= previous) {
+            // the last step made things worse: take it back and stop
+            cu = lastU;
+            cv = lastV;
+            break;
+          }
+          previous = cost;
+          lastU = cu;
+          lastV = cv;
+          const gu = result[1], gv = result[2];
+          cu -= o.step * (h11 * gu + h12 * gv);
+          cv -= o.step * (h12 * gu + h22 * gv);
+        }
+        // A vector that wandered further than a patch from where it started is not trusted.
+        const du = cu - startU, dv = cv - startV;
+        if (du * du + dv * dv <= size * size) {
+          su[k] = cu;
+          sv[k] = cv;
+        } else {
+          su[k] = startU;
+          sv[k] = startV;
+        }
+      }
+    }
+  }
+}
+
+/** Dense flow from the patches' vectors: per pixel the mean over the patches covering it, weighted by 1/|a(p) − b(p + d)|. */
+function densify(a: Gray, b: Gray, u: Float32Array, v: Float32Array, su: Float32Array, sv: Float32Array, size: number, stride: number): void {
+  const { width: w, height: h, data: A } = a;
+  const B = b.data;
+  const cols = 1 + Math.floor((w - size) / stride), rows = 1 + Math.floor((h - size) / stride);
+  const eps = 1 / 255;
+  for (let y = 0; y < h; y++) {
+    const hiI = Math.min(rows - 1, Math.floor(y / stride));
+    const loI = Math.min(hiI, Math.max(0, Math.ceil((y - size + 1) / stride)));
+    for (let x = 0; x < w; x++) {
+      const hiJ = Math.min(cols - 1, Math.floor(x / stride));
+      const loJ = Math.min(hiJ, Math.max(0, Math.ceil((x - size + 1) / stride)));
+      const a0 = A[y * w + x];
+      let sum = 0, sumU = 0, sumV = 0;
+      for (let is = loI; is <= hiI; is++) {
+        for (let js = loJ, k = is * cols + loJ; js <= hiJ; js++, k++) {
+          const pu = su[k], pv = sv[k];
+          const sx = Math.min(Math.max(x + pu, 0), w - 1.001);
+          const sy = Math.min(Math.max(y + pv, 0), h - 1.001);
+          const x0 = sx | 0, y0 = sy | 0;
+          const fx = sx - x0, fy = sy - y0;
+          const p = y0 * w + x0;
+          const d = (B[p] * (1 - fx) + B[p + 1] * fx) * (1 - fy) + (B[p + w] * (1 - fx) + B[p + w + 1] * fx) * fy - a0;
+          const weight = 1 / Math.max(eps, Math.abs(d));
+          sum += weight;
+          sumU += weight * pu;
+          sumV += weight * pv;
+        }
+      }
+      u[y * w + x] = sumU / sum;
+      v[y * w + x] = sumV / sum;
+    }
+  }
+}
