@@ -23,6 +23,9 @@ export interface DisOptions {
   variationalIterations?: number;
   /** SOR sweeps per fixed-point step */
   sorIterations?: number;
+  /** fixed-point steps and SOR sweeps at the finest scale, where they cost the most (default: as above) */
+  finestVariationalIterations?: number;
+  finestSorIterations?: number;
   alpha?: number;
   gamma?: number;
   delta?: number;
@@ -48,6 +51,8 @@ const DEFAULTS: Required<DisOptions> = {
   iterations: 12,
   variationalIterations: 5,
   sorIterations: 5,
+  finestVariationalIterations: -1,
+  finestSorIterations: -1,
   alpha: 20,
   gamma: 10,
   delta: 5,
@@ -123,7 +128,9 @@ export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
       patchSearch(la, scratch.padded, u, v, scratch.su, scratch.sv, scratch.tensor, o);
       densify(la.image, lb.image, u, v, scratch.su, scratch.sv, o.patchSize, o.patchStride);
     }
-    refineFlow(la.image, lb.image, u.subarray(0, w * h), v.subarray(0, w * h), variational);
+    const atFinest = level === finest && o.finestVariationalIterations >= 0;
+    const steps = atFinest ? { ...variational, iterations: o.finestVariationalIterations, sorIterations: o.finestSorIterations >= 0 ? o.finestSorIterations : o.sorIterations } : variational;
+    refineFlow(la.image, lb.image, u.subarray(0, w * h), v.subarray(0, w * h), steps);
   }
   const flow: Flow = { width, height, data: new Float32Array(2 * width * height) };
   for (let i = 0; i < width * height; i++) {
@@ -193,13 +200,16 @@ function patchTensors(level: PyramidLevel, size: number, stride: number, tensor:
   }
 }
 
-// Results of the patch kernels, to avoid allocating: [cost, gradient x, gradient y].
-const result = new Float64Array(3);
+// Results of the patch kernels, to avoid allocating: the gradient of the cost.
+const gradient = new Float64Array(2);
+// One row of b interpolated along x, carried from row to row of the patch.
+let rowBuffer = new Float64Array(16);
 
 /**
  * Cost of patch (x0, y0) of a against b (padded) displaced by (u, v): the sum of squared
  * differences, less the squared mean difference when normalising. With gradients, also
- * Σ diff·(g − ḡ) into result[1..2] (the steepest-descent image of the inverse compositional step).
+ * Σ diff·(g − ḡ) into `gradient` (the steepest-descent image of the inverse compositional step).
+ * b is interpolated bilinearly, along x once per row, and each row reused for the next.
  */
 function patchCost(A: Float32Array, w: number, h: number, P: Float32Array, gx: Float32Array, gy: Float32Array, x0: number, y0: number, u: number, v: number, size: number, sumX: number, sumY: number, normalise: boolean, withGradient: boolean): number {
   const stride = w + 2 * BORDER;
@@ -207,29 +217,42 @@ function patchCost(A: Float32Array, w: number, h: number, P: Float32Array, gx: F
   const py = Math.min(Math.max(y0 + v + BORDER, BORDER - size + 1), BORDER + h - 1);
   const ix = Math.floor(px), iy = Math.floor(py);
   const fx = px - ix, fy = py - iy;
-  const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+  const ax = 1 - fx, ay = 1 - fy;
+  const row = rowBuffer;
+  let q = iy * stride + ix;
+  let right = P[q];
+  for (let c = 0; c < size; c++) {
+    const left = right;
+    right = P[q + c + 1];
+    row[c] = left * ax + right * fx;
+  }
   let sd = 0, sdd = 0, sgx = 0, sgy = 0;
   for (let r = 0; r < size; r++) {
-    let q = (iy + r) * stride + ix;
-    let p = (y0 + r) * w + x0;
-    for (let c = 0; c < size; c++, p++, q++) {
-      const d = w00 * P[q] + w01 * P[q + 1] + w10 * P[q + stride] + w11 * P[q + stride + 1] - A[p];
+    q += stride;
+    const p = (y0 + r) * w + x0;
+    right = P[q];
+    for (let c = 0; c < size; c++) {
+      const left = right;
+      right = P[q + c + 1];
+      const below = left * ax + right * fx;
+      const d = row[c] * ay + below * fy - A[p + c];
+      row[c] = below;
       sd += d;
       sdd += d * d;
       if (withGradient) {
-        sgx += d * gx[p];
-        sgy += d * gy[p];
+        sgx += d * gx[p + c];
+        sgy += d * gy[p + c];
       }
     }
   }
   const n = size * size;
   if (!normalise) {
-    result[1] = sgx;
-    result[2] = sgy;
+    gradient[0] = sgx;
+    gradient[1] = sgy;
     return sdd;
   }
-  result[1] = sgx - (sd * sumX) / n;
-  result[2] = sgy - (sd * sumY) / n;
+  gradient[0] = sgx - (sd * sumX) / n;
+  gradient[1] = sgy - (sd * sumY) / n;
   return sdd - (sd * sd) / n;
 }
 
@@ -242,6 +265,7 @@ function patchSearch(level: PyramidLevel, P: Float32Array, u: Float32Array, v: F
   const passes = o.spatialPropagation ? 2 : 1;
   const steps = Math.max(1, Math.floor(o.iterations / passes));
   const normalise = o.meanNormalization;
+  if (rowBuffer.length < size) rowBuffer = new Float64Array(size);
   for (let is = 0, k = 0; is < rows; is++)
     for (let js = 0; js < cols; js++, k++) {
       const c = (is * stride + half) * w + js * stride + half;
@@ -288,7 +312,7 @@ function patchSearch(level: PyramidLevel, P: Float32Array, u: Float32Array, v: F
           previous = cost;
           lastU = cu;
           lastV = cv;
-          const gu = result[1], gv = result[2];
+          const gu = gradient[0], gv = gradient[1];
           cu -= o.step * (h11 * gu + h12 * gv);
           cv -= o.step * (h12 * gu + h22 * gv);
         }

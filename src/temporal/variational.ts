@@ -31,7 +31,7 @@ const REGULARISATION = 0.01;
 
 /**
  * Working memory. Every per-pixel array has a one-pixel frame around the image (stride w + 2) in
- * which weights and increments stay 0, so that the sweeps need no tests at the border.
+ * which link weights stay 0, so that the sweeps need no tests at the border.
  */
 export class VariationalScratch {
   private static last?: VariationalScratch;
@@ -43,7 +43,7 @@ export class VariationalScratch {
   }
   readonly arrays: Float32Array[];
   private constructor(readonly capacity: number) {
-    this.arrays = Array.from({ length: 21 }, () => new Float32Array(capacity));
+    this.arrays = Array.from({ length: 22 }, () => new Float32Array(capacity));
   }
 }
 
@@ -56,20 +56,27 @@ export function refineFlow(a: Gray, b: Gray, u: Float32Array, v: Float32Array, o
   const { width: w, height: h } = a;
   const s = w + 2;
   const size = s * (h + 2);
-  const [Ix, Iy, Iz, Ixx, Ixy, Iyy, Ixz, Iyz, A11, A12, A22, B1, B2, du, dv, W, wu, wv, tu, tv, avg] = scratch.arrays;
-  for (const array of scratch.arrays) array.fill(0, 0, size);
+  const [Ix, Iy, Iz, Ixx, Ixy, Iyy, Ixz, Iyz, A11, A12, A22, B1, B2, du, dv, WR, WD, wu, wv, tu, tv, avg] = scratch.arrays;
+  // Increments start at 0; link weights are 0 in the frame (the left column and top row are read).
+  du.fill(0, 0, size);
+  dv.fill(0, 0, size);
+  WR.fill(0, 0, s);
+  WD.fill(0, 0, s);
+  for (let y = 1; y <= h + 1; y++) WR[y * s] = WD[y * s] = WR[y * s - 1] = WD[y * s - 1] = 0;
   prepare(a, b, u, v, avg, Iz, wu, wv);
   derivatives(avg, Ix, Iy, w, h);
   derivatives(Iz, Ixz, Iyz, w, h);
   derivatives(Ix, Ixx, Ixy, w, h);
   derivativeY(Iy, Iyy, w, h);
+  const Iyx = avg; // the mean image is no longer needed: it holds Ixy normalised for the second row
+  normalise(Ix, Iy, Iz, Ixx, Ixy, Ixz, Iyx, Iyy, Iyz, w, h);
   tu.set(wu.subarray(0, size));
   tv.set(wv.subarray(0, size));
   const omega = options.omega ?? 1.6;
   for (let k = 0; k < options.iterations; k++) {
-    dataTerm(Ix, Iy, Iz, Ixx, Ixy, Iyy, Ixz, Iyz, du, dv, A11, A12, A22, B1, B2, w, h, options.delta / 2, options.gamma / 2);
-    smoothnessTerm(tu, tv, wu, wv, W, A11, A22, B1, B2, w, h, options.alpha / 2);
-    for (let sweep = 0; sweep < options.sorIterations; sweep++) sor(A11, A12, A22, B1, B2, W, du, dv, w, h, omega);
+    smoothnessWeights(tu, tv, WR, WD, w, h, options.alpha / 2);
+    system(Ix, Iy, Iz, Ixx, Ixy, Ixz, Iyx, Iyy, Iyz, du, dv, wu, wv, WR, WD, A11, A12, A22, B1, B2, w, h, options.delta / 2, options.gamma / 2);
+    for (let sweep = 0; sweep < options.sorIterations; sweep++) sor(A11, A12, A22, B1, B2, WR, WD, du, dv, w, h, omega);
     for (let y = 1; y <= h; y++)
       for (let i = y * s + 1, end = i + w; i < end; i++) {
         tu[i] = wu[i] + du[i];
@@ -105,7 +112,13 @@ function prepare(a: Gray, b: Gray, u: Float32Array, v: Float32Array, avg: Float3
       avg[i] = 0.5 * (A[o] + warped);
       Iz[i] = warped - A[o];
     }
+    // the frame around the flow: finite values (they meet only zero weights)
+    wu[(y + 1) * s] = wu[(y + 1) * s + w + 1] = wv[(y + 1) * s] = wv[(y + 1) * s + w + 1] = 0;
   }
+  wu.fill(0, 0, s);
+  wv.fill(0, 0, s);
+  wu.fill(0, (h + 1) * s, (h + 2) * s);
+  wv.fill(0, (h + 1) * s, (h + 2) * s);
 }
 
 /** Central differences (halved) along x and y of a padded plane, edges replicated. */
@@ -130,99 +143,114 @@ function derivativeY(src: Float32Array, dy: Float32Array, w: number, h: number):
   }
 }
 
-/** The data terms' share of the 2x2 system per pixel, with robust weights at the current increment. */
-function dataTerm(
-  Ix: Float32Array, Iy: Float32Array, Iz: Float32Array, Ixx: Float32Array, Ixy: Float32Array, Iyy: Float32Array, Ixz: Float32Array, Iyz: Float32Array,
-  du: Float32Array, dv: Float32Array, A11: Float32Array, A12: Float32Array, A22: Float32Array, B1: Float32Array, B2: Float32Array,
+/**
+ * The smoothness term's robust weight per pixel, from the current flow's forward differences (edges
+ * replicated). It weighs the link to the right neighbour (WR, 0 from the last column) and the one
+ * to the neighbour below (WD, 0 from the last row).
+ */
+function smoothnessWeights(tu: Float32Array, tv: Float32Array, WR: Float32Array, WD: Float32Array, w: number, h: number, alpha2: number): void {
+  const s = w + 2;
+  const eps2 = EPSILON * EPSILON;
+  for (let y = 1; y <= h; y++) {
+    const down = y < h ? s : 0;
+    const last = y * s + w;
+    for (let i = y * s + 1; i <= last; i++) {
+      const right = i < last ? 1 : 0;
+      const ux = tu[i + right] - tu[i], vx = tv[i + right] - tv[i];
+      const uy = tu[i + down] - tu[i], vy = tv[i + down] - tv[i];
+      const weight = alpha2 / Math.sqrt(ux * ux + vx * vx + uy * uy + vy * vy + eps2);
+      WR[i] = right ? weight : 0;
+      WD[i] = down ? weight : 0;
+    }
+  }
+}
+
+/**
+ * Each constancy term's row of derivatives (∂x, ∂y, ∂t) divided by the norm of its spatial part
+ * (plus ζ²), in place: brightness (Ix, Iy, Iz), the x-gradient (Ixx, Ixy, Ixz), the y-gradient
+ * (Iyx, Iyy, Iyz; Iyx receives Ixy). The fixed-point steps then need no divisions for it.
+ */
+function normalise(Ix: Float32Array, Iy: Float32Array, Iz: Float32Array, Ixx: Float32Array, Ixy: Float32Array, Ixz: Float32Array, Iyx: Float32Array, Iyy: Float32Array, Iyz: Float32Array, w: number, h: number): void {
+  const s = w + 2;
+  for (let y = 1; y <= h; y++) {
+    for (let i = y * s + 1, end = i + w; i < end; i++) {
+      const ix = Ix[i], iy = Iy[i];
+      let n = 1 / Math.sqrt(ix * ix + iy * iy + ZETA_SQUARED);
+      Ix[i] = ix * n; Iy[i] = iy * n; Iz[i] *= n;
+      const ixx = Ixx[i], ixy = Ixy[i], iyy = Iyy[i];
+      n = 1 / Math.sqrt(ixx * ixx + ixy * ixy + ZETA_SQUARED);
+      Ixx[i] = ixx * n; Ixy[i] = ixy * n; Ixz[i] *= n;
+      n = 1 / Math.sqrt(ixy * ixy + iyy * iyy + ZETA_SQUARED);
+      Iyx[i] = ixy * n; Iyy[i] = iyy * n; Iyz[i] *= n;
+    }
+  }
+}
+
+/**
+ * The 2x2 system per pixel for the increment: data terms (normalised rows, see normalise) with
+ * robust weights at the current increment, plus the smoothness links' share of the diagonal and
+ * right-hand side. A11 and A22 receive the inverses of the full diagonals, which is what the
+ * sweeps need.
+ */
+function system(
+  Ix: Float32Array, Iy: Float32Array, Iz: Float32Array, Ixx: Float32Array, Ixy: Float32Array, Ixz: Float32Array, Iyx: Float32Array, Iyy: Float32Array, Iyz: Float32Array,
+  du: Float32Array, dv: Float32Array, wu: Float32Array, wv: Float32Array, WR: Float32Array, WD: Float32Array,
+  A11: Float32Array, A12: Float32Array, A22: Float32Array, B1: Float32Array, B2: Float32Array,
   w: number, h: number, delta2: number, gamma2: number,
 ): void {
   const s = w + 2;
   const eps2 = EPSILON * EPSILON;
   for (let y = 1; y <= h; y++) {
     for (let i = y * s + 1, end = i + w; i < end; i++) {
-      const ix = Ix[i], iy = Iy[i], iz = Iz[i], u = du[i], vv = dv[i];
-      // brightness constancy, normalised by the gradient
-      let norm = ix * ix + iy * iy + ZETA_SQUARED;
-      const r = iz + ix * u + iy * vv;
-      let weight = delta2 / Math.sqrt((r * r) / norm + eps2) / norm;
+      const u = du[i], v = dv[i];
+      // brightness constancy
+      const ix = Ix[i], iy = Iy[i], iz = Iz[i];
+      const r = iz + ix * u + iy * v;
+      let weight = delta2 / Math.sqrt(r * r + eps2);
       let a11 = weight * ix * ix + REGULARISATION;
       let a12 = weight * ix * iy;
       let a22 = weight * iy * iy + REGULARISATION;
       let b1 = -weight * iz * ix;
       let b2 = -weight * iz * iy;
-      // gradient constancy, each component normalised by its own gradient
-      const ixx = Ixx[i], ixy = Ixy[i], iyy = Iyy[i], ixz = Ixz[i], iyz = Iyz[i];
-      norm = 1 / (ixx * ixx + ixy * ixy + ZETA_SQUARED);
-      const norm2 = 1 / (iyy * iyy + ixy * ixy + ZETA_SQUARED);
-      const rx = ixz + ixx * u + ixy * vv;
-      const ry = iyz + ixy * u + iyy * vv;
-      weight = gamma2 / Math.sqrt(rx * rx * norm + ry * ry * norm2 + eps2);
-      a11 += weight * (ixx * ixx * norm + ixy * ixy * norm2);
-      a12 += weight * (ixx * ixy * norm + ixy * iyy * norm2);
-      a22 += weight * (ixy * ixy * norm + iyy * iyy * norm2);
-      b1 -= weight * (ixx * ixz * norm + ixy * iyz * norm2);
-      b2 -= weight * (ixy * ixz * norm + iyy * iyz * norm2);
-      A11[i] = a11; A12[i] = a12; A22[i] = a22; B1[i] = b1; B2[i] = b2;
+      // gradient constancy
+      const xx = Ixx[i], xy = Ixy[i], xz = Ixz[i], yx = Iyx[i], yy = Iyy[i], yz = Iyz[i];
+      const rx = xz + xx * u + xy * v;
+      const ry = yz + yx * u + yy * v;
+      weight = gamma2 / Math.sqrt(rx * rx + ry * ry + eps2);
+      a11 += weight * (xx * xx + yx * yx);
+      a12 += weight * (xx * xy + yx * yy);
+      a22 += weight * (xy * xy + yy * yy);
+      b1 -= weight * (xx * xz + yx * yz);
+      b2 -= weight * (xy * xz + yy * yz);
+      // smoothness: links to the four neighbours pull the flow W + dW towards theirs
+      const wl = WR[i - 1], wr = WR[i], wt = WD[i - s], wb = WD[i];
+      const cu = wu[i], cv = wv[i];
+      b1 += wr * (wu[i + 1] - cu) - wl * (cu - wu[i - 1]) + wb * (wu[i + s] - cu) - wt * (cu - wu[i - s]);
+      b2 += wr * (wv[i + 1] - cv) - wl * (cv - wv[i - 1]) + wb * (wv[i + s] - cv) - wt * (cv - wv[i - s]);
+      const links = wl + wr + wt + wb;
+      A11[i] = 1 / (a11 + links); A12[i] = a12; A22[i] = 1 / (a22 + links); B1[i] = b1; B2[i] = b2;
     }
   }
 }
 
-/**
- * The smoothness term: per pixel a robust weight from the current flow's forward differences; it
- * ties the pixel to its right and lower neighbours. Their diagonal and right-hand-side shares are
- * added to A11, A22, B1, B2; the weights stay in W for the sweeps (0 on links leaving the image).
- */
-function smoothnessTerm(
-  tu: Float32Array, tv: Float32Array, wu: Float32Array, wv: Float32Array, W: Float32Array,
-  A11: Float32Array, A22: Float32Array, B1: Float32Array, B2: Float32Array, w: number, h: number, alpha2: number,
-): void {
-  const s = w + 2;
-  const eps2 = EPSILON * EPSILON;
-  for (let y = 1; y <= h; y++) {
-    const down = y < h ? s : 0;
-    for (let x = 1, i = y * s + 1; x <= w; x++, i++) {
-      const right = x < w ? 1 : 0;
-      const ux = tu[i + right] - tu[i], vx = tv[i + right] - tv[i];
-      const uy = tu[i + down] - tu[i], vy = tv[i + down] - tv[i];
-      W[i] = alpha2 / Math.sqrt(ux * ux + vx * vx + uy * uy + vy * vy + eps2);
-    }
-  }
-  // Links to the right (W at the pixel, none from the last column) and down (none from the last row).
-  // Horizontal and vertical links share the weight array but differ at the border; the vertical
-  // link weight is W[i] for y < h, 0 otherwise, the horizontal one W[i] for x < w.
-  for (let y = 1; y <= h; y++) {
-    for (let x = 1, i = y * s + 1; x <= w; x++, i++) {
-      const wi = W[i];
-      if (x < w) {
-        const gu = wi * (wu[i + 1] - wu[i]), gv = wi * (wv[i + 1] - wv[i]);
-        A11[i] += wi; A22[i] += wi; B1[i] += gu; B2[i] += gv;
-        A11[i + 1] += wi; A22[i + 1] += wi; B1[i + 1] -= gu; B2[i + 1] -= gv;
-      }
-      if (y < h) {
-        const gu = wi * (wu[i + s] - wu[i]), gv = wi * (wv[i + s] - wv[i]);
-        A11[i] += wi; A22[i] += wi; B1[i] += gu; B2[i] += gv;
-        A11[i + s] += wi; A22[i + s] += wi; B1[i + s] -= gu; B2[i + s] -= gv;
-      }
-    }
-  }
-}
-
-/** One sweep of successive over-relaxation on the increment (du, dv), in place. */
-function sor(A11: Float32Array, A12: Float32Array, A22: Float32Array, B1: Float32Array, B2: Float32Array, W: Float32Array, du: Float32Array, dv: Float32Array, w: number, h: number, omega: number): void {
+/** One sweep of successive over-relaxation on the increment (du, dv), in place; A11, A22 hold inverse diagonals. */
+function sor(A11: Float32Array, A12: Float32Array, A22: Float32Array, B1: Float32Array, B2: Float32Array, WR: Float32Array, WD: Float32Array, du: Float32Array, dv: Float32Array, w: number, h: number, omega: number): void {
   const s = w + 2;
   for (let y = 1; y <= h; y++) {
-    const last = y * s + w; // the last column has no link to its right
-    const bottom = y === h; // the last row has no link down
-    for (let i = y * s + 1; i <= last; i++) {
-      const wl = W[i - 1], wu = W[i - s];
-      const wr = i < last ? W[i] : 0;
-      const wd = bottom ? 0 : W[i];
-      const su = wl * du[i - 1] + wr * du[i + 1] + wu * du[i - s] + wd * du[i + s];
-      const sv = wl * dv[i - 1] + wr * dv[i + 1] + wu * dv[i - s] + wd * dv[i + s];
-      let x = du[i];
-      x += omega * ((su + B1[i] - A12[i] * dv[i]) / A11[i] - x);
+    let i = y * s + 1;
+    // the left neighbour's weight and values, and the pixel's own, carried along the row
+    let wl = WR[i - 1], ul = du[i - 1], vl = dv[i - 1], uc = du[i], vc = dv[i];
+    for (const end = i + w; i < end; i++) {
+      const wr = WR[i], wt = WD[i - s], wb = WD[i];
+      const ur = du[i + 1], vr = dv[i + 1];
+      const su = wl * ul + wr * ur + wt * du[i - s] + wb * du[i + s];
+      const sv = wl * vl + wr * vr + wt * dv[i - s] + wb * dv[i + s];
+      const a12 = A12[i];
+      const x = uc + omega * ((su + B1[i] - a12 * vc) * A11[i] - uc);
+      const z = vc + omega * ((sv + B2[i] - a12 * x) * A22[i] - vc);
       du[i] = x;
-      dv[i] += omega * ((sv + B2[i] - A12[i] * x) / A22[i] - dv[i]);
+      dv[i] = z;
+      wl = wr; ul = x; vl = z; uc = ur; vc = vr;
     }
   }
 }
