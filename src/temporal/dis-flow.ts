@@ -61,7 +61,11 @@ const DEFAULTS: Required<DisOptions> = {
   step: 1,
 };
 
-/** Border (px) of replicated edge around b, so that patches can be sampled without clamping each pixel. */
+/**
+ * Border (px) of replicated edge around b, so that patches can be sampled without clamping each
+ * pixel: a patch may hang over the image by all but one pixel, and the last patch of a row or
+ * column is stretched by up to stride − 1 pixels to cover the rest, so patchSize + patchStride ≤ BORDER.
+ */
 const BORDER = 16;
 
 /** Working memory, sized for the finest scale searched and reused by the coarser ones and by later calls. */
@@ -81,6 +85,11 @@ class DisScratch {
   readonly sv: Float32Array;
   /** per patch: inverse structure tensor (3), sums of gradients (2) */
   readonly tensor: Float32Array;
+  /** per pixel: the sums of the densification weights and of the weighted vectors */
+  readonly weights: Float32Array;
+  /** the coarser scale's flow while it is resized */
+  readonly coarseU: Float32Array;
+  readonly coarseV: Float32Array;
   readonly padded: Float32Array;
   private constructor(readonly pixels: number, readonly patches: number, readonly paddedSize: number) {
     this.u = new Float32Array(pixels);
@@ -88,6 +97,9 @@ class DisScratch {
     this.su = new Float32Array(patches);
     this.sv = new Float32Array(patches);
     this.tensor = new Float32Array(5 * patches);
+    this.weights = new Float32Array(3 * pixels);
+    this.coarseU = new Float32Array(pixels);
+    this.coarseV = new Float32Array(pixels);
     this.padded = new Float32Array(paddedSize);
   }
 }
@@ -102,6 +114,7 @@ function coarsestScale(width: number, height: number, patchSize: number, levels:
 /** Flow from a to b (same size) by DIS. */
 export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
   const o = { ...DEFAULTS, ...options };
+  if (!(o.patchSize >= 2 && o.patchStride >= 1 && o.patchSize + o.patchStride <= BORDER)) throw new RangeError(`patch size ${o.patchSize} and stride ${o.patchStride}: both positive, their sum at most ${BORDER}`);
   const pyramidA = pyramidOf(a, FLOW_MIN_SIZE);
   const pyramidB = pyramidOf(b, FLOW_MIN_SIZE);
   const finest = Math.min(o.finestScale, pyramidA.length - 1);
@@ -118,7 +131,9 @@ export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
       u.fill(0, 0, w * h);
       v.fill(0, 0, w * h);
     } else {
-      upsample(u, v, width, height, w, h);
+      scratch.coarseU.set(u.subarray(0, width * height));
+      scratch.coarseV.set(v.subarray(0, width * height));
+      upsample(scratch.coarseU, scratch.coarseV, width, height, u, v, w, h);
     }
     width = w;
     height = h;
@@ -126,7 +141,7 @@ export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
       padImage(lb.image, scratch.padded);
       patchTensors(la, o.patchSize, o.patchStride, scratch.tensor);
       patchSearch(la, scratch.padded, u, v, scratch.su, scratch.sv, scratch.tensor, o);
-      densify(la.image, lb.image, u, v, scratch.su, scratch.sv, o.patchSize, o.patchStride);
+      densify(la.image, scratch.padded, u, v, scratch.su, scratch.sv, scratch.weights, o.patchSize, o.patchStride);
     }
     const atFinest = level === finest && o.finestVariationalIterations >= 0;
     const steps = atFinest ? { ...variational, iterations: o.finestVariationalIterations, sorIterations: o.finestSorIterations >= 0 ? o.finestSorIterations : o.sorIterations } : variational;
@@ -140,10 +155,9 @@ export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
   return finest > 0 ? resizeFlow(flow, a.width, a.height) : flow;
 }
 
-/** The w x h planes (u, v) resized in place to width x height, bilinearly, vectors scaled with them. */
-function upsample(u: Float32Array, v: Float32Array, w: number, h: number, width: number, height: number): void {
+/** The w x h planes (su, sv) resized to width x height into (u, v), bilinearly, vectors scaled with them. */
+function upsample(su: Float32Array, sv: Float32Array, w: number, h: number, u: Float32Array, v: Float32Array, width: number, height: number): void {
   const across = resizeTaps(w, width), down = resizeTaps(h, height);
-  const su = u.slice(0, w * h), sv = v.slice(0, w * h);
   const scaleX = width / w, scaleY = height / h;
   for (let y = 0; y < height; y++) {
     const top = down.low[y] * w, bottom = down.high[y] * w, fy = down.weight[y];
@@ -330,37 +344,54 @@ function patchSearch(level: PyramidLevel, P: Float32Array, u: Float32Array, v: F
   }
 }
 
-/** Dense flow from the patches' vectors: per pixel the mean over the patches covering it, weighted by 1/|a(p) − b(p + d)|. */
-function densify(a: Gray, b: Gray, u: Float32Array, v: Float32Array, su: Float32Array, sv: Float32Array, size: number, stride: number): void {
+/**
+ * Dense flow from the patches' vectors: per pixel the mean over the patches covering it, weighted
+ * by 1/|a(p) − b(p + d)|. Pixels beyond the last patch of a row or column (when the stride does not
+ * divide the size) take that patch's. Patch by patch, as the search: one vector, one set of
+ * bilinear weights, b padded (P) so that nothing is clamped per pixel. sums: (Σw, Σw·u, Σw·v) per pixel.
+ */
+function densify(a: Gray, P: Float32Array, u: Float32Array, v: Float32Array, su: Float32Array, sv: Float32Array, sums: Float32Array, size: number, stride: number): void {
   const { width: w, height: h, data: A } = a;
-  const B = b.data;
+  const pw = w + 2 * BORDER;
   const cols = 1 + Math.floor((w - size) / stride), rows = 1 + Math.floor((h - size) / stride);
   const eps = 1 / 255;
-  for (let y = 0; y < h; y++) {
-    const hiI = Math.min(rows - 1, Math.floor(y / stride));
-    const loI = Math.min(hiI, Math.max(0, Math.ceil((y - size + 1) / stride)));
-    for (let x = 0; x < w; x++) {
-      const hiJ = Math.min(cols - 1, Math.floor(x / stride));
-      const loJ = Math.min(hiJ, Math.max(0, Math.ceil((x - size + 1) / stride)));
-      const a0 = A[y * w + x];
-      let sum = 0, sumU = 0, sumV = 0;
-      for (let is = loI; is <= hiI; is++) {
-        for (let js = loJ, k = is * cols + loJ; js <= hiJ; js++, k++) {
-          const pu = su[k], pv = sv[k];
-          const sx = Math.min(Math.max(x + pu, 0), w - 1.001);
-          const sy = Math.min(Math.max(y + pv, 0), h - 1.001);
-          const x0 = sx | 0, y0 = sy | 0;
-          const fx = sx - x0, fy = sy - y0;
-          const p = y0 * w + x0;
-          const d = (B[p] * (1 - fx) + B[p + 1] * fx) * (1 - fy) + (B[p + w] * (1 - fx) + B[p + w + 1] * fx) * fy - a0;
+  const n = w * h;
+  sums.fill(0, 0, 3 * n);
+  for (let is = 0, k = 0; is < rows; is++) {
+    const y0 = is * stride;
+    const patchHeight = is === rows - 1 ? h - y0 : size;
+    for (let js = 0; js < cols; js++, k++) {
+      const x0 = js * stride;
+      const patchWidth = js === cols - 1 ? w - x0 : size;
+      const pu = su[k], pv = sv[k];
+      // where the patch lands in P, kept inside the padding (as the search keeps it)
+      const px = Math.min(Math.max(x0 + pu + BORDER, BORDER - size + 1), BORDER + w - 1);
+      const py = Math.min(Math.max(y0 + pv + BORDER, BORDER - size + 1), BORDER + h - 1);
+      const ix = Math.floor(px), iy = Math.floor(py);
+      const fx = px - ix, fy = py - iy;
+      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+      for (let r = 0; r < patchHeight; r++) {
+        let q = (iy + r) * pw + ix;
+        let p = (y0 + r) * w + x0;
+        let top = P[q], bottom = P[q + pw];
+        for (let c = 0; c < patchWidth; c++, p++) {
+          q++;
+          const nextTop = P[q], nextBottom = P[q + pw];
+          const d = w00 * top + w01 * nextTop + w10 * bottom + w11 * nextBottom - A[p];
+          top = nextTop;
+          bottom = nextBottom;
           const weight = 1 / Math.max(eps, Math.abs(d));
-          sum += weight;
-          sumU += weight * pu;
-          sumV += weight * pv;
+          const t = 3 * p;
+          sums[t] += weight;
+          sums[t + 1] += weight * pu;
+          sums[t + 2] += weight * pv;
         }
       }
-      u[y * w + x] = sumU / sum;
-      v[y * w + x] = sumV / sum;
     }
+  }
+  for (let i = 0, t = 0; i < n; i++, t += 3) {
+    const inverse = 1 / sums[t];
+    u[i] = sums[t + 1] * inverse;
+    v[i] = sums[t + 2] * inverse;
   }
 }

@@ -65,17 +65,20 @@ export function refineFlow(a: Gray, b: Gray, u: Float32Array, v: Float32Array, o
   for (let y = 1; y <= h + 1; y++) WR[y * s] = WD[y * s] = WR[y * s - 1] = WD[y * s - 1] = 0;
   prepare(a, b, u, v, avg, Iz, wu, wv);
   derivatives(avg, Ix, Iy, w, h);
-  derivatives(Iz, Ixz, Iyz, w, h);
-  derivatives(Ix, Ixx, Ixy, w, h);
-  derivativeY(Iy, Iyy, w, h);
+  const withGradient = options.gamma > 0;
+  if (withGradient) {
+    derivatives(Iz, Ixz, Iyz, w, h);
+    derivatives(Ix, Ixx, Ixy, w, h);
+    derivativeY(Iy, Iyy, w, h);
+  }
   const Iyx = avg; // the mean image is no longer needed: it holds Ixy normalised for the second row
-  normalise(Ix, Iy, Iz, Ixx, Ixy, Ixz, Iyx, Iyy, Iyz, w, h);
+  normalise(Ix, Iy, Iz, Ixx, Ixy, Ixz, Iyx, Iyy, Iyz, w, h, withGradient);
   tu.set(wu.subarray(0, size));
   tv.set(wv.subarray(0, size));
   const omega = options.omega ?? 1.6;
   for (let k = 0; k < options.iterations; k++) {
     smoothnessWeights(tu, tv, WR, WD, w, h, options.alpha / 2);
-    system(Ix, Iy, Iz, Ixx, Ixy, Ixz, Iyx, Iyy, Iyz, du, dv, wu, wv, WR, WD, A11, A12, A22, B1, B2, w, h, options.delta / 2, options.gamma / 2);
+    system(Ix, Iy, Iz, Ixx, Ixy, Ixz, Iyx, Iyy, Iyz, du, dv, wu, wv, WR, WD, A11, A12, A22, B1, B2, w, h, options.delta / 2, options.gamma / 2, withGradient);
     for (let sweep = 0; sweep < options.sorIterations; sweep++) sor(A11, A12, A22, B1, B2, WR, WD, du, dv, w, h, omega);
     for (let y = 1; y <= h; y++)
       for (let i = y * s + 1, end = i + w; i < end; i++) {
@@ -170,13 +173,14 @@ function smoothnessWeights(tu: Float32Array, tv: Float32Array, WR: Float32Array,
  * (plus ζ²), in place: brightness (Ix, Iy, Iz), the x-gradient (Ixx, Ixy, Ixz), the y-gradient
  * (Iyx, Iyy, Iyz; Iyx receives Ixy). The fixed-point steps then need no divisions for it.
  */
-function normalise(Ix: Float32Array, Iy: Float32Array, Iz: Float32Array, Ixx: Float32Array, Ixy: Float32Array, Ixz: Float32Array, Iyx: Float32Array, Iyy: Float32Array, Iyz: Float32Array, w: number, h: number): void {
+function normalise(Ix: Float32Array, Iy: Float32Array, Iz: Float32Array, Ixx: Float32Array, Ixy: Float32Array, Ixz: Float32Array, Iyx: Float32Array, Iyy: Float32Array, Iyz: Float32Array, w: number, h: number, withGradient: boolean): void {
   const s = w + 2;
   for (let y = 1; y <= h; y++) {
     for (let i = y * s + 1, end = i + w; i < end; i++) {
       const ix = Ix[i], iy = Iy[i];
       let n = 1 / Math.sqrt(ix * ix + iy * iy + ZETA_SQUARED);
       Ix[i] = ix * n; Iy[i] = iy * n; Iz[i] *= n;
+      if (!withGradient) continue;
       const ixx = Ixx[i], ixy = Ixy[i], iyy = Iyy[i];
       n = 1 / Math.sqrt(ixx * ixx + ixy * ixy + ZETA_SQUARED);
       Ixx[i] = ixx * n; Ixy[i] = ixy * n; Ixz[i] *= n;
@@ -196,7 +200,7 @@ function system(
   Ix: Float32Array, Iy: Float32Array, Iz: Float32Array, Ixx: Float32Array, Ixy: Float32Array, Ixz: Float32Array, Iyx: Float32Array, Iyy: Float32Array, Iyz: Float32Array,
   du: Float32Array, dv: Float32Array, wu: Float32Array, wv: Float32Array, WR: Float32Array, WD: Float32Array,
   A11: Float32Array, A12: Float32Array, A22: Float32Array, B1: Float32Array, B2: Float32Array,
-  w: number, h: number, delta2: number, gamma2: number,
+  w: number, h: number, delta2: number, gamma2: number, withGradient: boolean,
 ): void {
   const s = w + 2;
   const eps2 = EPSILON * EPSILON;
@@ -212,16 +216,18 @@ function system(
       let a22 = weight * iy * iy + REGULARISATION;
       let b1 = -weight * iz * ix;
       let b2 = -weight * iz * iy;
-      // gradient constancy
-      const xx = Ixx[i], xy = Ixy[i], xz = Ixz[i], yx = Iyx[i], yy = Iyy[i], yz = Iyz[i];
-      const rx = xz + xx * u + xy * v;
-      const ry = yz + yx * u + yy * v;
-      weight = gamma2 / Math.sqrt(rx * rx + ry * ry + eps2);
-      a11 += weight * (xx * xx + yx * yx);
-      a12 += weight * (xx * xy + yx * yy);
-      a22 += weight * (xy * xy + yy * yy);
-      b1 -= weight * (xx * xz + yx * yz);
-      b2 -= weight * (xy * xz + yy * yz);
+      if (withGradient) {
+        // gradient constancy
+        const xx = Ixx[i], xy = Ixy[i], xz = Ixz[i], yx = Iyx[i], yy = Iyy[i], yz = Iyz[i];
+        const rx = xz + xx * u + xy * v;
+        const ry = yz + yx * u + yy * v;
+        weight = gamma2 / Math.sqrt(rx * rx + ry * ry + eps2);
+        a11 += weight * (xx * xx + yx * yx);
+        a12 += weight * (xx * xy + yx * yy);
+        a22 += weight * (xy * xy + yy * yy);
+        b1 -= weight * (xx * xz + yx * yz);
+        b2 -= weight * (xy * xz + yy * yz);
+      }
       // smoothness: links to the four neighbours pull the flow W + dW towards theirs
       const wl = WR[i - 1], wr = WR[i], wt = WD[i - s], wb = WD[i];
       const cu = wu[i], cv = wv[i];
