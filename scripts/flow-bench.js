@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Optical flow accuracy and speed: npm run build && node scripts/flow-bench.js [options]
 //   --data <dir>       pairs with ground truth (default ../shared/flow-gt; its README describes them)
-//   --methods <list>   comma-separated among lk, dis-fast, dis-medium, dis-fine, dis (default: all but dis)
+//   --methods <list>   comma-separated among lk, dis-fast, dis-medium (the default), dis-fine, dis-best,
+//                      dis (with --options) (default: all but dis)
 //   --options <json>   DIS options for the method 'dis' (e.g. '{"patchStride":5,"iterations":10}')
-//   --repeat <n>       timed flows per method at 320x180 (default 15); the median is reported
+//   --repeat <n>       timed flows per method at 320x180 (default 30); the median is reported
 //   --sintel           also measure the Sintel pairs (default on; --no-sintel to skip)
 // Per method: mean end-point error (px) on the 8 Middlebury pairs at full size and on the temporal
 // stage's route (the frames reduced as flowImage does, flow there, resizeFlow back up, error measured
 // at full size), on the 6 Sintel pairs at full size (invalid pixels excluded), and ms per flow at
-// 320x180 on this thread (each timed flow gets fresh frames, so it pays for both pyramids).
+// 320x180 on this thread, wall clock and CPU (each timed flow gets fresh frames, so it pays for both
+// pyramids, which the temporal stage builds once per frame for four flows).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,9 +23,9 @@ import { flowImage } from '../dist/temporal/motion.js';
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: new URL('../../shared/flow-gt', import.meta.url).pathname },
-    methods: { type: 'string', default: 'lk,dis-fast,dis-medium,dis-fine' },
+    methods: { type: 'string', default: 'lk,dis-fast,dis-medium,dis-fine,dis-best' },
     options: { type: 'string', default: '{}' },
-    repeat: { type: 'string', default: '15' },
+    repeat: { type: 'string', default: '30' },
     sintel: { type: 'boolean', default: true },
   },
   allowNegative: true,
@@ -40,6 +42,7 @@ const METHODS = {
   'dis-fast': (a, b) => disFlow(a, b, DIS_PRESETS.fast),
   'dis-medium': (a, b) => disFlow(a, b, DIS_PRESETS.medium),
   'dis-fine': (a, b) => disFlow(a, b, DIS_PRESETS.fine),
+  'dis-best': (a, b) => disFlow(a, b, DIS_PRESETS.best),
   dis: (a, b) => disFlow(a, b, custom),
 };
 
@@ -83,17 +86,25 @@ async function timingFrames(pairs) {
   return frames;
 }
 
-function timeFlow(method, [a, b], repeat) {
+/**
+ * Each method's median time per flow, wall clock and CPU (this process's user + system time, which
+ * other processes on a busy machine inflate less), the methods taking turns so that they share
+ * whatever load the machine is under.
+ */
+function timeFlows(methods, [a, b], repeat) {
   const copy = (g) => ({ width: g.width, height: g.height, data: g.data.slice() });
-  for (let i = 0; i < 3; i++) method(copy(a), copy(b)); // warm up the JIT
-  const times = [];
-  for (let i = 0; i < repeat; i++) {
-    const x = copy(a), y = copy(b);
-    const start = performance.now();
-    method(x, y);
-    times.push(performance.now() - start);
-  }
-  return median(times);
+  for (const method of methods) for (let i = 0; i < 3; i++) method(copy(a), copy(b)); // warm up the JIT
+  const wall = methods.map(() => []), cpu = methods.map(() => []);
+  for (let i = 0; i < repeat; i++)
+    methods.forEach((method, k) => {
+      const x = copy(a), y = copy(b);
+      const start = performance.now(), usage = process.cpuUsage();
+      method(x, y);
+      const used = process.cpuUsage(usage);
+      wall[k].push(performance.now() - start);
+      cpu[k].push((used.user + used.system) / 1000);
+    });
+  return methods.map((_, k) => ({ wall: median(wall[k]), cpu: median(cpu[k]) }));
 }
 
 const pairs = await loadPairs();
@@ -120,10 +131,10 @@ for (const key of args.methods.split(',')) {
     route.push(r);
     detail.push(`${pair.name.replace('middlebury-', '')} ${epe.toFixed(2)}/${r.toFixed(2)}`);
   }
-  const ms = timeFlow(method, [ta, tb], Number(args.repeat));
-  rows.push({ key, full: mean(full), route: mean(route), sintel: sintel.length ? mean(sintel) : NaN, ms });
+  rows.push({ key, method, full: mean(full), route: mean(route), sintel: sintel.length ? mean(sintel) : NaN });
   console.log(`${key}: ${detail.join(', ')}`);
 }
-console.log('\n| method | Middlebury EPE full | Middlebury EPE route | Sintel EPE | ms/flow 320x180 |\n| --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.key} | ${r.full.toFixed(3)} | ${r.route.toFixed(3)} | ${r.sintel.toFixed(2)} | ${r.ms.toFixed(1)} |`);
+const times = timeFlows(rows.map((r) => r.method), [ta, tb], Number(args.repeat));
+console.log('\n| method | Middlebury EPE full | Middlebury EPE route | Sintel EPE | ms/flow 320x180 (wall) | (CPU) |\n| --- | --- | --- | --- | --- | --- |');
+rows.forEach((r, k) => console.log(`| ${r.key} | ${r.full.toFixed(3)} | ${r.route.toFixed(3)} | ${r.sintel.toFixed(2)} | ${times[k].wall.toFixed(1)} | ${times[k].cpu.toFixed(1)} |`));
 if (args.methods.split(',').includes('dis')) console.log(`\ndis options: ${JSON.stringify(custom)}`);

@@ -1,8 +1,8 @@
 // Dense optical flow by Dense Inverse Search (Kroeger et al., ECCV 2016), after OpenCV's
 // DISOpticalFlow: coarse to fine over an image pyramid, per scale
 //   1. a grid of square patches of a, each sought in b by inverse-compositional Gauss–Newton from
-//      the coarser scale's flow (patch means normalised away), with spatial propagation: a patch
-//      starts from its already-searched neighbour's vector when that fits better;
+//      the coarser scale's flow, patch means normalised away (optionally with spatial propagation:
+//      a patch starts from its already-searched neighbour's vector when that fits better);
 //   2. densification: each pixel averages the vectors of the patches over it, weighted by how well
 //      each one carries the pixel (1 / |photometric error|);
 //   3. variational refinement (variational.ts).
@@ -15,19 +15,27 @@ export interface DisOptions {
   finestScale?: number;
   /** side of the square patches */
   patchSize?: number;
-  /** distance between neighbouring patches */
+  /** distance between neighbouring patches; patchSize + patchStride ≤ 16 */
   patchStride?: number;
-  /** Gauss–Newton steps per patch and scale (split between the two propagation passes) */
+  /** Gauss–Newton steps per patch at the finest scale (split between the two passes with spatial propagation) */
   iterations?: number;
-  /** fixed-point steps of the variational refinement per scale (0: none) */
+  /** the same at the coarser scales, where patches are few and the motion still to be found is large */
+  coarseIterations?: number;
+  /** scales searched beyond OpenCV's rule (coarsest level about 4 patches across) */
+  extraScales?: number;
+  /** fixed-point steps of the variational refinement at each scale but the finest (0: none) */
   variationalIterations?: number;
-  /** SOR sweeps per fixed-point step */
+  /** SOR sweeps per fixed-point step, at each scale but the finest */
   sorIterations?: number;
-  /** fixed-point steps and SOR sweeps at the finest scale, where they cost the most (default: as above) */
+  /** fixed-point steps at the finest scale, where they cost the most (0: none) */
   finestVariationalIterations?: number;
+  /** SOR sweeps per fixed-point step at the finest scale */
   finestSorIterations?: number;
+  /** weight of smoothness in the refinement */
   alpha?: number;
+  /** weight of gradient constancy in the refinement (0 leaves the term out, which is cheaper) */
   gamma?: number;
+  /** weight of brightness constancy in the refinement */
   delta?: number;
   /** compare patches with their means removed (robust to brightness changes) */
   meanNormalization?: boolean;
@@ -37,27 +45,41 @@ export interface DisOptions {
   step?: number;
 }
 
-/** The presets measured in scripts/flow-bench.js; `medium` is the default. */
+/**
+ * Measured presets (scripts/flow-bench.js; mean end-point error on the 8 Middlebury pairs, on the
+ * temporal stage's route / at full size, and time at 320x180 relative to opticalFlow's):
+ * - fast: 0.76 / 0.62 px, about 0.75x;
+ * - medium, the default: 0.72 / 0.56 px, about as fast as opticalFlow (1.55 / 1.35 px);
+ * - fine: 0.67 / 0.54 px, about 1.5x (a refinement step at the finest scale);
+ * - best: stride 3 and OpenCV's refinement (5 x 5 sweeps, α 20, γ 10, δ 5) at every scale,
+ *   0.54 / 0.43 px, about 4-5x.
+ * Spatial propagation, on in OpenCV, is off in all of them: it made these pairs worse (0.70 against
+ * 0.57 px on the route, stride 4 and OpenCV's refinement), Urban2 and Urban3 above all, whose
+ * repeated facades let a neighbour's wrong vector fit.
+ */
 export const DIS_PRESETS = {
-  fast: { finestScale: 0, patchStride: 6, iterations: 8, variationalIterations: 2 },
-  medium: { finestScale: 0, patchStride: 4, iterations: 12, variationalIterations: 5 },
-  fine: { finestScale: 0, patchStride: 3, iterations: 16, variationalIterations: 5 },
+  fast: { patchStride: 5, iterations: 2, variationalIterations: 2, sorIterations: 2, finestVariationalIterations: 0, alpha: 10, gamma: 0 },
+  medium: { patchStride: 5, iterations: 2, variationalIterations: 5, sorIterations: 2, finestVariationalIterations: 0, alpha: 10, gamma: 0 },
+  fine: { patchStride: 4, iterations: 2, variationalIterations: 5, sorIterations: 2, finestVariationalIterations: 1, finestSorIterations: 2, alpha: 10, gamma: 0 },
+  best: { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10 },
 } satisfies Record<string, DisOptions>;
 
 const DEFAULTS: Required<DisOptions> = {
   finestScale: 0,
   patchSize: 8,
-  patchStride: 4,
-  iterations: 12,
+  patchStride: 5,
+  iterations: 2,
+  coarseIterations: 4,
+  extraScales: 1,
   variationalIterations: 5,
-  sorIterations: 5,
-  finestVariationalIterations: -1,
-  finestSorIterations: -1,
-  alpha: 20,
-  gamma: 10,
+  sorIterations: 2,
+  finestVariationalIterations: 0,
+  finestSorIterations: 2,
+  alpha: 10,
+  gamma: 0,
   delta: 5,
   meanNormalization: true,
-  spatialPropagation: true,
+  spatialPropagation: false,
   step: 1,
 };
 
@@ -105,8 +127,8 @@ class DisScratch {
 }
 
 /** The deepest level searched: about width/4 of motion at most, and patches still fit (OpenCV's rule). */
-function coarsestScale(width: number, height: number, patchSize: number, levels: number): number {
-  const byMotion = Math.floor(Math.log2(Math.max(width, height) / (4 * patchSize)) + 0.5);
+function coarsestScale(width: number, height: number, patchSize: number, levels: number, extra: number): number {
+  const byMotion = Math.floor(Math.log2(Math.max(width, height) / (4 * patchSize)) + 0.5) + extra;
   const byPatch = Math.floor(Math.log2(Math.min(width, height) / patchSize));
   return Math.max(0, Math.min(byMotion, byPatch, levels - 1));
 }
@@ -118,10 +140,11 @@ export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
   const pyramidA = pyramidOf(a, FLOW_MIN_SIZE);
   const pyramidB = pyramidOf(b, FLOW_MIN_SIZE);
   const finest = Math.min(o.finestScale, pyramidA.length - 1);
-  const coarsest = Math.max(finest, coarsestScale(a.width, a.height, o.patchSize, pyramidA.length));
+  const coarsest = Math.max(finest, coarsestScale(a.width, a.height, o.patchSize, pyramidA.length, o.extraScales));
   const top = pyramidA[finest].image;
   const scratch = DisScratch.for(top.width, top.height, o.patchSize, o.patchStride);
   const variational: VariationalOptions = { iterations: o.variationalIterations, sorIterations: o.sorIterations, alpha: o.alpha, gamma: o.gamma, delta: o.delta };
+  const finestVariational: VariationalOptions = { ...variational, iterations: o.finestVariationalIterations, sorIterations: o.finestSorIterations };
   const { u, v } = scratch;
   let width = 0, height = 0;
   for (let level = coarsest; level >= finest; level--) {
@@ -140,12 +163,10 @@ export function disFlow(a: Gray, b: Gray, options: DisOptions = {}): Flow {
     if (w >= o.patchSize && h >= o.patchSize) {
       padImage(lb.image, scratch.padded);
       patchTensors(la, o.patchSize, o.patchStride, scratch.tensor);
-      patchSearch(la, scratch.padded, u, v, scratch.su, scratch.sv, scratch.tensor, o);
+      patchSearch(la, scratch.padded, u, v, scratch.su, scratch.sv, scratch.tensor, o, level === finest ? o.iterations : o.coarseIterations);
       densify(la.image, scratch.padded, u, v, scratch.su, scratch.sv, scratch.weights, o.patchSize, o.patchStride);
     }
-    const atFinest = level === finest && o.finestVariationalIterations >= 0;
-    const steps = atFinest ? { ...variational, iterations: o.finestVariationalIterations, sorIterations: o.finestSorIterations >= 0 ? o.finestSorIterations : o.sorIterations } : variational;
-    refineFlow(la.image, lb.image, u.subarray(0, w * h), v.subarray(0, w * h), steps);
+    refineFlow(la.image, lb.image, u.subarray(0, w * h), v.subarray(0, w * h), level === finest ? finestVariational : variational);
   }
   const flow: Flow = { width, height, data: new Float32Array(2 * width * height) };
   for (let i = 0; i < width * height; i++) {
@@ -271,13 +292,13 @@ function patchCost(A: Float32Array, w: number, h: number, P: Float32Array, gx: F
 }
 
 /** Inverse search of every patch; sparse vectors into su, sv (one per patch, row-major grid). */
-function patchSearch(level: PyramidLevel, P: Float32Array, u: Float32Array, v: Float32Array, su: Float32Array, sv: Float32Array, tensor: Float32Array, o: Required<DisOptions>): void {
+function patchSearch(level: PyramidLevel, P: Float32Array, u: Float32Array, v: Float32Array, su: Float32Array, sv: Float32Array, tensor: Float32Array, o: Required<DisOptions>, iterations: number): void {
   const { width: w, height: h, data: A } = level.image;
   const gx = level.dx, gy = level.dy;
   const size = o.patchSize, stride = o.patchStride, half = size >> 1;
   const cols = 1 + Math.floor((w - size) / stride), rows = 1 + Math.floor((h - size) / stride);
   const passes = o.spatialPropagation ? 2 : 1;
-  const steps = Math.max(1, Math.floor(o.iterations / passes));
+  const steps = Math.max(1, Math.floor(iterations / passes));
   const normalise = o.meanNormalization;
   if (rowBuffer.length < size) rowBuffer = new Float64Array(size);
   for (let is = 0, k = 0; is < rows; is++)
