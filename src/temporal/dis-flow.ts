@@ -96,7 +96,7 @@ class DisScratch {
   static for(width: number, height: number, patchSize: number, stride: number): DisScratch {
     const last = DisScratch.last;
     const pixels = width * height;
-    const patches = (1 + Math.floor((width - patchSize) / stride)) * (1 + Math.floor((height - patchSize) / stride));
+    const patches = Math.max(0, 1 + Math.floor((width - patchSize) / stride)) * Math.max(0, 1 + Math.floor((height - patchSize) / stride));
     const padded = (width + 2 * BORDER) * (height + 2 * BORDER);
     if (last && last.pixels >= pixels && last.patches >= patches && last.paddedSize >= padded) return last;
     return (DisScratch.last = new DisScratch(pixels, patches, padded));
