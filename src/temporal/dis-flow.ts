@@ -46,24 +46,33 @@ export interface DisOptions {
 }
 
 /**
- * Measured presets (scripts/flow-bench.js; mean end-point error on the 8 Middlebury pairs, on the
- * temporal stage's route / at full size, and time at 320x180 relative to opticalFlow's):
- * - fast: 0.76 / 0.62 px, about 0.75x;
- * - medium, the default: 0.72 / 0.56 px, about as fast as opticalFlow (1.55 / 1.35 px);
- * - fine: 0.67 / 0.54 px, about 1.5x (a refinement step at the finest scale);
- * - best: stride 3 and OpenCV's refinement (5 x 5 sweeps, α 20, γ 10, δ 5) at every scale,
- *   0.54 / 0.43 px, about 4-5x.
+ * Measured presets (scripts/flow-bench.js: mean end-point error on the 8 Middlebury pairs on the
+ * temporal stage's route / at full size; time per flow at 320x180 relative to opticalFlow's, whose
+ * errors are 1.55 / 1.35 px):
+ * - fast: patches and refinement at half size only, 0.83 / 0.59 px, about 0.6x;
+ * - medium, the default: 0.65 / 0.50 px, about 0.9x;
+ * - fine: stride 4, more refinement, a step of it at the finest scale: 0.59 / 0.45 px, about 2x;
+ * - best: stride 3 and OpenCV's refinement (5 x 5 sweeps, α 20, γ 10, δ 5) at every scale:
+ *   0.48 / 0.37 px, about 5x.
  * Spatial propagation, on in OpenCV, is off in all of them: it made these pairs worse (0.70 against
- * 0.57 px on the route, stride 4 and OpenCV's refinement), Urban2 and Urban3 above all, whose
- * repeated facades let a neighbour's wrong vector fit.
+ * 0.57 px on the route with stride 4 and OpenCV's refinement, 0.71 against 0.63 with stride 5),
+ * Urban2 and Urban3 above all, whose repeated facades let a neighbour's wrong vector fit.
  */
 export const DIS_PRESETS = {
-  fast: { patchStride: 5, iterations: 2, variationalIterations: 2, sorIterations: 2, finestVariationalIterations: 0, alpha: 10, gamma: 0 },
-  medium: { patchStride: 5, iterations: 2, variationalIterations: 5, sorIterations: 2, finestVariationalIterations: 0, alpha: 10, gamma: 0 },
-  fine: { patchStride: 4, iterations: 2, variationalIterations: 5, sorIterations: 2, finestVariationalIterations: 1, finestSorIterations: 2, alpha: 10, gamma: 0 },
+  fast: { finestScale: 1, finestVariationalIterations: 3 },
+  medium: {},
+  fine: { patchStride: 4, variationalIterations: 5, finestVariationalIterations: 1, finestSorIterations: 2 },
   best: { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10 },
 } satisfies Record<string, DisOptions>;
 
+/**
+ * The default (preset medium), chosen by measurement to meet 0.8 px on the route and 0.6 px at full
+ * size within opticalFlow's time: stride 5 (6 was much worse), 2 Gauss–Newton steps at the finest
+ * scale (1 was much worse, 3 no better) and 4 at the coarser ones and one scale deeper than OpenCV's
+ * rule (without them a pan of a tenth of the frame was lost), refinement without gradient constancy
+ * (little worse, cheaper) and with α 10, none at the finest scale (a single step there costs a third
+ * of the whole).
+ */
 const DEFAULTS: Required<DisOptions> = {
   finestScale: 0,
   patchSize: 8,
