@@ -1,6 +1,6 @@
 // Where the ffmpeg/ffprobe binaries come from, and the one place that keeps track of the
 // ffmpeg processes we start, so that no exit path can leave one running.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import ffmpeg from 'fluent-ffmpeg';
 
@@ -9,6 +9,8 @@ export interface FfmpegBinaries {
   ffprobe: string;
   /** where each came from: 'env', 'PATH' or 'npm' */
   source: { ffmpeg: string; ffprobe: string };
+  /** the environment ffprobe runs in (see ffprobeEnvironment) */
+  ffprobeEnv: NodeJS.ProcessEnv;
 }
 
 const require = createRequire(import.meta.url);
@@ -53,8 +55,34 @@ export function ffmpegBinaries(): FfmpegBinaries {
   const [ffprobePath, ffprobeSource] = pick('FFPROBE_PATH', 'ffprobe', '@ffprobe-installer/ffprobe');
   ffmpeg.setFfmpegPath(ffmpegPath);
   ffmpeg.setFfprobePath(ffprobePath);
-  resolved = { ffmpeg: ffmpegPath, ffprobe: ffprobePath, source: { ffmpeg: ffmpegSource, ffprobe: ffprobeSource } };
+  resolved = {
+    ffmpeg: ffmpegPath,
+    ffprobe: ffprobePath,
+    source: { ffmpeg: ffmpegSource, ffprobe: ffprobeSource },
+    ffprobeEnv: ffprobeEnvironment(ffprobeSource),
+  };
   return resolved;
+}
+
+/**
+ * The static ffprobe in @ffprobe-installer crashes (SIGSEGV) on every MPEG-TS file: to read the
+ * stream's service name (ISO 6937) its built-in glibc loads the host's iconv module, which brings
+ * the host's own libc along. With GCONV_PATH pointing where there are no modules, iconv fails
+ * cleanly and ffprobe keeps the name's bytes as they are.
+ */
+function ffprobeEnvironment(source: string): NodeJS.ProcessEnv {
+  return source === 'npm' ? { ...process.env, GCONV_PATH: '/nonexistent/stylize-video-no-iconv-modules' } : process.env;
+}
+
+/** Runs ffprobe to the end; rejects with the last line it printed on stderr. */
+export function runFfprobe(args: string[], { timeout = 120_000 } = {}): Promise<{ stdout: string; stderr: string }> {
+  const { ffprobe, ffprobeEnv } = ffmpegBinaries();
+  return new Promise((resolve, reject) => {
+    execFile(ffprobe, args, { env: ffprobeEnv, maxBuffer: 64 << 20, timeout }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(stderr.trim().split('\n').at(-1) || err.message));
+      resolve({ stdout, stderr });
+    });
+  });
 }
 
 /** A fluent-ffmpeg command with the binaries resolved. */

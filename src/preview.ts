@@ -3,7 +3,7 @@
 import { decodeFrames } from './decode/frames.js';
 import { clampFrameRange, parseFrameRange } from './decode/frame-range.js';
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
-import { containerOf, startEncoder } from './encode/encoder.js';
+import { audioUnderFrames, containerOf, startEncoder } from './encode/encoder.js';
 import { defaultCodec } from './encode/codecs.js';
 import type { RgbFrame } from './frame.js';
 import { checkOutputPath, prepareOutput } from './output.js';
@@ -93,7 +93,7 @@ export async function preview(given: PreviewOptions): Promise<PreviewResult> {
       const container = containerOf(output);
       const encoder = startEncoder({
         path: pending.temporaryPath, container, width, height: size.height, fps: info.fps, codec: defaultCodec(container),
-        audioFrom: info.hasAudio ? { path: info.path, codec: info.audioCodec, startSeconds: frames[0] / fps, durationSeconds: frames.length / fps } : undefined,
+        audioFrom: info.hasAudio ? audioUnderFrames({ path: info.path, stream: info.audioStream, codec: info.audioCodec, videoStartSeconds: info.startSeconds }, fps, frames[0], frames.length) : undefined,
       });
       try {
         const sink = { write: (stylized: RgbFrame, original: RgbFrame) => encoder.write(sideBySide(original, stylized)) };

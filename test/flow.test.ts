@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { opticalFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';
 import { consistencyMask } from '../src/temporal/consistency.js';
 import { opticalFlowTf } from '../src/temporal/tf-flow.js';
+import { disFlow } from '../src/temporal/dis-flow.js';
 import { initBackend } from 'stylize-video';
 
 const W = 160;
@@ -97,6 +98,51 @@ describe('optical flow on synthetic motion', () => {
     const previous = frame(0);
     const current = frame(6);
     const mask = consistencyMask(opticalFlow(current, previous), opticalFlow(previous, current));
+    let uncovered = 0, uncoveredTrusted = 0, background = 0, backgroundTrusted = 0;
+    for (let y = 34; y < 66; y++)
+      for (let x = 0; x < W; x++) {
+        const m = mask[y * W + x];
+        if (x >= 51 && x < 55) (uncovered++, (uncoveredTrusted += m));
+        if (x < 30 || x > 120) (background++, (backgroundTrusted += m));
+      }
+    expect(uncoveredTrusted / uncovered).toBeLessThan(0.3);
+    expect(backgroundTrusted / background).toBeGreaterThan(0.9);
+  });
+});
+
+describe('DIS optical flow on synthetic motion', () => {
+  it.each(CASES)('%s', (_name, truth, allowed) => {
+    const [a, b] = pair(truth);
+    const epe = endPointError(disFlow(a, b), truth);
+    console.log(`${_name} (DIS): end-point error ${epe.toFixed(3)} px`);
+    expect(epe).toBeLessThan(allowed);
+  });
+
+  it('follows a pan of a tenth of the frame, (16, -10) px: its coarsest scale and steps there reach that far', () => {
+    const truth = (): [number, number] => [16, -10];
+    const [a, b] = pair(truth);
+    const epe = endPointError(disFlow(a, b), truth);
+    console.log(`huge pan (16, -10) px (DIS): end-point error ${epe.toFixed(3)} px`);
+    expect(epe).toBeLessThan(0.3);
+  });
+
+  it('gives the same field for the same frames, call after call (its working memory is reused)', () => {
+    const [a, b] = pair(CASES[0][1]);
+    const first = disFlow(a, b).data.slice();
+    disFlow(b, a);
+    expect(disFlow(a, b).data).toEqual(first);
+  });
+
+  it('marks the pixels a moving square uncovers as untrusted, and the static background as trusted', () => {
+    const square = (x: number, y: number, shift: number) => x >= 50 + shift && x < 90 + shift && y >= 30 && y < 70;
+    const frame = (shift: number): Gray => {
+      const data = new Float32Array(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data[y * W + x] = square(x, y, shift) ? texture(x - shift + 300, y + 200) : texture(x, y);
+      return { width: W, height: H, data };
+    };
+    const previous = frame(0);
+    const current = frame(6);
+    const mask = consistencyMask(disFlow(current, previous), disFlow(previous, current));
     let uncovered = 0, uncoveredTrusted = 0, background = 0, backgroundTrusted = 0;
     for (let y = 34; y < 66; y++)
       for (let x = 0; x < W; x++) {

@@ -66,6 +66,26 @@ const CASES: Case[] = [
     message: /is truncated|truncated or corrupt/,
   },
   {
+    name: 'truncated MKV',
+    make: () => {
+      const mkv = clip('whole.mkv', '-c:v', 'libx264', '-t', '3');
+      return write('trunc.mkv', readFileSync(mkv).subarray(0, Math.floor(statSync(mkv).size * 0.5)));
+    },
+    exit: 1,
+    message: /trunc\.mkv is truncated \(File ended prematurely\): its video stops after \d+ frames/,
+  },
+  {
+    name: 'truncated AVI',
+    make: () => {
+      // Large enough frames that half the file is well past AVI's padded header.
+      const avi = join(dir, 'whole.avi');
+      ffmpeg('-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=10:d=3', '-c:v', 'mpeg4', avi);
+      return write('trunc.avi', readFileSync(avi).subarray(0, Math.floor(statSync(avi).size * 0.5)));
+    },
+    exit: 1,
+    message: /trunc\.avi is truncated \(Packet corrupt/,
+  },
+  {
     name: 'corrupt container header',
     make: () => {
       const bytes = Buffer.from(readFileSync(good));

@@ -18,7 +18,10 @@ export interface DecodeOptions {
 export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): { input: string[]; output: string[] } {
   const filters: string[] = [];
   const start = options.startFrame ?? 0;
-  // Selection first, so frames outside the range are dropped before any scaling or conversion.
+  // Variable-rate input is resampled to its average rate before frames are counted and chosen, so
+  // frame numbers are those of the constant-rate video: the fps filter starts at the first frame.
+  if (info.variableFrameRate) filters.push(`fps=fps=${rationalText(info.fps)}`);
+  // Selection next, so frames outside the range are dropped before any scaling or conversion.
   if (options.frameList) {
     filters.push(`select=${options.frameList.map((n) => `eq(n\\,${n})`).join('+')}`);
   } else if (start > 0 || options.frameCount !== undefined) {
@@ -31,11 +34,12 @@ export function decodeArguments(info: VideoInfo, options: DecodeOptions = {}): {
     const [w, h] = info.rotation % 180 === 0 ? [width, height] : [height, width];
     filters.push(`scale=${w}:${h}`, 'setsar=1');
   }
-  const output = ['-an', '-sn', '-dn', '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
+  // The stream the probe counted, whatever ffmpeg would pick by itself (cover art, a second angle).
+  const output = ['-map', `0:${info.videoStream}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
   if (filters.length) output.push('-vf', filters.join(','));
-  // Passthrough keeps every decoded frame exactly once; variable-rate input is resampled to its average rate.
-  output.push(...(info.variableFrameRate ? ['-vsync', 'cfr', '-r', rationalText(info.fps)] : ['-vsync', 'passthrough']));
-  // Resampling to a constant rate can add a frame or two at the end; the count keeps the duration.
+  // Passthrough keeps every frame out of the filters exactly once.
+  output.push('-vsync', 'passthrough');
+  // Resampling to a constant rate can add a frame at the end; the count keeps the duration.
   const count = options.frameList?.length ?? options.frameCount ?? (info.variableFrameRate ? info.frameCount - start : undefined);
   if (count !== undefined) output.push('-frames:v', String(count));
   return { input: ['-nostdin', '-v', 'error'], output };
@@ -52,6 +56,7 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
   const start = options.startFrame ?? 0;
   const list = options.frameList;
   const expectedCount = list?.length ?? options.frameCount;
+  const wanted = expectedCount ?? info.frameCount - start;
   const command = track(ffmpegCommand(info.path).inputOptions(input).outputOptions(output));
   let failure: string | undefined;
   // Set before we kill ffmpeg ourselves; any other death (OOM killer, a signal) is a failure.
@@ -69,6 +74,7 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
     let index = start;
     let frame = new Uint8Array(frameBytes);
     let filled = 0;
+    let last: Uint8Array | undefined;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let offset = 0;
       while (offset < chunk.length) {
@@ -78,12 +84,20 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
         offset += n;
         if (filled === frameBytes) {
           yield { index: list ? list[index++ - start] : index++, width, height, data: frame };
+          last = frame;
           frame = new Uint8Array(frameBytes);
           filled = 0;
         }
       }
     }
     await finished;
+    // Resampled to a constant rate, the last slot or two may stay empty: they show the last frame, as the input does until its end.
+    if (info.variableFrameRate && !failure && last) {
+      const frameAt = (i: number) => (list ? list[i - start] : i);
+      while (index - start < wanted && frameAt(index) >= info.frameCount - 2) {
+        yield { index: frameAt(index++), width, height, data: last.slice() };
+      }
+    }
     const decoded = index - start;
     if (decoded === 0) {
       const why = failure ? ` (${failure})` : '';
@@ -95,9 +109,8 @@ export async function* decodeFrames(info: VideoInfo, options: DecodeOptions = {}
       const why = failure ? ` (${failure})` : '';
       throw new UserError(`${info.path} ends after frame ${index - 1}: fewer frames than the ${expectedCount} asked for from frame ${start}${why}; the file may be truncated, encrypted or damaged`);
     }
-    const expected = expectedCount === undefined && info.frameCountDeclared ? info.frameCount - start : undefined;
-    if (expected !== undefined && decoded < expected - Math.max(2, Math.ceil(expected * 0.02))) {
-      throw new UserError(`${info.path} looks truncated or corrupt: only ${decoded} of its ${expected} frames could be decoded`);
+    if (expectedCount === undefined && decoded < wanted - Math.max(2, Math.ceil(wanted * 0.02))) {
+      throw new UserError(`${info.path} looks truncated or corrupt: only ${decoded} of its ${wanted} frames could be decoded`);
     }
     completed = true;
   } finally {

@@ -1,13 +1,12 @@
 import { stat } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
-import { ffmpegBinaries } from '../ffmpeg.js';
+import { runFfprobe } from '../ffmpeg.js';
 import { UserError } from '../errors.js';
 import { hasCommonEncryption } from './encryption.js';
+import { parseRational, type Rational } from './rational.js';
+import { videoTiming } from './video-timing.js';
 
-export interface Rational {
-  num: number;
-  den: number;
-}
+export { parseRational, rationalText, rationalValue, type Rational } from './rational.js';
+export { countVideoPackets } from './video-packets.js';
 
 export interface VideoInfo {
   path: string;
@@ -22,32 +21,26 @@ export interface VideoInfo {
   /** Output frame rate. For variable-frame-rate input this is the average rate, and decoding resamples to it. */
   fps: Rational;
   variableFrameRate: boolean;
-  /** Frames we expect to decode; from the container when it says, else duration times rate. */
+  /** Frames a decode delivers: the video stream's packets, counted (at the average rate, for variable-rate input). */
   frameCount: number;
-  /** whether frameCount is the container's own count (and so a check for truncation) */
-  frameCountDeclared: boolean;
+  /** the video stream's own duration, from its first timestamp to the end of its last frame */
   durationSeconds: number;
+  /** when the first frame is shown, in seconds from the start of the file (other streams may start earlier) */
+  startSeconds: number;
   rotation: number;
   sampleAspectRatio: Rational;
   codec: string;
   pixelFormat: string;
+  /** index of the video stream among the file's streams */
+  videoStream: number;
   hasAudio: boolean;
+  /** index of the audio stream that goes into the output, chosen as ffmpeg chooses by default */
+  audioStream?: number;
   audioCodec?: string;
 }
 
-export function parseRational(text: string | undefined): Rational | undefined {
-  if (!text) return undefined;
-  const [n, d = '1'] = text.split(/[/:]/);
-  const num = Number(n);
-  const den = Number(d);
-  if (!Number.isFinite(num) || !Number.isFinite(den) || num <= 0 || den <= 0) return undefined;
-  return { num, den };
-}
-
-export const rationalValue = (r: Rational): number => r.num / r.den;
-export const rationalText = (r: Rational): string => `${r.num}/${r.den}`;
-
 interface ProbeStream {
+  index: number;
   codec_type?: string;
   codec_name?: string;
   width?: number;
@@ -58,30 +51,26 @@ interface ProbeStream {
   sample_aspect_ratio?: string;
   duration?: string;
   nb_frames?: string;
-  disposition?: { attached_pic?: number };
+  channels?: number;
+  disposition?: { attached_pic?: number; default?: number };
   tags?: Record<string, string>;
   side_data_list?: Array<{ rotation?: number | string }>;
 }
 interface ProbeData {
   streams: ProbeStream[];
-  format: { duration?: string; format_name?: string };
+  format: { duration?: string; start_time?: string; format_name?: string };
 }
 
 // ffprobe's JSON directly: fluent-ffmpeg's parser of the default output drops side data, which is
 // where current files keep their rotation.
-function ffprobe(path: string): Promise<ProbeData> {
+async function ffprobe(path: string): Promise<ProbeData> {
   // -i keeps a path that starts with '-' from being read as an option.
-  const args = ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', '-i', path];
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegBinaries().ffprobe, args, { maxBuffer: 16 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(stderr.trim().split('\n').at(-1) || err.message));
-      try {
-        resolve(JSON.parse(stdout) as ProbeData);
-      } catch {
-        reject(new Error('ffprobe printed no readable description'));
-      }
-    });
-  });
+  const { stdout } = await runFfprobe(['-v', 'error', '-of', 'json', '-show_streams', '-show_format', '-i', path], { timeout: 60_000 });
+  try {
+    return JSON.parse(stdout) as ProbeData;
+  } catch {
+    throw new Error('ffprobe printed no readable description');
+  }
 }
 
 function rotationOf(stream: ProbeStream): number {
@@ -116,7 +105,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   }
   const video = data.streams.find((s) => s.codec_type === 'video' && !(s.disposition?.attached_pic));
   if (!video) throw new UserError(`${path} has no video stream: give a video file (audio-only and cover-art files cannot be stylized)`);
-  const audio = data.streams.find((s) => s.codec_type === 'audio');
+  const audio = defaultAudioStream(data.streams);
 
   const codedWidth = Number(video.width);
   const codedHeight = Number(video.height);
@@ -131,17 +120,8 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const squareWidth = sar.num === sar.den ? codedWidth : Math.round((codedWidth * sar.num) / sar.den);
   const [width, height] = rotation === 90 || rotation === 270 ? [codedHeight, squareWidth] : [squareWidth, codedHeight];
 
-  const rFrameRate = parseRational(video.r_frame_rate);
-  const avgFrameRate = parseRational(video.avg_frame_rate);
-  const fps = avgFrameRate ?? rFrameRate;
-  if (!fps) throw new UserError(`${path}: the video stream has no frame rate; the file may be truncated or corrupt`);
-  const variableFrameRate =
-    !!rFrameRate && !!avgFrameRate && Math.abs(rationalValue(rFrameRate) - rationalValue(avgFrameRate)) > 0.01 * rationalValue(avgFrameRate);
-
-  const durationSeconds = Number(video.duration) > 0 ? Number(video.duration) : Number(data.format.duration) || 0;
-  const declared = Number(video.nb_frames);
-  const frameCountDeclared = !variableFrameRate && Number.isInteger(declared) && declared > 0;
-  const frameCount = frameCountDeclared ? declared : Math.max(1, Math.round(durationSeconds * rationalValue(fps)));
+  const formatStartSeconds = Number(data.format.start_time) || 0;
+  const timing = await videoTiming(path, { ...video, format_name: data.format.format_name, formatStartSeconds });
 
   return {
     path,
@@ -150,28 +130,27 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     height,
     codedWidth,
     codedHeight,
-    fps,
-    variableFrameRate,
-    frameCount,
-    frameCountDeclared,
-    durationSeconds,
+    ...timing,
     rotation,
     sampleAspectRatio: sar,
     codec: String(video.codec_name),
     pixelFormat: String(video.pix_fmt),
+    videoStream: video.index,
     hasAudio: !!audio,
+    audioStream: audio?.index,
     audioCodec: audio ? String(audio.codec_name) : undefined,
   };
 }
 
-/** Video packets in a file, counted without decoding: how a finished part or join is checked. */
-export function countVideoPackets(path: string): Promise<number> {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '-i', path];
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegBinaries().ffprobe, args, { timeout: 120_000 }, (err, stdout, stderr) => {
-      const n = Number.parseInt(stdout.trim(), 10);
-      if (err || !Number.isInteger(n)) return reject(new UserError(`cannot read ${path}: ${stderr.trim().split('\n').at(-1) || err?.message || 'no video stream'}`));
-      resolve(n);
-    });
-  });
+/**
+ * The audio stream ffmpeg picks when not told: one marked default before others, then the one with
+ * the most channels, then the first (ffmpeg's map_auto_audio).
+ */
+function defaultAudioStream(streams: ProbeStream[]): ProbeStream | undefined {
+  const score = (s: ProbeStream) => (s.disposition?.default ? 1e6 : 0) + (s.channels ?? 0);
+  let best: ProbeStream | undefined;
+  for (const s of streams) if (s.codec_type === 'audio' && (!best || score(s) > score(best))) best = s;
+  return best;
 }
+
+

@@ -26,10 +26,32 @@ export interface EncoderOptions {
 
 export interface AudioSource {
   path: string;
+  /** the stream to take, by index in the file; the first audio stream if undefined */
+  stream?: number;
   codec?: string;
   /** the audio under a range of frames, and no more */
   startSeconds?: number;
   durationSeconds?: number;
+}
+
+/** What a render needs to know of the input's audio to put it under a range of the video's frames. */
+export interface InputAudio {
+  path: string;
+  stream?: number;
+  codec?: string;
+  /** when the video's first frame is shown, from the start of the file */
+  videoStartSeconds?: number;
+}
+
+/** The input's audio under `count` frames from frame `first`, at `fps`. */
+export function audioUnderFrames(input: InputAudio, fps: number, first: number, count: number): AudioSource {
+  return {
+    path: input.path,
+    stream: input.stream,
+    codec: input.codec,
+    startSeconds: (input.videoStartSeconds ?? 0) + first / fps,
+    durationSeconds: count / fps,
+  };
 }
 
 export interface Encoder {
@@ -42,7 +64,8 @@ export interface Encoder {
 }
 
 const AUDIO_COPY_OK: Record<string, string[]> = {
-  mp4: ['aac', 'mp3', 'alac', 'ac3', 'eac3', 'opus'],
+  // Not Opus: ffmpeg 4 refuses it in MP4 as experimental, and QuickTime cannot play it.
+  mp4: ['aac', 'mp3', 'alac', 'ac3', 'eac3'],
   mov: ['aac', 'mp3', 'alac', 'ac3', 'pcm_s16le', 'pcm_s24le'],
   mkv: [],
   webm: ['opus', 'vorbis'],
@@ -61,9 +84,10 @@ export function audioInputOptions(audio: AudioSource): string[] {
   return [...seek, ...length];
 }
 
-/** Output options taking the first audio stream (if any) and the metadata of input `inputIndex`. */
+/** Output options taking the audio stream (if there is one) and the metadata of input `inputIndex`. */
 export function audioOutputOptions(container: string, audio: AudioSource, inputIndex: number): string[] {
-  return ['-map', `${inputIndex}:a:0?`, '-map_metadata', String(inputIndex), ...audioArguments(container, audio.codec)];
+  const stream = audio.stream === undefined ? 'a:0' : String(audio.stream);
+  return ['-map', `${inputIndex}:${stream}?`, '-map_metadata', String(inputIndex), ...audioArguments(container, audio.codec)];
 }
 
 /** The muxer, with the index up front in MP4/MOV so players can start before the download ends. */

@@ -3,7 +3,7 @@
 import { stat, unlink, writeFile } from 'node:fs/promises';
 import { join as joinPath, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { audioInputOptions, audioOutputOptions, containerOptions, type AudioSource } from '../encode/encoder.js';
+import { audioInputOptions, audioOutputOptions, audioUnderFrames, containerOptions, type AudioSource } from '../encode/encoder.js';
 import { countVideoPackets, parseRational, rationalValue } from '../decode/probe.js';
 import { UserError } from '../errors.js';
 import { OptionFailure } from '../options/option-error.js';
@@ -98,13 +98,8 @@ async function audioSource(manifest: PartsManifest, override: string | undefined
   if (st.size !== manifest.input.bytes) {
     throw new OptionFailure(`cannot join: ${path} is ${st.size} bytes, but the shards rendered a file of ${manifest.input.bytes} bytes: pass {input} <the file they rendered>`);
   }
-  const fps = rationalValue(parseRational(manifest.input.fps)!);
-  return {
-    path,
-    codec: manifest.input.audioCodec,
-    startSeconds: manifest.range.start / fps,
-    durationSeconds: spanLength(manifest.range) / fps,
-  };
+  const { audioStream: stream, audioCodec: codec, videoStartSeconds } = manifest.input;
+  return audioUnderFrames({ path, stream, codec, videoStartSeconds }, rationalValue(parseRational(manifest.input.fps)!), manifest.range.start, spanLength(manifest.range));
 }
 
 function concatenate(list: string, destination: string, container: string, audio: AudioSource | undefined): Promise<void> {

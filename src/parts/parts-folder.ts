@@ -20,7 +20,11 @@ export interface PartsManifest {
     width: number;
     height: number;
     hasAudio: boolean;
+    /** the audio stream's index in the input (older plans: the first audio stream) */
+    audioStream?: number;
     audioCodec?: string;
+    /** when the input's first video frame is shown, from the start of the file */
+    videoStartSeconds?: number;
   };
   /** the frames rendered, 0-based inclusive */
   range: FrameSpan;

@@ -29,9 +29,11 @@ export async function readAllFrames(path: string): Promise<RgbFrame[]> {
   return frames;
 }
 
+/** ffprobe as the project runs it (the npm build needs its environment to read MPEG-TS). */
+export const ffprobe = (args: string[]) => execFileSync(ffmpegBinaries().ffprobe, ['-v', 'error', ...args], { encoding: 'utf8', env: ffmpegBinaries().ffprobeEnv });
+
 export function streams(path: string): Array<Record<string, string>> {
-  const out = execFileSync(ffmpegBinaries().ffprobe, ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,width,height,r_frame_rate,nb_read_frames,duration', '-of', 'json', path], { encoding: 'utf8' });
-  return JSON.parse(out).streams;
+  return JSON.parse(ffprobe(['-count_frames', '-show_entries', 'stream=codec_type,width,height,r_frame_rate,nb_read_frames,duration', '-of', 'json', path])).streams;
 }
 
 export function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
