@@ -3,7 +3,8 @@
 // checked against what the test made and what ffprobe decodes from the input: every frame, the
 // size, the audio under the video and no longer. Rows the available encoders cannot make are
 // skipped, with the reason in their name.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegBinaries } from 'stylize-video';
@@ -182,5 +183,35 @@ describe('ranges, parts, shards and plan count the video, not the longer audio',
     expect(joined.status, joined.stderr).toBe(0);
     expect(outputFrames(output)).toBe(24);
     expect(Math.abs(audioSeconds(output)! - 1)).toBeLessThan(0.1);
+  });
+});
+
+describe('shards and join take the audio a single render takes, from where the video starts', () => {
+  // The second audio track is marked default (ffmpeg's pick, so ours) and starts 0.5 s before the
+  // video; it is silent for those 0.5 s. Only plan.json tells join which track and where to cut.
+  it.skipIf(!encoders.has('libx264') || !encoders.has('aac'))('plan.json carries the audio stream and the video start to join', () => {
+    const input = join(dir, 'late-video.mkv');
+    execFileSync(ffmpegBinaries().ffmpeg, [
+      '-v', 'error', '-y', '-itsoffset', '0.5', ...picture(), ...tone(1.5, 48000),
+      '-f', 'lavfi', '-i', "aevalsrc='if(lt(t,0.5),0,sin(2*PI*440*t))':s=44100:d=1.5",
+      '-map', '0:v', '-map', '1:a', '-map', '2:a', ...h264, '-c:a', 'aac', '-disposition:a:0', '0', '-disposition:a:1', 'default', input,
+    ]);
+    const output = join(dir, 'late-video.out.mp4');
+    for (const i of [0, 1]) {
+      const r = runCli([input, '--model', model, '-q', '--part-frames', '12', '--shard', `${i}/2`, '-o', output]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const plan = JSON.parse(readFileSync(`${output}.parts/plan.json`, 'utf8'));
+    expect(plan.input.audioStream).toBe(2);
+    expect(plan.input.videoStartSeconds).toBeGreaterThan(0.45);
+    expect(plan.input.videoStartSeconds).toBeLessThan(0.6);
+    const joined = runCli(['join', output]);
+    expect(joined.status, joined.stderr).toBe(0);
+    expect(sampleRateOf(output)).toBe(44100);
+    expect(Math.abs(audioSeconds(output)! - 1)).toBeLessThan(0.1);
+    // Cut from where the video starts, the audio is the tone from its first moment, not the silence before.
+    const loudness = spawnSync(ffmpegBinaries().ffmpeg, ['-v', 'info', '-i', output, '-map', '0:a', '-t', '0.3', '-af', 'volumedetect', '-f', 'null', '-'], { encoding: 'utf8' });
+    const peak = Number(/max_volume: (-?[\d.]+) dB/.exec(loudness.stderr)?.[1]);
+    expect(peak).toBeGreaterThan(-20);
   });
 });
