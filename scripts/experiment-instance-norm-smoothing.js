@@ -32,7 +32,7 @@ net.instanceNorm = function (y, index) {
   return out;
 };
 const info = await probeVideo(input);
-const temporal = createTemporalStage({ strength: Number(strengthText) });
+const temporal = await createTemporalStage({ strength: Number(strengthText) });
 const encoder = startEncoder({ path: output, container: 'mp4', width: info.width, height: info.height, fps: info.fps, codec: 'h264', crf: 12 });
 for await (const frame of decodeFrames(info)) {
   const [stylized] = net.stylize([frame]);

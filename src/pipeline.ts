@@ -101,13 +101,13 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       backend = stylizer.backend.name;
     }
     // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
-    // the JS flow is the faster.
+    // OpenCV's Farnebäck (wasm) follows real footage best.
     const newTemporalStage = () => createTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'gpu' });
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
       totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
       backend: stylizer?.backend, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-      temporal: newTemporalStage().name, licence: setup.licence,
+      temporal: (await newTemporalStage()).name, licence: setup.licence,
     });
     for (const run of runs) {
       const first = run.parts[0].start - run.warmup;
@@ -115,7 +115,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: values.crf, preset: values.preset });
       try {
         const alreadyProcessed = processed;
-        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, newTemporalStage(), writer, times, {
+        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
           signal: options.signal,
           onProgress: (n) => {
             processed = alreadyProcessed + n;

@@ -88,7 +88,7 @@ export async function preview(given: PreviewOptions): Promise<PreviewResult> {
       inputs.forEach((original, i) => pairs.push({ original, stylized: stylized[i] }));
       result = await writeContactSheet(pairs, size, output, pending.temporaryPath);
     } else {
-      const temporal = createTemporalStage({ strength: temporalStrength(options.temporal) });
+      const temporal = await createTemporalStage({ strength: temporalStrength(options.temporal) });
       const width = 2 * size.width + GAP;
       const container = containerOf(output);
       const encoder = startEncoder({

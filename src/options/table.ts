@@ -54,7 +54,7 @@ export const OPTIONS = {
   start: spec<number | string>({ flags: '--start <time>', description: 'start at this time (seconds, M:SS or H:MM:SS.ms) instead of --frames', validator: text((value) => void (typeof value === 'string' && parseTimecode(value, 'start'))) }),
   /** ... for this long */
   duration: spec<number | string>({ flags: '--duration <time>', description: 'for this long', validator: text((value) => void (typeof value === 'string' && parseTimecode(value, 'duration'))) }),
-  /** temporal-consistency strength 0..1; false or 0 for independent frames; default 0.7 */
+  /** temporal-consistency strength 0..1; false or 0 for independent frames; default 0.9 */
   temporal: spec<boolean | number>({
     flags: '--temporal <strength>',
     description: 'temporal-consistency strength, 0..1',

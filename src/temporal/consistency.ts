@@ -7,9 +7,10 @@ import type { Flow } from './flow.js';
  * backward: flow from frame t to t-1; forward: flow from t-1 to t. Returns 1 where the warped
  * previous frame is trusted, 0 where it is occluded, disoccluded or on a motion boundary.
  * Thresholds are in the video's pixels; `scale` is how many of those one flow pixel spans. (A flow
- * gradient is a ratio of lengths, so it does not change with the scale; vectors do.)
+ * gradient is a ratio of lengths, so it does not change with the scale; vectors do.) Without
+ * `boundaries`, only the round trip is checked.
  */
-export function consistencyMask(backward: Flow, forward: Flow, scale = 1): Float32Array {
+export function consistencyMask(backward: Flow, forward: Flow, scale = 1, { boundaries = true } = {}): Float32Array {
   const { width, height } = backward;
   const b = backward.data;
   const f = forward.data;
@@ -37,7 +38,7 @@ export function consistencyMask(backward: Flow, forward: Flow, scale = 1): Float
       const right = 2 * (y * width + Math.min(x + 1, width - 1)), below = 2 * (Math.min(y + 1, height - 1) * width + x);
       const dxx = b[right] - bx, dxy = b[right + 1] - by;
       const dyx = b[below] - bx, dyy = b[below + 1] - by;
-      const boundary = dxx * dxx + dxy * dxy + dyx * dyx + dyy * dyy > boundaryShare * (bx * bx + by * by) + 0.002;
+      const boundary = boundaries && dxx * dxx + dxy * dxy + dyx * dyx + dyy * dyy > boundaryShare * (bx * bx + by * by) + 0.002;
       mask[i] = occluded || boundary ? 0 : 1;
     }
   return mask;

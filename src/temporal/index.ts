@@ -1,10 +1,13 @@
 // The temporal stage sits between the network and the encoder: it sees every input frame and its
 // per-frame stylization, in order, and returns the frame to encode. The previous output, warped
-// along the input's motion, is blended in where the consistency mask trusts it.
+// along the input's motion, is blended in where the motion can be trusted (motion.ts), by a weight
+// that keeps the style's structure (blend-weights.ts).
 import type { RgbFrame } from '../frame.js';
-import { opticalFlow, resizeTaps, warpRgb, type Gray } from './flow.js';
+import { BlendWeights } from './blend-weights.js';
+import { farnebackFlow, loadOpenCv } from './farneback.js';
+import { resizeTaps, warpRgb, type Gray } from './flow.js';
+import { CUT_COVERAGE, flowImage, motionAlongFlow, type FlowMethod } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
-import { CUT_COVERAGE, flowImage, motionAtFlowSize } from './motion.js';
 
 export interface TemporalStage {
   readonly name: string;
@@ -12,22 +15,23 @@ export interface TemporalStage {
 }
 
 export interface TemporalOptions {
-  /** 0 turns the stage off; 1 trusts the warped previous output fully where the mask allows */
+  /** 0 turns the stage off; otherwise the largest share of the warped previous output a pixel takes */
   strength: number;
   /** below this share of trusted pixels the frame is taken as a hard cut and the blend restarts */
   cutCoverage?: number;
-  /** compute the flow with TF.js ops on the active backend (where that is a GPU) instead of in JS */
+  /** compute the flow with TF.js ops on the active backend (where that is a GPU) instead of OpenCV's Farnebäck */
   flowOnBackend?: boolean;
 }
 
-export function createTemporalStage(options: TemporalOptions): TemporalStage {
+export async function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
   const strength = options.strength;
   if (strength === 0) return { name: 'off', next: (_input, stylized) => stylized };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
-  const flow = options.flowOnBackend ? opticalFlowTf : opticalFlow;
+  const flow: FlowMethod = options.flowOnBackend ? opticalFlowTf : farnebackFlow(await loadOpenCv());
   let previousGray: Gray | undefined;
   let previousOutput: Uint8Array | undefined;
   let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
+  let weights: BlendWeights | undefined;
   return {
     name: `flow blend ${strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
     next(input, stylized) {
@@ -35,10 +39,12 @@ export function createTemporalStage(options: TemporalOptions): TemporalStage {
       let output = stylized.data;
       if (previousGray && previousOutput) {
         const { width, height } = input;
-        const motion = motionAtFlowSize(previousGray, gray, width / gray.width, flow);
+        const motion = motionAlongFlow(previousGray, gray, width / gray.width, flow);
         if (motion.coverage >= cutCoverage) {
           warped = warpRgb(previousOutput, motion.backward, width, height, warped);
-          output = blend(stylized.data, warped, motion.mask, gray.width, gray.height, strength, width, height);
+          if (weights?.width !== width || weights.height !== height) weights = new BlendWeights(width, height);
+          const weight = weights.compute(stylized.data, warped, strength);
+          output = blend(stylized.data, warped, weight, motion.mask, gray.width, gray.height, width, height);
         }
       }
       previousGray = gray;
@@ -49,22 +55,22 @@ export function createTemporalStage(options: TemporalOptions): TemporalStage {
 }
 
 /**
- * mask·strength·warped + (1 − mask·strength)·stylized, then each channel's mean moved back to the
+ * mask·weight·warped + (1 − mask·weight)·stylized, then each channel's mean moved back to the
  * stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
  * The mask is at the flow's size and is resized bilinearly on the way, which also softens its edges.
  * The mix is written over `warped`.
  */
-function blend(stylized: Uint8Array, warped: Float32Array, mask: Float32Array, maskWidth: number, maskHeight: number, strength: number, width: number, height: number): Uint8Array {
+export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, mask: Float32Array, maskWidth: number, maskHeight: number, width: number, height: number): Uint8Array {
   const mixed = warped;
   const across = resizeTaps(maskWidth, width);
   const down = resizeTaps(maskHeight, height);
   let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;
-  for (let y = 0, i = 0; y < height; y++) {
+  for (let y = 0, i = 0, p = 0; y < height; y++) {
     const top = down.low[y] * maskWidth, bottom = down.high[y] * maskWidth, fy = down.weight[y];
-    for (let x = 0; x < width; x++, i += 3) {
+    for (let x = 0; x < width; x++, i += 3, p++) {
       const l = across.low[x], r = across.high[x], fx = across.weight[x];
       const trust = (mask[top + l] * (1 - fx) + mask[top + r] * fx) * (1 - fy) + (mask[bottom + l] * (1 - fx) + mask[bottom + r] * fx) * fy;
-      const w = trust * strength;
+      const w = trust * weight[p];
       const sr = stylized[i], sg = stylized[i + 1], sb = stylized[i + 2];
       const mr = sr + w * (warped[i] - sr), mg = sg + w * (warped[i + 1] - sg), mb = sb + w * (warped[i + 2] - sb);
       mixed[i] = mr; mixed[i + 1] = mg; mixed[i + 2] = mb;

@@ -1,14 +1,25 @@
 // The stability report: E_warp (Lai et al. 2018) of a stylized video along its input's motion,
 // and, against a reference stylization (usually per-frame), PSNR, SSIM and luminance drift.
+// The ruler must not share the temporal stage's flow: a method judged by its own flow looks several
+// times stabler than it is. The stage follows Farnebäck's flow (OpenCV); the report measures along
+// DIS with full variational refinement, this project's own implementation (dis-flow.ts), and
+// checks occlusions forward-backward, as the independent judge ../shared/tools/ewarp.py does.
 import { decodeFrames } from '../decode/frames.js';
 import { probeVideo } from '../decode/probe.js';
 import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { boxSum, toGray, warpRgb } from './flow.js';
-import { CUT_COVERAGE, flowImage, motionBetween } from './motion.js';
+import { DIS_PRESETS, disFlow } from './dis-flow.js';
+import { CUT_COVERAGE, flowImage, motionBetween, type FlowMethod } from './motion.js';
+
+/** The flow the report measures along: one the temporal stage does not use. */
+export const METRICS_FLOW = 'DIS, best preset (variational refinement at every scale)';
+const metricsFlow: FlowMethod = (a, b) => disFlow(a, b, DIS_PRESETS.best);
 
 export interface StabilityReport {
   frames: number;
+  /** the flow method E_warp was measured along */
+  flow: string;
   /** mean over t of the masked mean squared difference between output t and output t-1 warped, values in [0,1] */
   warpingError: number;
   /** pairs left out of warpingError because no pixel of one frame continues the other (hard cuts) */
@@ -76,7 +87,7 @@ export async function measureStability(input: string, stylized: string, referenc
     frames++;
     const gray = flowImage(i.value);
     if (previous) {
-      const motion = motionBetween(previous.gray, gray, i.value.width, i.value.height);
+      const motion = motionBetween(previous.gray, gray, i.value.width, i.value.height, metricsFlow);
       // Across a cut every pixel is occluded; the few the mask keeps are chance matches.
       if (motion.coverage < CUT_COVERAGE) cuts++;
       const warped = warpRgb(previous.output.data, motion.backward);
@@ -100,6 +111,7 @@ export async function measureStability(input: string, stylized: string, referenc
   await Promise.all([inputs.return(undefined), outputs.return(undefined), references?.return(undefined)]);
   return {
     frames,
+    flow: METRICS_FLOW,
     warpingError: warpCount ? warpSum / warpCount : 0,
     cuts,
     reference: reference ? { psnr: psnrSum / frames, ssim: ssimSum / frames, meanLuminanceDrift: driftSum / frames, maxLuminanceDrift: driftMax } : undefined,

@@ -1,0 +1,74 @@
+// Farnebäck's dense optical flow (2003), from OpenCV compiled to WebAssembly (@techstark/opencv-js).
+// The temporal stage follows the input's motion with it. Chosen by measurement over the project's
+// own flows: on real camera footage, against the independent judge's DeepFlow flow, it is the
+// closest (mean end-point error on the stage's route, 640x360 clips: 0.39 px on a static shot with
+// compression noise, 0.55 on grainy film, 0.21 on a flower opening, against 1.0, 1.3 and 0.24 for
+// DIS at its default and 1.4, 1.1 and 0.38 for the older Lucas–Kanade), where patch methods turn
+// sensor noise and flat colour into small wrong vectors that smear the warped output. On the
+// noiseless Middlebury pairs DIS is the more accurate (scripts/flow-bench.js).
+import { createRequire } from 'node:module';
+import type { Flow, Gray } from './flow.js';
+
+/** The few OpenCV.js calls used here. */
+interface Mat {
+  data: Uint8Array;
+  data32F: Float32Array;
+  rows: number;
+  cols: number;
+  delete(): void;
+}
+interface OpenCv {
+  Mat: new (...args: unknown[]) => Mat;
+  CV_8UC1: number;
+  calcOpticalFlowFarneback(prev: Mat, next: Mat, flow: Mat, pyrScale: number, levels: number, winsize: number, iterations: number, polyN: number, polySigma: number, flags: number): void;
+}
+
+let opencv: Promise<OpenCv> | undefined;
+
+/** OpenCV.js, compiled once per process (about 0.4 s): the wasm is instantiated asynchronously. */
+export function loadOpenCv(): Promise<OpenCv> {
+  opencv ??= new Promise<OpenCv>((resolve) => {
+    type Loading = OpenCv & { then?: (done: (cv: OpenCv) => void) => void; onRuntimeInitialized?: () => void };
+    const loaded = createRequire(import.meta.url)('@techstark/opencv-js') as Loading;
+    // The build hands out a promise of the module (checked by shape: it may come from another
+    // realm, as under a test runner's module loader), or the module itself, ready or not yet.
+    if (typeof loaded.then === 'function') {
+      // Resolved by callback, not awaited: the module it gives may itself carry a `then`.
+      loaded.then((cv) => resolve(Object.assign(cv, { then: undefined })));
+    } else if (typeof loaded.Mat === 'function') resolve(loaded);
+    else loaded.onRuntimeInitialized = () => resolve(loaded);
+  });
+  return opencv;
+}
+
+/**
+ * OpenCV's parameters as in its samples and the plain-blend baseline: 3 levels halving, a 15-pixel
+ * averaging window, 3 iterations, polynomial neighbourhood 5 with sigma 1.2.
+ */
+export const FARNEBACK = { pyrScale: 0.5, levels: 3, winsize: 15, iterations: 3, polyN: 5, polySigma: 1.2 } as const;
+
+/** A flow method bound to a loaded OpenCV, with its images kept from call to call (a video's frames share one size). */
+export function farnebackFlow(cv: OpenCv): (a: Gray, b: Gray) => Flow {
+  let size = '';
+  let ma: Mat | undefined, mb: Mat | undefined, out: Mat | undefined;
+  return (a, b) => {
+    const { width, height } = a;
+    if (size !== `${width}x${height}`) {
+      ma?.delete(); mb?.delete(); out?.delete();
+      ma = new cv.Mat(height, width, cv.CV_8UC1);
+      mb = new cv.Mat(height, width, cv.CV_8UC1);
+      out = new cv.Mat();
+      size = `${width}x${height}`;
+    }
+    // The grey images are 0..1 floats; Farnebäck works on 8-bit images.
+    const da = ma!.data, db = mb!.data, ga = a.data, gb = b.data;
+    for (let i = 0; i < ga.length; i++) {
+      da[i] = ga[i] * 255 + 0.5;
+      db[i] = gb[i] * 255 + 0.5;
+    }
+    const { pyrScale, levels, winsize, iterations, polyN, polySigma } = FARNEBACK;
+    // OpenCV's convention is this project's: a(p) ≈ b(p + flow(p)).
+    cv.calcOpticalFlowFarneback(ma!, mb!, out!, pyrScale, levels, winsize, iterations, polyN, polySigma, 0);
+    return { width, height, data: new Float32Array(out!.data32F) };
+  };
+}
