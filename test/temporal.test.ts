@@ -173,7 +173,7 @@ describe('the blend against the formula written out', () => {
     return out;
   }
 
-  /** strength·E[d²] / (E[d²] + 600·var(d) / (2·var(s) + (0.03·255)²)) over the 7x7 window (edges replicated), d = luma(warped − stylized). */
+  /** strength·E[d²] / (E[d²] + 700·var(d) / (2·var(s) + (0.03·255)²)) over the 7x7 window (edges replicated), d = luma(warped − stylized). */
   function naiveWeight(stylized: Uint8Array, warped: Float32Array, strength: number, x: number, y: number): number {
     const luma = (d: ArrayLike<number>, i: number) => 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
     let s1 = 0, s2 = 0, d1 = 0, d2 = 0;
@@ -184,7 +184,7 @@ describe('the blend against the formula written out', () => {
         s1 += s; s2 += s * s; d1 += d; d2 += d * d;
       }
     const varS = s2 / 49 - (s1 / 49) ** 2, energy = d2 / 49 + 1e-3, varD = energy - (d1 / 49) ** 2;
-    return (strength * energy) / (energy + (600 * varD) / (2 * varS + (0.03 * 255) ** 2));
+    return (strength * energy) / (energy + (700 * varD) / (2 * varS + (0.03 * 255) ** 2));
   }
 
   it('blends by the weights the formula gives, within one level, the mean kept', async () => {
