@@ -43,11 +43,15 @@ const licences = {
     url: 'https://github.com/ml5js/ml5-data-and-models',
   },
 };
+// The arbitrary-style networks (Magenta's TF Lite files) are not in that folder: kept as they are.
+const previous = JSON.parse(readFileSync(new URL('../src/stylize/catalogue.json', import.meta.url), 'utf8'));
+licences['Apache-2.0'] = previous.licences['Apache-2.0'];
 const catalogue = {
   source: 'ml5js/ml5-data-and-models, models/style-transfer (the repository is MIT, copyright 2018 ml5; six styles keep Logan Engstrom's own licence)',
   baseUrl: 'https://raw.githubusercontent.com/ml5js/ml5-data-and-models/main/models/style-transfer',
   licences,
   styles,
+  arbitrary: previous.arbitrary,
 };
 writeFileSync(new URL('../src/stylize/catalogue.json', import.meta.url), JSON.stringify(catalogue, null, 1) + '\n');
 console.log(`wrote ${Object.keys(styles).length} styles`);

@@ -33,16 +33,28 @@ function mirror(i: number, size: number, symmetric: boolean): number {
   return symmetric ? Math.max(0, 2 * size - 1 - i) : 2 * size - 2 - i;
 }
 
+/**
+ * A graph that is not built from TransformerNet weights (Magenta's converted transformer): its
+ * bytes, with input `rgb` and output `stylized` as OnnxNet expects, and constant feeds for its
+ * other inputs (the style vector).
+ */
+export interface OnnxGraph {
+  model: Uint8Array;
+  feeds: Record<string, { data: Float32Array; dims: number[] }>;
+}
+
 export class OnnxNet {
   private constructor(
     private readonly ort: Ort,
     private readonly session: OrtSession,
+    private readonly feeds: Record<string, OrtTensor> = {},
   ) {}
 
   /** `threads`: ONNX Runtime's own intra-op threads for this session. */
-  static async create(weights: ModelWeights, threads: number): Promise<OnnxNet> {
+  static async create(source: ModelWeights | OnnxGraph, threads: number): Promise<OnnxNet> {
     const ort = await loadOnnxRuntime();
-    const session = await ort.InferenceSession.create(onnxModel(weights), {
+    const graph = 'model' in source ? source : undefined;
+    const session = await ort.InferenceSession.create(graph ? graph.model : onnxModel(source as ModelWeights), {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -51,7 +63,8 @@ export class OnnxNet {
       // and without it the peak at 1080p is the activations alone.
       enableCpuMemArena: false,
     });
-    return new OnnxNet(ort, session);
+    const feeds = Object.fromEntries(Object.entries(graph?.feeds ?? {}).map(([name, f]) => [name, new ort.Tensor('float32', f.data, f.dims)]));
+    return new OnnxNet(ort, session, feeds);
   }
 
   /** Frames of one size as one batch; sizes that are not multiples of 4 are padded by reflection and cropped back. */
@@ -76,7 +89,7 @@ export class OnnxNet {
         }
       }
     });
-    const feeds = { rgb: new this.ort.Tensor('float32', input, [frames.length, paddedH, paddedW, 3]) };
+    const feeds = { ...this.feeds, rgb: new this.ort.Tensor('float32', input, [frames.length, paddedH, paddedW, 3]) };
     const result = await this.session.run(feeds);
     const output = result.stylized.data as Float32Array;
     result.stylized.dispose?.();
@@ -92,5 +105,19 @@ export class OnnxNet {
 
   async dispose(): Promise<void> {
     await this.session.release();
+  }
+}
+
+/** Runs a small graph once in this process (Magenta's style predictor): NHWC float in, float out. */
+export async function runOnnxOnce(model: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>, output: string): Promise<Float32Array> {
+  const ort = await loadOnnxRuntime();
+  // No graph optimisation: ONNX Runtime's rewrites of QuantizeLinear/DequantizeLinear pairs (the int8
+  // predictor's rounding) changed its results by whole steps; as written, it agrees with TF Lite.
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled', enableCpuMemArena: false });
+  try {
+    const result = await session.run(Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new ort.Tensor('float32', f.data, f.dims)])));
+    return Float32Array.from(result[output].data as Float32Array);
+  } finally {
+    await session.release();
   }
 }

@@ -1,0 +1,119 @@
+// Arbitrary style transfer: the TF Lite reader and the ONNX conversion of Magenta's two networks,
+// checked against the official TF Lite runtime (wasm) on a real pair of pictures.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RgbFrame } from '../src/frame.js';
+import { blendVectors, magentaOnnx, prepareForPredictor, PREDICTOR, styleVector, TRANSFORMER } from '../src/stylize/magenta.js';
+import { OnnxNet } from '../src/stylize/onnx-net.js';
+import { readTflite } from '../src/stylize/tflite.js';
+import { psnr, tempDir } from './helpers/media.js';
+import { tfliteRun } from './helpers/tflite-reference.js';
+
+const shelf = process.env.STYLIZE_VIDEO_MODELS ?? join(import.meta.dirname, '..', '..', 'shared', 'models');
+const magenta = existsSync(join(shelf, 'magenta', TRANSFORMER)) ? join(shelf, 'magenta') : undefined;
+const styles = join(import.meta.dirname, '..', '..', 'shared', 'styles');
+const pictures = existsSync(join(styles, 'hokusai-great-wave.jpg')) ? styles : undefined;
+const why = 'needs $STYLIZE_VIDEO_MODELS/magenta and ../shared/styles';
+
+async function picture(name: string, size?: number): Promise<RgbFrame> {
+  let image = sharp(join(styles, name)).removeAlpha();
+  if (size) image = image.resize(size, size, { fit: 'cover' });
+  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+  return { index: 0, width: info.width, height: info.height, data: new Uint8Array(data) };
+}
+
+const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+};
+
+describe.skipIf(!magenta || !pictures)(`Magenta arbitrary style transfer (${why})`, () => {
+  let style: RgbFrame;
+  let content: RgbFrame;
+  let referenceVector: Float32Array;
+  beforeAll(async () => {
+    // The converted files go to a cache of this test's own.
+    process.env.XDG_CACHE_HOME = tempDir('sv-magenta-cache-');
+    style = await picture('hokusai-great-wave.jpg');
+    content = await picture('turner-shipwreck-of-the-minotaur.jpg', 384);
+    referenceVector = await tfliteRun(join(magenta!, PREDICTOR), [{ data: prepareForPredictor(style), shape: [1, 256, 256, 3] }]);
+  });
+
+  it('reads both TF Lite files: their inputs, outputs and operators', () => {
+    const predictor = readTflite(readFileSync(join(magenta!, PREDICTOR)));
+    expect(predictor.inputs.map((i) => predictor.tensors[i].shape)).toEqual([[1, 256, 256, 3]]);
+    expect(predictor.outputs.map((i) => predictor.tensors[i].shape)).toEqual([[1, 1, 1, 100]]);
+    const transformer = readTflite(readFileSync(join(magenta!, TRANSFORMER)));
+    expect(transformer.inputs.map((i) => transformer.tensors[i].shape)).toEqual([[1, 384, 384, 3], [1, 1, 1, 100]]);
+    expect(new Set(transformer.operators.map((o) => o.op))).toEqual(new Set(['MIRROR_PAD', 'DEQUANTIZE', 'CONV_2D', 'MEAN', 'SQUARED_DIFFERENCE', 'ADD', 'RSQRT', 'MUL', 'SUB', 'RESIZE_NEAREST_NEIGHBOR', 'LOGISTIC']));
+  });
+
+  it('the converted int8 predictor agrees with TF Lite to one step of its output quantisation', async () => {
+    const ours = await styleVector(style);
+    const model = readTflite(readFileSync(join(magenta!, PREDICTOR)));
+    // The int8 output before its DEQUANTIZE: one step of it is the finest difference int8 arithmetic can make.
+    const int8Output = model.operators.find((o) => o.op === 'DEQUANTIZE' && o.outputs[0] === model.outputs[0])!.inputs[0];
+    const step = model.tensors[int8Output].quantization!.scale[0];
+    const worst = maxDifference(ours, referenceVector);
+    const differing = Array.from(ours).filter((v, i) => Math.abs(v - referenceVector[i]) > step / 2).length;
+    console.log(`predictor: max difference ${worst.toFixed(5)} (one int8 step is ${step.toFixed(5)}), ${differing} of 100 elements differ`);
+    expect(worst).toBeLessThanOrEqual(step * 1.001);
+    expect(differing).toBeLessThan(50);
+  });
+
+  it('the converted transformer agrees with TF Lite within 1e-3 at 384x384, and the whole chain within 35 dB', async () => {
+    const input = Float32Array.from(content.data, (v) => v / 255);
+    const reference = await tfliteRun(join(magenta!, TRANSFORMER), [{ data: input, shape: [1, 384, 384, 3] }, { data: referenceVector, shape: [1, 1, 1, 100] }]);
+    const model = await magentaOnnx(TRANSFORMER);
+    const net = await OnnxNet.create({ model, feeds: { style_vector: { data: referenceVector, dims: [1, 1, 1, 100] } } }, 1);
+    // OnnxNet rounds to 8 bits; the graph's own 0..255 output is compared before rounding through a raw run.
+    const raw = await rawRun(model, content, referenceVector);
+    const worst = maxDifference(raw.map((v) => v / 255), reference);
+    console.log(`transformer at 384x384: max difference ${worst.toExponential(2)} on 0..1`);
+    expect(worst).toBeLessThanOrEqual(1e-3);
+    const [stylized] = await net.stylize([content]);
+    await net.dispose();
+    expect(psnr(stylized.data, Uint8Array.from(reference, (v) => Math.round(v * 255)))).toBeGreaterThan(45);
+    // The whole chain: our predictor's vector through our transformer, against TF Lite's.
+    const ours = await OnnxNet.create({ model, feeds: { style_vector: { data: await styleVector(style), dims: [1, 1, 1, 100] } } }, 1);
+    const [chain] = await ours.stylize([content]);
+    await ours.dispose();
+    const db = psnr(chain.data, Uint8Array.from(reference, (v) => Math.round(v * 255)));
+    console.log(`predictor + transformer against TF Lite: ${db.toFixed(1)} dB`);
+    expect(db).toBeGreaterThanOrEqual(35);
+  });
+
+  it('runs at sizes the file was not made for, not multiples of 4 included', async () => {
+    const model = await magentaOnnx(TRANSFORMER);
+    const net = await OnnxNet.create({ model, feeds: { style_vector: { data: referenceVector, dims: [1, 1, 1, 100] } } }, 1);
+    const odd = await picture('munch-the-scream.jpg');
+    const frame: RgbFrame = { ...odd, index: 3 };
+    const [out] = await net.stylize([frame]);
+    await net.dispose();
+    expect([out.width, out.height, out.index]).toEqual([frame.width, frame.height, 3]);
+    expect(new Set(out.data).size).toBeGreaterThan(50);
+  });
+
+  it('style strength: r = 0 is the content vector, 1 the style vector, 0.5 their midpoint through the network', async () => {
+    const contentVector = await styleVector(content);
+    const styleVec = await styleVector(style);
+    expect(blendVectors(contentVector, styleVec, 0)).toEqual(contentVector);
+    expect(blendVectors(contentVector, styleVec, 1)).toEqual(styleVec);
+    const midpoint = Float32Array.from(styleVec, (s, i) => (s + contentVector[i]) / 2);
+    expect(maxDifference(blendVectors(contentVector, styleVec, 0.5), midpoint)).toBeLessThan(1e-6);
+    const model = await magentaOnnx(TRANSFORMER);
+    const outputs = await Promise.all([contentVector, midpoint, styleVec].map((v) => rawRun(model, content, v)));
+    const half = await rawRun(model, content, blendVectors(contentVector, styleVec, 0.5));
+    expect(maxDifference(half, outputs[1])).toBeLessThan(1e-3);
+    // and the three really differ: strength changes the picture
+    expect(psnr(outputs[0], outputs[2])).toBeLessThan(30);
+  });
+});
+
+async function rawRun(model: Uint8Array, frame: RgbFrame, vector: Float32Array): Promise<Float32Array> {
+  const { runOnnxOnce } = await import('../src/stylize/onnx-net.js');
+  return runOnnxOnce(model, { rgb: { data: Float32Array.from(frame.data), dims: [1, frame.height, frame.width, 3] }, style_vector: { data: vector, dims: [1, 1, 1, 100] } }, 'stylized');
+}
