@@ -18,6 +18,7 @@ import { spelledMessage } from './options/option-error.js';
 import { flagSpelling, PLAN_OPTIONS, PREVIEW_OPTIONS, RENDER_OPTIONS, type OptionValues } from './options/table.js';
 import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
+import { ARBITRARY, ARBITRARY_LICENCE } from './stylize/magenta.js';
 import { createProgressBar } from './progress-bar.js';
 import { measureStability } from './temporal/metrics.js';
 
@@ -91,13 +92,15 @@ async function listStyles(flags: { json?: boolean }): Promise<void> {
       };
     }),
   );
-  if (flags.json) return printJson({ cache: modelCacheDir(), modelsFolder: shelf ?? null, source: MODEL_SOURCE, styles: rows });
+  const arbitrary = { name: ARBITRARY.name, usage: '--style <picture file>', credit: ARBITRARY.credit, licence: ARBITRARY_LICENCE, files: Object.keys(ARBITRARY.files) };
+  if (flags.json) return printJson({ cache: modelCacheDir(), modelsFolder: shelf ?? null, source: MODEL_SOURCE, styles: rows, arbitrary });
   process.stdout.write(`styles (source: ${MODEL_SOURCE}); cache: ${modelCacheDir()}${shelf ? `; STYLIZE_VIDEO_MODELS: ${shelf}` : ''}\n`);
   for (const r of rows) {
     const where = r.inModelsFolder ? 'STYLIZE_VIDEO_MODELS' : r.cached ? 'cached' : 'downloads on first use';
     const licence = r.licence.commercialUse ? r.licence.name : 'research use only';
     process.stdout.write(`  ${r.name.padEnd(15)} ${where.padEnd(23)} ${licence.padEnd(18)} ${r.credit}\n`);
   }
+  process.stdout.write(`\nany picture as the style (--style painting.jpg, --style-strength 0..1): ${arbitrary.name}, ${arbitrary.licence.name}; ${arbitrary.credit}\n`);
   const research = rows.filter((r) => !r.licence.commercialUse);
   for (const licence of new Set(research.map((r) => r.licence))) {
     const names = research.filter((r) => r.licence === licence).map((r) => r.name).join(', ');
@@ -214,7 +217,7 @@ export function buildProgram(): Command {
         .argument('<input>', 'the video'),
       withoutOverwrite(PREVIEW_OPTIONS),
       {
-        style: 'style from the catalogue',
+        style: 'style from the catalogue, or a picture file',
         output: 'a video for side by side, an image for a contact sheet (default: <input>.<style>.preview.mp4)',
         frames: "the clip's frames (default: one second from the middle), or the span a sheet samples (default: all)",
         model: 'a model folder instead of a catalogue style',

@@ -12,7 +12,9 @@ import { RENDER_OPTIONS, type OptionValues } from './options/table.js';
 import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
 import type { PartsManifest } from './parts/parts-folder.js';
 import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
-import { styleEntry, type StyleLicence } from './stylize/model-store.js';
+import type { StyleLicence } from './stylize/model-store.js';
+import { isStyleImage, styleIdentity, styleLabel, styleLicence } from './stylize/magenta.js';
+import type { RgbFrame } from './frame.js';
 import type { StylizerOptions } from './stylize/stylizer.js';
 import { defaultOutputPath, temporalStrength } from './defaults.js';
 
@@ -47,12 +49,13 @@ export interface RenderJob extends RenderSetup {
 export function prepareRender(input: string, options: OptionValues): RenderSetup {
   checkOptions(options, RENDER_OPTIONS);
   const values = withDefaults(options, RENDER_OPTIONS) as OptionValues & { style: string };
-  const output = values.output ?? defaultOutputPath(input, values.style);
+  const output = values.output ?? defaultOutputPath(input, styleLabel(values.style));
   const container = containerOf(output);
   const codec = values.codec ?? defaultCodec(container);
   checkCodecFits(codec, container);
   if (codec === 'prores' && values.crf !== undefined) throw new OptionError('{crf} does not apply to prores: choose its quality with {preset} 0..5 (proxy … 4444 XQ)');
-  const licence = values.model ? undefined : styleEntry(values.style).licence;
+  const licence = styleLicence(values.style, values.model);
+  checkStyleStrength(values);
   return Object.freeze({
     input, values, output, container, codec, licence,
     strength: temporalStrength(values.temporal),
@@ -68,10 +71,15 @@ export async function resolveRender(setup: RenderSetup, info: VideoInfo): Promis
   const mine = setup.shard ? shardParts(parts, setup.shard) : parts;
   const { model } = setup.values;
   const digest = model ? weightsDigest(await loadModelWeights(model, basename(resolve(model)))) : undefined;
+  // A picture style is checked (it exists, is a picture, is not huge) here, before anything is written.
+  const picture = !model && isStyleImage(setup.values.style);
+  const style = model ? undefined : picture ? await styleIdentity(setup.values.style) : setup.values.style;
   // Each option as it acts on the pixels; plan.json records those the table marks.
   const resolved: Record<string, unknown> = {
     ...setup.values,
-    style: model ? undefined : setup.values.style,
+    style,
+    // The strength acts on a picture style only; catalogue renders keep the identity they had.
+    styleStrength: picture ? (setup.values.styleStrength ?? 1) : undefined,
     model: model ? `${basename(resolve(model))} (weights sha256 ${digest})` : undefined,
     temporal: setup.strength,
     codec: setup.codec,
@@ -87,11 +95,16 @@ export async function resolveRender(setup: RenderSetup, info: VideoInfo): Promis
  * given (which keeps ONNX Runtime within its memory budget): one place, so none forgets a field.
  */
 export function stylizerOptionsFor(
-  values: Pick<OptionValues, 'style' | 'model' | 'backend' | 'batch' | 'concurrency'>,
+  values: Pick<OptionValues, 'style' | 'styleStrength' | 'model' | 'backend' | 'batch' | 'concurrency'>,
   frameSize: { width: number; height: number },
   onDownload?: StylizerOptions['onDownload'],
+  /** a picture style's strength below 1 mixes in this frame's own style: the first of the whole range */
+  contentFrame?: () => Promise<RgbFrame>,
 ): StylizerOptions {
-  return { style: values.style ?? 'wave', modelDir: values.model, backend: values.backend, batch: values.batch, concurrency: values.concurrency, frameSize, onDownload };
+  return {
+    style: values.style ?? 'wave', styleStrength: values.styleStrength, modelDir: values.model, backend: values.backend, batch: values.batch, concurrency: values.concurrency,
+    frameSize, onDownload, contentFrame,
+  };
 }
 
 /** The runs that render the parts not yet done, each with the warm-up before it. */
@@ -142,4 +155,11 @@ export function frameChooser(options: Pick<OptionValues, 'frames' | 'start' | 'd
     const { start, count } = chosen ? clampFrameRange(chosen, info.frameCount) : { start: 0, count: info.frameCount };
     return { span: { start, end: start + count - 1 }, partFrames: options.partFrames ?? defaultPartLength(count, fps) };
   };
+}
+
+/** The strength mixes a picture's style with the content's own: with a catalogue style it would silently do nothing. */
+export function checkStyleStrength(values: Pick<OptionValues, 'style' | 'styleStrength' | 'model'>): void {
+  if (values.styleStrength !== undefined && (values.model || !isStyleImage(values.style))) {
+    throw new OptionError('{styleStrength} applies to a picture given as the style ({style} painting.jpg), not to a catalogue style or a {model}');
+  }
 }

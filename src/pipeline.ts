@@ -1,7 +1,7 @@
 // The orchestrator: decode → stylize → temporal → encode, one frame batch at a time.
 import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
-import { probeVideo, rationalValue } from './decode/probe.js';
+import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
 import type { RgbFrame } from './frame.js';
 import { framesIn, manifestOf, plannedRuns, prepareRender, resolveRender, stylizerOptionsFor } from './job.js';
 import type { OptionValues, RENDER_OPTIONS } from './options/table.js';
@@ -97,7 +97,10 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   let processed = 0;
   try {
     if (runs.length) {
-      stylizer = await createStylizer(stylizerOptionsFor(values, info, (progress) => emit({ type: 'download', progress })));
+      // A picture style's content vector comes from the first frame of the whole range (not of this
+      // shard or run), which every shard of a plan shares, so their parts agree.
+      const contentFrame = () => decodeOne(info, job.span.start);
+      stylizer = await createStylizer(stylizerOptionsFor(values, info, (progress) => emit({ type: 'download', progress }), contentFrame));
       backend = stylizer.backend.name;
     }
     // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
@@ -215,4 +218,12 @@ export async function runStages(
     await completeOldest();
   }
   return written;
+}
+
+/** One decoded frame. */
+export async function decodeOne(info: VideoInfo, index: number): Promise<RgbFrame> {
+  let frame: RgbFrame | undefined;
+  for await (const decoded of decodeFrames(info, { startFrame: index, frameCount: 1 })) frame = decoded;
+  if (!frame) throw new Error(`frame ${index} could not be decoded`);
+  return frame;
 }

@@ -14,7 +14,9 @@ import { checkOptions, withDefaults } from './options/derive.js';
 import { OPTIONS, PREVIEW_OPTIONS, type OptionValues } from './options/table.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 import { createStylizer } from './stylize/stylizer.js';
-import { stylizerOptionsFor } from './job.js';
+import { checkStyleStrength, stylizerOptionsFor } from './job.js';
+import { isStyleImage, readStyleImage, styleLabel, styleLicence } from './stylize/magenta.js';
+import { decodeOne } from './pipeline.js';
 import { createTemporalStage } from './temporal/index.js';
 
 /**
@@ -51,10 +53,11 @@ export async function preview(given: PreviewOptions): Promise<PreviewResult> {
   const started = performance.now();
   checkOptions(given, PREVIEW_OPTIONS);
   const options = withDefaults(given, PREVIEW_OPTIONS) as PreviewOptions & { style: string; scale: number; count: number };
-  const output = options.output ?? defaultOutputPath(options.input, `${options.style}.preview`);
+  const output = options.output ?? defaultOutputPath(options.input, `${styleLabel(options.style)}.preview`);
   const sheet = isStillPath(output);
   if (!sheet) containerOf(output);
-  const licence = options.model ? undefined : styleEntry(options.style).licence;
+  const licence = styleLicence(options.style, options.model);
+  checkStyleStrength(options);
   const range = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
   const { count } = options;
   await checkOutputPath(output, { input: options.input, overwrite: options.overwrite });
@@ -76,7 +79,9 @@ export async function preview(given: PreviewOptions): Promise<PreviewResult> {
   }
 
   const pending = await prepareOutput(output, { input: options.input, overwrite: options.overwrite });
-  const stylizer = await createStylizer(stylizerOptionsFor(options, size));
+  // A picture style: checked before anything is written; its strength mixes in the first frame's own style.
+  if (!options.model && isStyleImage(options.style)) await readStyleImage(options.style);
+  const stylizer = await createStylizer(stylizerOptionsFor(options, size, undefined, () => decodeOne(info, frames[0])));
   try {
     const decoded = decodeFrames(info, sheet ? { frameList: frames, size } : { startFrame: frames[0], frameCount: frames.length, size });
     let result: { width: number; height: number };

@@ -10,8 +10,9 @@ import type { RgbFrame } from './frame.js';
 import { checkOptions, withDefaults } from './options/derive.js';
 import { STILL_OPTIONS, type OptionValues } from './options/table.js';
 import { createStylizer } from './stylize/stylizer.js';
-import { stylizerOptionsFor } from './job.js';
+import { checkStyleStrength, stylizerOptionsFor } from './job.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
+import { isStyleImage, readStyleImage, styleLicence } from './stylize/magenta.js';
 
 export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
 
@@ -50,11 +51,17 @@ function stillOptions<T extends StylizeImageOptions>(options: T): T & { style: s
   checkOptions(options, STILL_OPTIONS);
   if (!isStillPath(options.output)) throw new UsageError(`cannot write a still to '${options.output}': use an output ending in ${STILL_EXTENSIONS.join(', ')}`);
   const checked = withDefaults(options, STILL_OPTIONS) as T & { style: string };
-  if (!checked.model) styleEntry(checked.style);
+  if (!checked.model && !isStyleImage(checked.style)) styleEntry(checked.style);
+  checkStyleStrength(checked);
   return checked;
 }
 
-const licenceOf = (options: StylizeImageOptions) => (options.model ? undefined : styleEntry(options.style!).licence);
+const licenceOf = (options: StylizeImageOptions) => styleLicence(options.style!, options.model);
+
+/** A picture style is checked before any decoding or writing. */
+async function checkPictureStyle(options: StylizeImageOptions): Promise<void> {
+  if (!options.model && isStyleImage(options.style)) await readStyleImage(options.style);
+}
 
 export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'input'> {
   input: string;
@@ -66,6 +73,7 @@ export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'inp
 export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Promise<StylizeVideoFrameResult> {
   options = stillOptions(options);
   await checkOutputPath(options.output, { input: options.input, overwrite: options.overwrite });
+  await checkPictureStyle(options);
   const info = await probeVideo(options.input);
   const { start } = clampFrameRange({ start: options.frame, end: options.frame }, info.frameCount);
   let frame: RgbFrame | undefined;
@@ -77,7 +85,8 @@ export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Prom
 /** Stylizes one frame and writes it to options.output whole or not at all; returns the backend's name. */
 async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Promise<string> {
   const output = await prepareOutput(options.output, { input: options.input, overwrite: options.overwrite });
-  const stylizer = await createStylizer(stylizerOptionsFor(options, { width: frame.width, height: frame.height }));
+  // A picture style's strength below 1 mixes in this picture's own style.
+  const stylizer = await createStylizer(stylizerOptionsFor(options, { width: frame.width, height: frame.height }, undefined, async () => frame));
   try {
     const [stylized] = await stylizer.stylize([frame]);
     await writeStill(stylized, options.output, output.temporaryPath);
@@ -93,6 +102,7 @@ async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Pr
 
 export async function stylizeImage(options: StylizeImageOptions): Promise<StylizeImageResult> {
   options = stillOptions(options);
+  await checkPictureStyle(options);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // rotate() applies EXIF orientation, so the picture is stylized the right way up.

@@ -6,6 +6,7 @@ import { defaultOutputPath } from './defaults.js';
 import { withDefaults } from './options/derive.js';
 import { OptionError } from './options/option-error.js';
 import { STILL_OPTIONS } from './options/table.js';
+import { styleLabel } from './stylize/magenta.js';
 import { stylizeVideo, type StylizeVideoOptions, type StylizeVideoResult } from './pipeline.js';
 import { isStillPath, stylizeImage, stylizeVideoFrame, type StylizeImageResult, type StylizeVideoFrameResult } from './still.js';
 
@@ -18,16 +19,16 @@ export async function stylize(options: StylizeVideoOptions): Promise<StylizeResu
   const { input } = options;
   if (isStillPath(input)) {
     const { style } = withDefaults({ style: options.style }, STILL_OPTIONS) as { style: string };
-    const output = options.output ?? defaultOutputPath(input, style, extname(input));
-    return { kind: 'image', ...(await stylizeImage({ input, output, style, model: options.model, backend: options.backend, overwrite: options.overwrite })) };
+    const output = options.output ?? defaultOutputPath(input, styleLabel(style), extname(input));
+    return { kind: 'image', ...(await stylizeImage({ input, output, style, styleStrength: options.styleStrength, model: options.model, backend: options.backend, overwrite: options.overwrite })) };
   }
   if (options.output && isStillPath(options.output)) {
     const frame = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
     if (!frame || frame.end !== frame.start || options.shard) {
       throw new OptionError(`${options.output} is an image: it holds one frame, so choose it with {frames} N (or write a video, or use "stylize-video preview" for a contact sheet)`);
     }
-    const { output, style, model, backend, overwrite } = options;
-    return { kind: 'frame', ...(await stylizeVideoFrame({ input, output, frame: frame.start, style, model, backend, overwrite })) };
+    const { output, style, styleStrength, model, backend, overwrite } = options;
+    return { kind: 'frame', ...(await stylizeVideoFrame({ input, output, frame: frame.start, style, styleStrength, model, backend, overwrite })) };
   }
   return { kind: 'video', ...(await stylizeVideo(options)) };
 }

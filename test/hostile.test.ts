@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegBinaries } from 'stylize-video';
 import { makeClip, streams, tempDir } from './helpers/media.js';
@@ -31,6 +32,23 @@ interface Case {
   catalogue?: boolean;
   /** for cases that must succeed: what the output must hold */
   check?: (output: string) => void;
+}
+
+/** A PNG that claims a size it does not hold: sharp reads the size from its header without decoding. */
+function pngHeader(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1))), chunk('IEND', Buffer.alloc(0))]);
 }
 
 const clip = (name: string, ...encode: string[]) => {
@@ -151,6 +169,13 @@ const CASES: Case[] = [
   { name: 'output is the input', make: () => good, output: 'good.mp4', exit: 2, message: /is the input/ },
   { name: 'output folder missing', make: () => good, output: 'no/such/folder/out.mp4', exit: 1, message: /folder .* does not exist/ },
   { name: 'existing output without -y', make: () => good, output: 'taken.mp4', exit: 2, message: /already exists: pass -y/ },
+  // A picture as the style (#15): checked before anything is decoded or written.
+  { name: 'style picture missing', make: () => good, args: ['--style', 'no/painting.jpg'], catalogue: true, exit: 2, message: /style image no\/painting.jpg does not exist/ },
+  { name: 'style picture not an image', make: () => (writeFileSync(join(dir, 'fake.jpg'), 'not a picture at all'), good), args: ['--style', 'fake.jpg'], catalogue: true, exit: 2, message: /style image fake.jpg is not a picture/ },
+  { name: 'style picture is a video', make: () => good, args: ['--style', './good.mp4'], catalogue: true, exit: 2, message: /style image .\/good.mp4 is not a picture/ },
+  { name: 'style picture huge', make: () => (writeFileSync(join(dir, 'huge.png'), pngHeader(40000, 40000)), good), args: ['--style', 'huge.png'], catalogue: true, exit: 2, message: /40000x40000: give a picture of at most 100 megapixels/ },
+  { name: 'style strength out of range', make: () => good, args: ['--style', 'no/painting.jpg', '--style-strength', '1.5'], catalogue: true, exit: 2, message: /--style-strength 1.5.*from 0/ },
+  { name: 'style strength with a catalogue style', make: () => good, args: ['--style', 'wave', '--style-strength', '0.5'], catalogue: true, exit: 2, message: /--style-strength applies to a picture/ },
   { name: 'backend not installed', make: () => good, args: ['--backend', 'gpu'], exit: 1, message: /backend 'gpu' is not available.*install/ },
 ];
 // One case adds --crf itself.

@@ -1,6 +1,6 @@
 // The option table: each option declared once, named as the caller wrote it (an API property, or a
 // flag on the command line), and one library call that routes any input as the command line does.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS, stylize, stylizeVideo } from 'stylize-video';
@@ -33,7 +33,9 @@ describe('errors name the option as the caller wrote it', () => {
 
 describe('the table', () => {
   it('says which options change the pixels (plan.json) and which reach the shards', () => {
-    expect(PIXEL_OPTIONS).toEqual(['style', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames']);
+    expect(PIXEL_OPTIONS).toEqual(['style', 'styleStrength', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames']);
+    // A picture style reaches the shards by its absolute path, with its strength.
+    expect(shardArguments({ style: 'art/painting.jpg', styleStrength: 0.5 }, Object.keys(OPTIONS) as never)).toEqual(['--style', resolve('art/painting.jpg'), '--style-strength', '0.5']);
     expect(shardArguments({ style: 'udnie', temporal: false, crf: 20, backend: 'wasm', concurrency: 3 }, Object.keys(OPTIONS) as never)).toEqual(['--style', 'udnie', '--no-temporal', '--crf', '20']);
   });
 });

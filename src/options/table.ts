@@ -8,7 +8,8 @@ import { VIDEO_CODECS, type VideoCodec } from '../encode/codecs.js';
 import { parseShard, type ShardSpec } from '../parts/part-plan.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../stylize/backend.js';
 import { parseConcurrency } from '../stylize/stylizer.js';
-import { fraction, oneOf, strength, text, wholeNumber, type Validator } from './validators.js';
+import { isStyleImage } from '../stylize/magenta.js';
+import { fraction, oneOf, strength, text, unitInterval, wholeNumber, type Validator } from './validators.js';
 
 export interface OptionSpec<V> {
   /** commander's flags: '-s, --style <name>' */
@@ -38,8 +39,26 @@ const spec = <V>(s: OptionSpec<V>): OptionSpec<V> => s;
 const asArguments = (flag: string) => (value: unknown) => [flag, String(value)];
 
 export const OPTIONS = {
-  /** a catalogue style (`stylize-video styles` lists them); default `wave` */
-  style: spec<string>({ flags: '-s, --style <name>', description: 'style from the catalogue (stylize-video styles)', validator: text(), default: 'wave', pixels: true, shardArguments: asArguments('--style') }),
+  /**
+   * a catalogue style (`stylize-video styles` lists them), or a picture file (any image sharp reads)
+   * whose style Magenta's arbitrary-style network takes; default `wave`
+   */
+  style: spec<string>({
+    flags: '-s, --style <name|picture>',
+    description: 'style from the catalogue (stylize-video styles), or a picture file to take the style from',
+    validator: text(),
+    default: 'wave',
+    pixels: true,
+    shardArguments: (style) => ['--style', isStyleImage(style) ? resolve(style) : style],
+  }),
+  /** with a picture as the style: 0 keeps the content's own style, 1 (default) takes the picture's; the style vector is (1 - r) · content + r · picture */
+  styleStrength: spec<number>({
+    flags: '--style-strength <r>',
+    description: 'with a picture as the style: 0..1, how much of its style (default 1); the rest is the content\'s own, from the first frame',
+    validator: unitInterval,
+    pixels: true,
+    shardArguments: asArguments('--style-strength'),
+  }),
   /** the output file; default `<input name>.<style>.mp4` beside the input */
   output: spec<string>({ flags: '-o, --output <path>', description: 'output file (default: <input>.<style>.mp4 beside the input); .png with --frames N for one frame', validator: text() }),
   /** a model folder (manifest.json + float32 files) to use instead of the catalogue's style; identified by its weights' SHA-256 */
@@ -104,11 +123,11 @@ type ValueOf<S> = S extends OptionSpec<infer V> ? V : never;
 export type OptionValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
 
 /** The options a render takes, in the order the help lists them. */
-export const RENDER_OPTIONS = ['output', 'style', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'batch', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'batch', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
 /** The options that decide what a render makes: `plan` takes them and hands them on to its shards. */
-export const PLAN_OPTIONS = ['output', 'style', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames'] as const satisfies readonly OptionName[];
-export const PREVIEW_OPTIONS = ['style', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
-export const STILL_OPTIONS = ['style', 'output', 'model', 'backend', 'overwrite'] as const satisfies readonly OptionName[];
+export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames'] as const satisfies readonly OptionName[];
+export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+export const STILL_OPTIONS = ['style', 'styleStrength', 'output', 'model', 'backend', 'overwrite'] as const satisfies readonly OptionName[];
 
 /** An option's flag as the command line spells it in messages: '--part-frames', '-o', '-y/--overwrite'. */
 export function flagSpelling(api: string): string {

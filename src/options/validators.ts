@@ -41,6 +41,14 @@ export const strength: Validator<boolean | number> = {
   },
 };
 
+/** A number from 0 to 1, both included. */
+export const unitInterval: Validator<number> = {
+  parse: (text) => (/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number.parseFloat(text) : NaN),
+  check(value, api) {
+    if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw invalidOption(api, value, 'give a strength from 0 (the content\'s own style) to 1 (the picture\'s style)');
+  },
+};
+
 /** A factor above 0, at most 1. */
 export const fraction: Validator<number> = {
   parse: (text) => Number.parseFloat(text),

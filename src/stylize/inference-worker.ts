@@ -7,12 +7,13 @@ import { once } from 'node:events';
 import type { RgbFrame } from '../frame.js';
 import { initBackend, type BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
-import { OnnxNet } from './onnx-net.js';
+import { OnnxNet, type OnnxGraph } from './onnx-net.js';
 import { TransformerNet } from './transformer-net.js';
 
 export interface WorkerSetup {
   backend: BackendChoice;
-  weights: ModelWeights;
+  /** TransformerNet weights, or a ready ONNX graph (a picture style: onnx backend only) */
+  weights: ModelWeights | OnnxGraph;
   /** ONNX Runtime's intra-op threads in this worker */
   threads: number;
 }
@@ -34,7 +35,7 @@ const setup = (parentPort ? workerData : (await once(process, 'message'))[0]) as
 
 try {
   const backend = await initBackend(setup.backend);
-  const net = backend.name === 'onnx' ? await OnnxNet.create(setup.weights, setup.threads) : new TransformerNet(setup.weights);
+  const net = backend.name === 'onnx' ? await OnnxNet.create(setup.weights, setup.threads) : new TransformerNet(setup.weights as ModelWeights);
   port.on('message', async (request: WorkerRequest) => {
     try {
       const frames = await net.stylize(request.frames);

@@ -11,7 +11,7 @@ import { UsageError, UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { readTflite } from './tflite.js';
 import { tfliteToOnnx, type ConversionOptions } from './tflite-onnx.js';
-import { modelCacheDir, type DownloadProgress, type StyleLicence } from './model-store.js';
+import { modelCacheDir, styleEntry, type DownloadProgress, type StyleLicence } from './model-store.js';
 import { runOnnxOnce } from './onnx-net.js';
 
 export const ARBITRARY = catalogue.arbitrary;
@@ -191,4 +191,16 @@ export async function magentaOnnx(file: MagentaFile, onDownload?: (p: DownloadPr
 export async function styleVector(picture: RgbFrame, onDownload?: (p: DownloadProgress) => void): Promise<Float32Array> {
   const model = await magentaOnnx(PREDICTOR, onDownload);
   return runOnnxOnce(model, { style_image: { data: prepareForPredictor(picture), dims: [1, STYLE_SIZE, STYLE_SIZE, 3] } }, 'style_vector');
+}
+
+/** The licence a render with this style is under: the catalogue style's, Magenta's for a picture, none known for a --model folder. */
+export function styleLicence(style: string, model?: string): StyleLicence | undefined {
+  if (model) return undefined;
+  return isStyleImage(style) ? ARBITRARY_LICENCE : styleEntry(style).licence;
+}
+
+/** How plan.json and the parts folder name a picture style: by its bytes, so an edited picture is another style. */
+export async function styleIdentity(style: string): Promise<string> {
+  const { sha256 } = await readStyleImage(style);
+  return `picture ${basename(style)} (sha256 ${sha256})`;
 }

@@ -7,6 +7,10 @@ import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } f
 import { loadModelWeights } from './model-files.js';
 import { resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
 import { TransformerNet } from './transformer-net.js';
+import { UsageError } from '../errors.js';
+import { ARBITRARY, blendVectors, decodeStyleImage, isStyleImage, magentaOnnx, readStyleImage, styleVector, TRANSFORMER, VECTOR_LENGTH } from './magenta.js';
+import { modelCacheDir } from './model-store.js';
+import { join } from 'node:path';
 import { WorkerPool } from './worker-pool.js';
 
 export interface StylizerOptions {
@@ -21,6 +25,13 @@ export interface StylizerOptions {
   /** the frame size to come, when known: large frames get fewer, wider ONNX Runtime sessions */
   frameSize?: { width: number; height: number };
   onDownload?: (progress: DownloadProgress) => void;
+  /** with a picture as the style: how much of its style, 0..1 (default 1) */
+  styleStrength?: number;
+  /**
+   * with a picture as the style and a strength below 1: the frame whose own style vector is mixed in.
+   * A render gives the first frame of its whole range, so every shard of a farm mixes in the same one.
+   */
+  contentFrame?: () => Promise<RgbFrame>;
 }
 
 export interface Stylizer {
@@ -61,6 +72,7 @@ export function onnxSessions(threads: number, frameSize?: { width: number; heigh
 }
 
 export async function createStylizer(options: StylizerOptions): Promise<Stylizer> {
+  if (isStyleImage(options.style) && !options.modelDir) return createPictureStylizer(options);
   const concurrency = parseConcurrency(options.concurrency);
   const model = await resolveModel(options.style, { modelDir: options.modelDir, onDownload: options.onDownload });
   const weights = await loadModelWeights(model.dir, options.modelDir ? undefined : options.style);
@@ -87,6 +99,37 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const pool = await WorkerPool.start(concurrency, backend.name, weights);
   return {
     backend, model, batchSize, concurrency: pool.size,
+    stylize: (frames) => pool.stylize(frames),
+    close: () => pool.close(),
+  };
+}
+
+/** The style vector a render with a picture style uses: the picture's, mixed with the content's own by the strength. */
+export async function pictureStyleVector(options: Pick<StylizerOptions, 'style' | 'styleStrength' | 'contentFrame' | 'onDownload'>): Promise<Float32Array> {
+  const image = await readStyleImage(options.style);
+  const vector = await styleVector(await decodeStyleImage(image.bytes, options.style), options.onDownload);
+  const strength = options.styleStrength ?? 1;
+  if (strength >= 1) return vector;
+  if (!options.contentFrame) throw new Error('a style strength below 1 needs the content frame');
+  return blendVectors(await styleVector(await options.contentFrame()), vector, strength);
+}
+
+/** A picture as the style: Magenta's transformer, converted to ONNX, on ONNX Runtime's CPU engine. */
+async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer> {
+  const requested = options.backend ?? 'auto';
+  if (requested !== 'auto' && requested !== 'onnx') {
+    throw new UsageError(`a picture as the style runs on the onnx backend only (for now); --backend ${requested} cannot run it: use --backend onnx or auto`);
+  }
+  const concurrency = parseConcurrency(options.concurrency);
+  const vector = await pictureStyleVector(options);
+  const model = await magentaOnnx(TRANSFORMER, options.onDownload);
+  const backend = await initBackend('onnx');
+  const sessions = onnxSessions(concurrency, options.frameSize);
+  const graph = { model, feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } };
+  const pool = await WorkerPool.start(sessions, backend.name, graph, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
+  const source = process.env.STYLIZE_VIDEO_MODELS ? 'env' : 'cache';
+  return {
+    backend: { ...backend, requested }, model: { style: ARBITRARY.name, dir: join(modelCacheDir(), 'magenta'), source }, batchSize: options.batch ?? defaultBatchSize(backend), concurrency: pool.size,
     stylize: (frames) => pool.stylize(frames),
     close: () => pool.close(),
   };
