@@ -8,7 +8,9 @@ import type { RgbFrame } from '../src/frame.js';
 import { blendVectors, magentaOnnx, prepareForPredictor, PREDICTOR, styleVector, TRANSFORMER } from '../src/stylize/magenta.js';
 import { OnnxNet } from '../src/stylize/onnx-net.js';
 import { readTflite } from '../src/stylize/tflite.js';
-import { psnr, tempDir } from './helpers/media.js';
+import { createHash } from 'node:crypto';
+import { makeClip, psnr, readAllFrames, tempDir } from './helpers/media.js';
+import { runCli } from './helpers/cli.js';
 import { tfliteRun } from './helpers/tflite-reference.js';
 
 const shelf = process.env.STYLIZE_VIDEO_MODELS ?? join(import.meta.dirname, '..', '..', 'shared', 'models');
@@ -117,3 +119,54 @@ async function rawRun(model: Uint8Array, frame: RgbFrame, vector: Float32Array):
   const { runOnnxOnce } = await import('../src/stylize/onnx-net.js');
   return runOnnxOnce(model, { rgb: { data: Float32Array.from(frame.data), dims: [1, frame.height, frame.width, 3] }, style_vector: { data: vector, dims: [1, 1, 1, 100] } }, 'stylized');
 }
+
+describe.skipIf(!magenta || !pictures)(`--style <picture> on the command line (${why})`, () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let contentPath: string;
+  const stylePath = join(styles, 'hokusai-great-wave.jpg');
+  beforeAll(async () => {
+    dir = tempDir('sv-magenta-cli-');
+    env = { STYLIZE_VIDEO_MODELS: join(magenta!, '..'), XDG_CACHE_HOME: join(dir, 'cache') };
+    contentPath = join(dir, 'content.png');
+    await sharp(join(styles, 'turner-shipwreck-of-the-minotaur.jpg')).resize(384, 384, { fit: 'cover' }).png().toFile(contentPath);
+  });
+
+  async function readPng(path: string): Promise<Uint8Array> {
+    return new Uint8Array(await sharp(path).removeAlpha().raw().toBuffer());
+  }
+
+  it.each([1, 0.5])('a 384x384 still at strength %s agrees with the TF Lite runtime at 35 dB or better', async (strength) => {
+    const output = join(dir, `out-${strength}.png`);
+    const r = runCli([contentPath, '--style', stylePath, '--style-strength', String(strength), '-o', output], env);
+    expect(r.status, r.stderr).toBe(0);
+    // The reference: TF Lite's own predictor and transformer on the same prepared pictures.
+    const content: RgbFrame = { index: 0, width: 384, height: 384, data: await readPng(contentPath) };
+    const styleVec = await tfliteRun(join(magenta!, PREDICTOR), [{ data: prepareForPredictor(await picture('hokusai-great-wave.jpg')), shape: [1, 256, 256, 3] }]);
+    const contentVec = await tfliteRun(join(magenta!, PREDICTOR), [{ data: prepareForPredictor(content), shape: [1, 256, 256, 3] }]);
+    const vector = blendVectors(contentVec, styleVec, strength);
+    const reference = await tfliteRun(join(magenta!, TRANSFORMER), [{ data: Float32Array.from(content.data, (v) => v / 255), shape: [1, 384, 384, 3] }, { data: vector, shape: [1, 1, 1, 100] }]);
+    const db = psnr(await readPng(output), Uint8Array.from(reference, (v) => Math.round(v * 255)));
+    console.log(`CLI still at strength ${strength} against TF Lite: ${db.toFixed(1)} dB`);
+    expect(db).toBeGreaterThanOrEqual(35);
+  });
+
+  it('shards agree with one run: the strength mixes in the first frame of the whole range; plan.json names the picture by SHA-256', async () => {
+    const clip = makeClip(join(dir, 'clip.mp4'), { width: 66, height: 38, seconds: 1, fps: 10, audio: false });
+    const settings = ['--style', stylePath, '--style-strength', '0.5', '--no-temporal', '--frames', '0-9', '--part-frames', '5'];
+    const single = join(dir, 'single.mp4');
+    expect(runCli([clip, ...settings, '-o', single], env).status).toBe(0);
+    const sharded = join(dir, 'sharded.mp4');
+    for (const shard of ['1/2', '0/2']) {
+      const r = runCli([clip, ...settings, '-o', sharded, '--shard', shard], env);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const manifest = JSON.parse(readFileSync(join(`${sharded}.parts`, 'plan.json'), 'utf8'));
+    const digest = createHash('sha256').update(readFileSync(stylePath)).digest('hex');
+    expect(manifest.settings).toMatchObject({ style: `picture hokusai-great-wave.jpg (sha256 ${digest})`, styleStrength: 0.5 });
+    expect(runCli(['join', sharded], env).status).toBe(0);
+    const [a, b] = [await readAllFrames(single), await readAllFrames(sharded)];
+    expect(b.length).toBe(10);
+    for (let i = 0; i < a.length; i++) expect(psnr(a[i].data, b[i].data), `frame ${i}`).toBe(Infinity);
+  });
+});
