@@ -1,11 +1,13 @@
 // Arbitrary style transfer: the TF Lite reader and the ONNX conversion of Magenta's two networks,
 // checked against the official TF Lite runtime (wasm) on a real pair of pictures.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbFrame } from '../src/frame.js';
-import { blendVectors, magentaOnnx, prepareForPredictor, PREDICTOR, styleVector, TRANSFORMER } from '../src/stylize/magenta.js';
+import { blendVectors, magentaFile, magentaOnnx, prepareForPredictor, PREDICTOR, styleVector, TRANSFORMER } from '../src/stylize/magenta.js';
 import { OnnxNet } from '../src/stylize/onnx-net.js';
 import { readTflite } from '../src/stylize/tflite.js';
 import { createHash } from 'node:crypto';
@@ -168,5 +170,49 @@ describe.skipIf(!magenta || !pictures)(`--style <picture> on the command line ($
     const [a, b] = [await readAllFrames(single), await readAllFrames(sharded)];
     expect(b.length).toBe(10);
     for (let i = 0; i < a.length; i++) expect(psnr(a[i].data, b[i].data), `frame ${i}`).toBe(Infinity);
+  });
+});
+
+describe.skipIf(!magenta)(`the arbitrary-style model files (${why})`, () => {
+  it('are downloaded into the cache verified (a corrupt copy is refused and nothing cached), converted once, and the conversion reused', async () => {
+    const home = tempDir('sv-magenta-dl-');
+    const saved = { cache: process.env.XDG_CACHE_HOME, shelf: process.env.STYLIZE_VIDEO_MODELS, url: process.env.STYLIZE_VIDEO_MODEL_URL };
+    let corrupt = true;
+    const server = createServer((req, res) => {
+      const [, folder, file] = (req.url ?? '').split('/');
+      const path = join(magenta!, file ?? '');
+      if (folder !== 'magenta' || !existsSync(path)) return void res.writeHead(404).end();
+      const bytes = readFileSync(path);
+      if (corrupt) bytes[100] ^= 1;
+      res.end(bytes);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      process.env.XDG_CACHE_HOME = join(home, 'cache');
+      delete process.env.STYLIZE_VIDEO_MODELS;
+      process.env.STYLIZE_VIDEO_MODEL_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const cache = join(home, 'cache', 'stylize-video', 'models', 'magenta');
+      await expect(magentaFile(TRANSFORMER)).rejects.toThrow(/does not match its catalogue checksum/);
+      expect(existsSync(cache) ? readdirSync(cache) : []).toEqual([]);
+      corrupt = false;
+      const progress: number[] = [];
+      const first = await magentaFile(TRANSFORMER, (p) => progress.push(p.receivedBytes));
+      expect(first.source).toBe('download');
+      expect(progress).toEqual([first.bytes.length]);
+      expect((await magentaFile(TRANSFORMER)).source).toBe('cache');
+      const converted = await magentaOnnx(TRANSFORMER);
+      const onnxFiles = readdirSync(cache).filter((f) => f.endsWith('.onnx'));
+      expect(onnxFiles).toHaveLength(1);
+      // The second time the converted file is read, not made: a marker written into it comes back.
+      const marked = Buffer.from(readFileSync(join(cache, onnxFiles[0])));
+      writeFileSync(join(cache, onnxFiles[0]), Buffer.concat([marked, Buffer.from([0])]));
+      expect((await magentaOnnx(TRANSFORMER)).length).toBe(converted.length + 1);
+    } finally {
+      server.close();
+      for (const [key, value] of [['XDG_CACHE_HOME', saved.cache], ['STYLIZE_VIDEO_MODELS', saved.shelf], ['STYLIZE_VIDEO_MODEL_URL', saved.url]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 });

@@ -146,7 +146,9 @@ export async function magentaFile(file: MagentaFile, onDownload?: (p: DownloadPr
   const bytes = await verified(cached, file);
   if (bytes) return { bytes, source: 'cache' };
   const meta = ARBITRARY.files[file];
-  const urls = [process.env.STYLIZE_VIDEO_MODEL_URL ? `${process.env.STYLIZE_VIDEO_MODEL_URL}/magenta/${file}` : `${ARBITRARY.baseUrl}/${file}`, `${ARBITRARY.mirrorUrl}/${file}`];
+  // STYLIZE_VIDEO_MODEL_URL (a farm's own mirror, or a test's) replaces both public addresses.
+  const mirror = process.env.STYLIZE_VIDEO_MODEL_URL;
+  const urls = mirror ? [`${mirror}/magenta/${file}`] : [`${ARBITRARY.baseUrl}/${file}`, `${ARBITRARY.mirrorUrl}/${file}`];
   const failures: string[] = [];
   for (const url of urls) {
     try {
