@@ -10,6 +10,9 @@ import type { RgbFrame } from '../src/frame.js';
 import { blendVectors, magentaFile, magentaOnnx, prepareForPredictor, PREDICTOR, styleVector, TRANSFORMER } from '../src/stylize/magenta.js';
 import { OnnxNet } from '../src/stylize/onnx-net.js';
 import { readTflite } from '../src/stylize/tflite.js';
+import { TfliteGraph } from '../src/stylize/tflite-tf.js';
+import { initBackend } from '../src/stylize/backend.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import { makeClip, psnr, readAllFrames, tempDir } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
@@ -89,6 +92,24 @@ describe.skipIf(!magenta || !pictures)(`Magenta arbitrary style transfer (${why}
     console.log(`predictor + transformer against TF Lite: ${db.toFixed(1)} dB`);
     expect(db).toBeGreaterThanOrEqual(35);
   });
+
+  it('with TF.js ops (the backends other than ONNX Runtime): the transformer within 1e-3 of TF Lite, the predictor within one step', async () => {
+    // cpu: the reference's browser shims (self, importScripts) make tfjs-backend-wasm look for its files as in a browser.
+    await initBackend('cpu');
+    const graph = new TfliteGraph(readTflite(readFileSync(join(magenta!, TRANSFORMER))));
+    const x = tf.tensor(Float32Array.from(content.data, (v) => v / 255), [1, 384, 384, 3]);
+    const v = tf.tensor(referenceVector, [1, 1, 1, 100]);
+    const y = graph.run([x, v]);
+    const ours = Float32Array.from(await y.data());
+    tf.dispose([x, v, y]);
+    graph.dispose();
+    const reference = await tfliteRun(join(magenta!, TRANSFORMER), [{ data: Float32Array.from(content.data, (p) => p / 255), shape: [1, 384, 384, 3] }, { data: referenceVector, shape: [1, 1, 1, 100] }]);
+    const worst = maxDifference(ours, reference);
+    console.log(`transformer on TF.js (cpu) at 384x384: max difference ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(1e-3);
+    const vector = await styleVector(style, undefined, 'tfjs');
+    expect(maxDifference(vector, referenceVector)).toBeLessThanOrEqual(0.0199);
+  }, 400_000); // the cpu backend: about 75 s
 
   it('runs at sizes the file was not made for, not multiples of 4 included', async () => {
     const model = await magentaOnnx(TRANSFORMER);

@@ -9,13 +9,20 @@ import { initBackend, type BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
 import { OnnxNet, type OnnxGraph } from './onnx-net.js';
 import { TransformerNet } from './transformer-net.js';
+import { readTflite } from './tflite.js';
+import { TfliteGraph, TfliteStyleNet } from './tflite-tf.js';
 
 export interface WorkerSetup {
   backend: BackendChoice;
-  /** TransformerNet weights, or a ready ONNX graph (a picture style: onnx backend only) */
-  weights: ModelWeights | OnnxGraph;
+  /** TransformerNet weights; for a picture style, the converted ONNX graph (onnx) or the TF Lite file (TF.js backends) */
+  weights: ModelWeights | OnnxGraph | TfliteStyle;
   /** ONNX Runtime's intra-op threads in this worker */
   threads: number;
+}
+/** Magenta's transformer as its TF Lite file, with the render's style vector. */
+export interface TfliteStyle {
+  tflite: Uint8Array;
+  vector: Float32Array;
 }
 export type WorkerRequest = { id: number; frames: RgbFrame[] };
 export type WorkerReply = { id: number; frames?: RgbFrame[]; error?: string } | { ready: true; backend: string } | { fatal: string };
@@ -35,7 +42,13 @@ const setup = (parentPort ? workerData : (await once(process, 'message'))[0]) as
 
 try {
   const backend = await initBackend(setup.backend);
-  const net = backend.name === 'onnx' ? await OnnxNet.create(setup.weights, setup.threads) : new TransformerNet(setup.weights as ModelWeights);
+  const { weights } = setup;
+  const net =
+    'tflite' in weights
+      ? new TfliteStyleNet(new TfliteGraph(readTflite(weights.tflite)), weights.vector)
+      : backend.name === 'onnx'
+        ? await OnnxNet.create(weights, setup.threads)
+        : new TransformerNet(weights as ModelWeights);
   port.on('message', async (request: WorkerRequest) => {
     try {
       const frames = await net.stylize(request.frames);

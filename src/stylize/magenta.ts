@@ -13,6 +13,8 @@ import { readTflite } from './tflite.js';
 import { tfliteToOnnx, type ConversionOptions } from './tflite-onnx.js';
 import { modelCacheDir, styleEntry, type DownloadProgress, type StyleLicence } from './model-store.js';
 import { runOnnxOnce } from './onnx-net.js';
+import { TfliteGraph } from './tflite-tf.js';
+import * as tf from '@tensorflow/tfjs-core';
 
 export const ARBITRARY = catalogue.arbitrary;
 export const ARBITRARY_LICENCE: StyleLicence = catalogue.licences[ARBITRARY.licence as keyof typeof catalogue.licences];
@@ -189,10 +191,24 @@ export async function magentaOnnx(file: MagentaFile, onDownload?: (p: DownloadPr
   return onnx;
 }
 
-/** A picture's style vector: the predictor on its reference preparation. */
-export async function styleVector(picture: RgbFrame, onDownload?: (p: DownloadProgress) => void): Promise<Float32Array> {
+/**
+ * A picture's style vector: the predictor on its reference preparation, on ONNX Runtime, or with
+ * TF.js ops on the active TF.js backend (`engine: 'tfjs'`).
+ */
+export async function styleVector(picture: RgbFrame, onDownload?: (p: DownloadProgress) => void, engine: 'onnx' | 'tfjs' = 'onnx'): Promise<Float32Array> {
+  const input = prepareForPredictor(picture);
+  if (engine === 'tfjs') {
+    const { bytes } = await magentaFile(PREDICTOR, onDownload);
+    const graph = new TfliteGraph(readTflite(bytes, PREDICTOR));
+    const x = tf.tensor(input, [1, STYLE_SIZE, STYLE_SIZE, 3], 'float32');
+    const y = graph.run([x]);
+    const vector = Float32Array.from(await y.data());
+    tf.dispose([x, y]);
+    graph.dispose();
+    return vector;
+  }
   const model = await magentaOnnx(PREDICTOR, onDownload);
-  return runOnnxOnce(model, { style_image: { data: prepareForPredictor(picture), dims: [1, STYLE_SIZE, STYLE_SIZE, 3] } }, 'style_vector');
+  return runOnnxOnce(model, { style_image: { data: input, dims: [1, STYLE_SIZE, STYLE_SIZE, 3] } }, 'style_vector');
 }
 
 /** The licence a render with this style is under: the catalogue style's, Magenta's for a picture, none known for a --model folder. */

@@ -7,8 +7,9 @@ import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } f
 import { loadModelWeights } from './model-files.js';
 import { resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
 import { TransformerNet } from './transformer-net.js';
-import { UsageError } from '../errors.js';
-import { ARBITRARY, blendVectors, decodeStyleImage, isStyleImage, magentaOnnx, readStyleImage, styleVector, TRANSFORMER, VECTOR_LENGTH } from './magenta.js';
+import { ARBITRARY, blendVectors, decodeStyleImage, isStyleImage, magentaFile, magentaOnnx, readStyleImage, styleVector, TRANSFORMER, VECTOR_LENGTH } from './magenta.js';
+import { readTflite } from './tflite.js';
+import { TfliteGraph, TfliteStyleNet } from './tflite-tf.js';
 import { modelCacheDir } from './model-store.js';
 import { join } from 'node:path';
 import { WorkerPool } from './worker-pool.js';
@@ -105,32 +106,51 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
 }
 
 /** The style vector a render with a picture style uses: the picture's, mixed with the content's own by the strength. */
-export async function pictureStyleVector(options: Pick<StylizerOptions, 'style' | 'styleStrength' | 'contentFrame' | 'onDownload'>): Promise<Float32Array> {
+export async function pictureStyleVector(
+  options: Pick<StylizerOptions, 'style' | 'styleStrength' | 'contentFrame' | 'onDownload'>,
+  engine: 'onnx' | 'tfjs' = 'onnx',
+): Promise<Float32Array> {
   const image = await readStyleImage(options.style);
-  const vector = await styleVector(await decodeStyleImage(image.bytes, options.style), options.onDownload);
+  const vector = await styleVector(await decodeStyleImage(image.bytes, options.style), options.onDownload, engine);
   const strength = options.styleStrength ?? 1;
   if (strength >= 1) return vector;
   if (!options.contentFrame) throw new Error('a style strength below 1 needs the content frame');
-  return blendVectors(await styleVector(await options.contentFrame()), vector, strength);
+  return blendVectors(await styleVector(await options.contentFrame(), options.onDownload, engine), vector, strength);
 }
 
-/** A picture as the style: Magenta's transformer, converted to ONNX, on ONNX Runtime's CPU engine. */
+/**
+ * A picture as the style: Magenta's transformer, converted to ONNX, on ONNX Runtime's CPU engine
+ * (auto's choice, the fastest on a CPU); on a TF.js backend asked for by name, the TF Lite graph
+ * run with TF.js ops.
+ */
 async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer> {
   const requested = options.backend ?? 'auto';
-  if (requested !== 'auto' && requested !== 'onnx') {
-    throw new UsageError(`a picture as the style runs on the onnx backend only (for now); --backend ${requested} cannot run it: use --backend onnx or auto`);
-  }
   const concurrency = parseConcurrency(options.concurrency);
-  const vector = await pictureStyleVector(options);
-  const model = await magentaOnnx(TRANSFORMER, options.onDownload);
-  const backend = await initBackend('onnx');
-  const sessions = onnxSessions(concurrency, options.frameSize);
-  const graph = { model, feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } };
-  const pool = await WorkerPool.start(sessions, backend.name, graph, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
+  let backend: BackendInfo;
+  try {
+    backend = await initBackend(requested === 'auto' ? 'onnx' : requested);
+  } catch (err) {
+    if (requested !== 'auto') throw err;
+    backend = await initBackend('auto');
+  }
+  backend = { ...backend, requested };
+  const engine = backend.name === 'onnx' ? 'onnx' : 'tfjs';
+  const vector = await pictureStyleVector(options, engine);
   const source = process.env.STYLIZE_VIDEO_MODELS ? 'env' : 'cache';
-  return {
-    backend: { ...backend, requested }, model: { style: ARBITRARY.name, dir: join(modelCacheDir(), 'magenta'), source }, batchSize: options.batch ?? defaultBatchSize(backend), concurrency: pool.size,
-    stylize: (frames) => pool.stylize(frames),
-    close: () => pool.close(),
-  };
+  const model = { style: ARBITRARY.name, dir: join(modelCacheDir(), 'magenta'), source } as const;
+  const batchSize = options.batch ?? defaultBatchSize(backend);
+  if (engine === 'onnx') {
+    const graph = { model: await magentaOnnx(TRANSFORMER, options.onDownload), feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } };
+    const sessions = onnxSessions(concurrency, options.frameSize);
+    const pool = await WorkerPool.start(sessions, backend.name, graph, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
+    return { backend, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
+  }
+  const { bytes } = await magentaFile(TRANSFORMER, options.onDownload);
+  const tflite = new Uint8Array(bytes);
+  if (backend.native || concurrency === 1) {
+    const net = new TfliteStyleNet(new TfliteGraph(readTflite(tflite, TRANSFORMER)), vector);
+    return { backend, model, batchSize, concurrency: 1, stylize: async (frames) => net.stylize(frames), close: async () => net.dispose() };
+  }
+  const pool = await WorkerPool.start(concurrency, backend.name, { tflite, vector });
+  return { backend, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
 }

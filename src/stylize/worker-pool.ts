@@ -8,6 +8,7 @@ import type { RgbFrame } from '../frame.js';
 import type { BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
 import type { OnnxGraph } from './onnx-net.js';
+import type { TfliteStyle } from './inference-worker.js';
 import type { WorkerReply, WorkerSetup } from './inference-worker.js';
 
 /** What the pool needs of a worker thread or a child process. */
@@ -63,7 +64,7 @@ export class WorkerPool {
 
   private constructor() {}
 
-  static async start(size: number, backend: BackendChoice, weights: ModelWeights | OnnxGraph, options: { threads?: number; processes?: boolean } = {}): Promise<WorkerPool> {
+  static async start(size: number, backend: BackendChoice, weights: ModelWeights | OnnxGraph | TfliteStyle, options: { threads?: number; processes?: boolean } = {}): Promise<WorkerPool> {
     const pool = new WorkerPool();
     const url = workerUrl();
     const setup: WorkerSetup = { backend, weights, threads: options.threads ?? 1 };

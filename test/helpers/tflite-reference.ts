@@ -44,7 +44,8 @@ function load(): TfliteRuntime {
 /** Runs a .tflite file on NHWC float inputs; returns its first output's values. */
 export async function tfliteRun(file: string, inputs: Array<{ data: Float32Array; shape: number[] }>): Promise<Float32Array> {
   const tflite = load();
-  await tf.setBackend('cpu');
+  // Whatever TF.js backend the test made active (cpu where none was): only tensors pass through it.
+  await tf.ready();
   const bytes = readFileSync(file);
   const model = await tflite.loadTFLiteModel(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer, { numThreads: 1 });
   const tensors = inputs.map((i) => tf.tensor(i.data, i.shape, 'float32'));

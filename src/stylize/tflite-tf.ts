@@ -1,0 +1,180 @@
+// A TF Lite graph run with TF.js ops, for the backends that are not ONNX Runtime (tfjs-node, its
+// GPU build, wasm, cpu). TF.js is NHWC like TF Lite, so the operators map one to one; the same
+// operator set as the ONNX conversion (tflite-onnx.ts), and the same int8 rounding of the
+// predictor's activations (quantise, then dequantise).
+import * as tf from '@tensorflow/tfjs-core';
+import { rgbBytes, type RgbFrame } from '../frame.js';
+import { UserError } from '../errors.js';
+import { BUILTIN, constantValues, TENSOR_TYPE, type TfliteModel, type TfliteOperator } from './tflite.js';
+
+const FUSED = { NONE: 0, RELU: 1, RELU_N1_TO_1: 2, RELU6: 3, TANH: 4 } as const;
+
+export class TfliteGraph {
+  /** constants by tensor index, made once */
+  private readonly constants = new Map<number, tf.Tensor>();
+
+  constructor(private readonly model: TfliteModel) {
+    for (const t of model.tensors) {
+      if (t.data) this.constants.set(t.index, tf.tensor(constantValues(t), t.shape.length ? t.shape : [], 'float32'));
+    }
+    for (const op of model.operators) {
+      const known = (Object.values(BUILTIN) as number[]).includes(op.code) && ![BUILTIN.RESHAPE, BUILTIN.PAD].includes(op.code as 22 | 34);
+      if (!known) throw new UserError(`cannot run the TF Lite operator ${op.op} with TF.js ops`);
+    }
+  }
+
+  /** Runs the graph on NHWC inputs (in the graph's order); returns its first output. Frees every intermediate. */
+  run(inputs: tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const values = new Map<number, tf.Tensor>(this.constants);
+      const quantise = (i: number, x: tf.Tensor): tf.Tensor => {
+        const t = this.model.tensors[i];
+        if (t.type !== TENSOR_TYPE.INT8 || !t.quantization) return x;
+        const s = t.quantization.scale[0];
+        const z = t.quantization.zeroPoint[0] ?? 0;
+        // QuantizeLinear then DequantizeLinear: round half to even, as ONNX and TF.js's round do.
+        return tf.mul(tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(x, s)), z), -128, 127), z), s);
+      };
+      const define = (i: number, x: tf.Tensor, fused = 0) => {
+        let y = x;
+        if (fused === FUSED.RELU) y = tf.relu(y);
+        else if (fused === FUSED.RELU6) y = tf.clipByValue(y, 0, 6);
+        else if (fused === FUSED.RELU_N1_TO_1) y = tf.clipByValue(y, -1, 1);
+        else if (fused === FUSED.TANH) y = tf.tanh(y);
+        values.set(i, quantise(i, y));
+      };
+      const get = (i: number): tf.Tensor => {
+        const v = values.get(i);
+        if (!v) throw new UserError(`the TF Lite graph reads tensor '${this.model.tensors[i].name}' before it is computed`);
+        return v;
+      };
+      const constant = (i: number): Float32Array => get(i).dataSync() as Float32Array;
+      this.model.inputs.forEach((i, n) => define(i, inputs[n]));
+      for (const op of this.model.operators) this.step(op, get, define, constant);
+      return get(this.model.outputs[0]);
+    });
+  }
+
+  private step(op: TfliteOperator, get: (i: number) => tf.Tensor, define: (i: number, x: tf.Tensor, fused?: number) => void, constant: (i: number) => Float32Array): void {
+    const [a, b, c] = op.inputs;
+    const out = op.outputs[0];
+    const o = op.options;
+    switch (op.code) {
+      case BUILTIN.DEQUANTIZE:
+      case BUILTIN.QUANTIZE:
+        define(out, get(a));
+        return;
+      case BUILTIN.CONV_2D: {
+        const padding = (o?.byte(0, 0) ?? 0) === 0 ? 'same' : 'valid';
+        const strides: [number, number] = [o?.int(2, 1) ?? 1, o?.int(1, 1) ?? 1];
+        const dilations: [number, number] = [o?.int(5, 1) ?? 1, o?.int(4, 1) ?? 1];
+        // TF Lite [O, H, W, I] → TF.js [H, W, I, O]
+        const filter = tf.transpose(get(b), [1, 2, 3, 0]) as tf.Tensor4D;
+        let y: tf.Tensor = tf.conv2d(get(a) as tf.Tensor4D, filter, strides, padding, 'NHWC', dilations);
+        if (c !== undefined && c >= 0) y = tf.add(y, get(c));
+        define(out, y, o?.byte(3, 0) ?? 0);
+        return;
+      }
+      case BUILTIN.DEPTHWISE_CONV_2D: {
+        const padding = (o?.byte(0, 0) ?? 0) === 0 ? 'same' : 'valid';
+        const strides: [number, number] = [o?.int(2, 1) ?? 1, o?.int(1, 1) ?? 1];
+        const dilations: [number, number] = [o?.int(6, 1) ?? 1, o?.int(5, 1) ?? 1];
+        const multiplier = o?.int(3, 1) ?? 1;
+        const w = get(b);
+        const [, h, wd, cm] = w.shape;
+        const filter = tf.reshape(w, [h, wd, cm / multiplier, multiplier]) as tf.Tensor4D;
+        let y: tf.Tensor = tf.depthwiseConv2d(get(a) as tf.Tensor4D, filter, strides, padding, 'NHWC', dilations);
+        if (c !== undefined && c >= 0) y = tf.add(y, get(c));
+        define(out, y, o?.byte(4, 0) ?? 0);
+        return;
+      }
+      case BUILTIN.ADD:
+        define(out, tf.add(get(a), get(b)), o?.byte(0, 0) ?? 0);
+        return;
+      case BUILTIN.SUB:
+        define(out, tf.sub(get(a), get(b)), o?.byte(0, 0) ?? 0);
+        return;
+      case BUILTIN.MUL:
+        define(out, tf.mul(get(a), get(b)), o?.byte(0, 0) ?? 0);
+        return;
+      case BUILTIN.DIV:
+        define(out, tf.div(get(a), get(b)), o?.byte(0, 0) ?? 0);
+        return;
+      case BUILTIN.SQUARED_DIFFERENCE:
+        define(out, tf.squaredDifference(get(a), get(b)));
+        return;
+      case BUILTIN.RSQRT:
+        define(out, tf.rsqrt(get(a)));
+        return;
+      case BUILTIN.LOGISTIC:
+        define(out, tf.sigmoid(get(a)));
+        return;
+      case BUILTIN.RELU:
+        define(out, tf.relu(get(a)));
+        return;
+      case BUILTIN.MEAN:
+        define(out, tf.mean(get(a), Array.from(constant(b)), (o?.byte(0, 0) ?? 0) !== 0));
+        return;
+      case BUILTIN.MIRROR_PAD: {
+        const p = constant(b);
+        const pairs = [0, 1, 2, 3].map((axis) => [p[axis * 2], p[axis * 2 + 1]] as [number, number]);
+        define(out, tf.mirrorPad(get(a), pairs, (o?.byte(0, 0) ?? 0) === 0 ? 'reflect' : 'symmetric'));
+        return;
+      }
+      case BUILTIN.RESIZE_NEAREST_NEIGHBOR: {
+        // The size constant was written for the file's input size: as a scale, the graph runs at any size.
+        const size = constant(b);
+        const [, h0, w0] = this.model.tensors[a].shape;
+        const x = get(a) as tf.Tensor4D;
+        const [, h, w] = x.shape;
+        const target: [number, number] = [Math.floor((h * size[0]) / h0), Math.floor((w * size[1]) / w0)];
+        define(out, tf.image.resizeNearestNeighbor(x, target, (o?.byte(0, 0) ?? 0) !== 0, (o?.byte(1, 0) ?? 0) !== 0));
+        return;
+      }
+      default:
+        throw new UserError(`cannot run the TF Lite operator ${op.op} with TF.js ops`);
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.constants.values()) t.dispose();
+  }
+}
+
+/** Magenta's transformer on TF.js: frames 0..255 in and out, any size (padded to a multiple of 4 by reflection, cropped back). */
+export class TfliteStyleNet {
+  private readonly vector: tf.Tensor;
+  constructor(private readonly graph: TfliteGraph, vector: Float32Array) {
+    this.vector = tf.tensor(vector, [1, 1, 1, vector.length], 'float32');
+  }
+
+  stylize(frames: RgbFrame[]): RgbFrame[] {
+    if (frames.length === 0) return [];
+    const { width, height } = frames[0];
+    const padH = (4 - (height % 4)) % 4;
+    const padW = (4 - (width % 4)) % 4;
+    const pixels = new Float32Array(frames.length * width * height * 3);
+    frames.forEach((f, i) => pixels.set(f.data, i * f.data.length));
+    const output = tf.tidy(() => {
+      let x: tf.Tensor = tf.div(tf.tensor4d(pixels, [frames.length, height, width, 3]), 255);
+      if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], padH >= height || padW >= width ? 'symmetric' : 'reflect');
+      let y = this.graph.run([x, this.vector]);
+      if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [frames.length, height, width, 3]);
+      return tf.clipByValue(tf.mul(y, 255), 0, 255);
+    });
+    const values = output.dataSync();
+    output.dispose();
+    const frameLength = rgbBytes(width, height);
+    return frames.map((f, i) => {
+      const data = new Uint8Array(frameLength);
+      const base = i * frameLength;
+      for (let j = 0; j < frameLength; j++) data[j] = values[base + j] + 0.5;
+      return { index: f.index, width, height, data };
+    });
+  }
+
+  dispose(): void {
+    this.vector.dispose();
+    this.graph.dispose();
+  }
+}
