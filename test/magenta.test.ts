@@ -174,6 +174,17 @@ describe.skipIf(!magenta || !pictures)(`--style <picture> on the command line ($
     expect(db).toBeGreaterThanOrEqual(35);
   });
 
+  it('styles lists the arbitrary model and its licence; preview takes a picture style', async () => {
+    const listed = JSON.parse(runCli(['styles', '--json'], env).stdout);
+    expect(listed.arbitrary).toMatchObject({ name: 'magenta', usage: '--style <picture file>', licence: { name: 'Apache-2.0', commercialUse: true } });
+    const clip = makeClip(join(dir, 'preview-clip.mp4'), { width: 64, height: 48, seconds: 0.5, fps: 10, audio: false });
+    const sheet = join(dir, 'sheet.png');
+    const r = runCli(['preview', clip, '--style', stylePath, '--style-strength', '0.5', '--count', '2', '-o', sheet, '--json'], env);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ kind: 'contact-sheet', licence: { name: 'Apache-2.0' } });
+    expect(existsSync(sheet)).toBe(true);
+  });
+
   it('shards agree with one run: the strength mixes in the first frame of the whole range; plan.json names the picture by SHA-256', async () => {
     const clip = makeClip(join(dir, 'clip.mp4'), { width: 66, height: 38, seconds: 1, fps: 10, audio: false });
     const settings = ['--style', stylePath, '--style-strength', '0.5', '--no-temporal', '--frames', '0-9', '--part-frames', '5'];
