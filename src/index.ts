@@ -21,6 +21,9 @@ export { createStylizer, type Stylizer, type StylizerOptions } from './stylize/s
 export { initBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './stylize/backend.js';
 export { STYLES, resolveModel, findStyle, isCached, modelCacheDir, licenceNotice, type ResolvedModel, type StyleLicence } from './stylize/model-store.js';
 export { loadModelWeights, type ModelWeights } from './stylize/model-files.js';
+export { isStyleImage, styleVector, blendVectors, prepareForPredictor, magentaOnnx } from './stylize/magenta.js';
+export { readTflite, type TfliteModel } from './stylize/tflite.js';
+export { tfliteToOnnx } from './stylize/tflite-onnx.js';
 export { TransformerNet } from './stylize/transformer-net.js';
 export { ffmpegBinaries } from './ffmpeg.js';
 export { UserError, UsageError } from './errors.js';
