@@ -58,6 +58,12 @@ describe.skipIf(!magenta || !pictures)(`Magenta arbitrary style transfer (${why}
     expect(new Set(transformer.operators.map((o) => o.op))).toEqual(new Set(['MIRROR_PAD', 'DEQUANTIZE', 'CONV_2D', 'MEAN', 'SQUARED_DIFFERENCE', 'ADD', 'RSQRT', 'MUL', 'SUB', 'RESIZE_NEAREST_NEIGHBOR', 'LOGISTIC']));
   });
 
+  it("turns each of the transformer's 13 StyleNorms (ten TF Lite operators) into one InstanceNormalization", async () => {
+    const text = Buffer.from(await magentaOnnx(TRANSFORMER)).toString('latin1');
+    expect(text.split('InstanceNormalization').length - 1).toBe(13);
+    expect(text.includes('ReduceMean')).toBe(false);
+  });
+
   it('the converted int8 predictor agrees with TF Lite to one step of its output quantisation', async () => {
     const ours = await styleVector(style);
     const model = readTflite(readFileSync(join(magenta!, PREDICTOR)));

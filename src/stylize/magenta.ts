@@ -22,7 +22,7 @@ type MagentaFile = keyof typeof ARBITRARY.files;
 export const PREDICTOR: MagentaFile = 'style_predict_quantized_256.tflite';
 export const TRANSFORMER: MagentaFile = 'style_transfer_f16_384.tflite';
 /** Bumped when the conversion changes, so converted files in caches are made anew. */
-const CONVERTER_VERSION = 1;
+const CONVERTER_VERSION = 2;
 export const STYLE_SIZE = 256;
 export const VECTOR_LENGTH = 100;
 

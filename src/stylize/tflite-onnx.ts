@@ -4,7 +4,7 @@
 // float32 initializers: float16 widened, int8 dequantised. An int8 graph's activations keep their
 // quantisation as QuantizeLinear/DequantizeLinear pairs, so the float graph rounds where TF Lite does.
 import { UserError } from '../errors.js';
-import { GraphBuilder, intAttribute, intsAttribute, modelBytes, stringAttribute } from './onnx-proto.js';
+import { floatAttribute, GraphBuilder, intAttribute, intsAttribute, modelBytes, stringAttribute } from './onnx-proto.js';
 import { BUILTIN, constantValues, TENSOR_TYPE, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite.js';
 
 export interface ConversionOptions {
@@ -30,6 +30,68 @@ function ohwiToOihw(values: Float32Array, [o, h, w, i]: number[]): Float32Array 
       for (let x = 0; x < w; x++)
         for (let c = 0; c < i; c++) out[((a * i + c) * h + y) * w + x] = values[((a * h + y) * w + x) * i + c];
   return out;
+}
+
+
+/**
+ * TF's instance normalisation with a conditional scale and shift (Magenta's StyleNorm), as TF Lite
+ * spells it in ten operators: m = mean(x); v = mean((x - m)²); g = rsqrt(v + ε) · γ;
+ * y = x · g + (β - m · g). Found here so that ONNX Runtime runs it as one InstanceNormalization
+ * (fewer passes over the activations). Keyed by the index of the last operator, the ADD.
+ */
+interface StyleNorm {
+  x: number;
+  gamma: number;
+  beta: number;
+  epsilon: number;
+  /** the operators the one node replaces */
+  ops: Set<number>;
+}
+
+function findStyleNorms(model: TfliteModel, isConstant: (i: number) => boolean): Map<number, StyleNorm> {
+  const consumers = new Map<number, number[]>();
+  model.operators.forEach((op, k) => op.inputs.forEach((i) => consumers.set(i, [...(consumers.get(i) ?? []), k])));
+  const only = (tensor: number, code: number): number | undefined => {
+    const users = consumers.get(tensor) ?? [];
+    return users.length === 1 && model.operators[users[0]].code === code ? users[0] : undefined;
+  };
+  const other = (op: TfliteOperator, known: number) => (op.inputs[0] === known ? op.inputs[1] : op.inputs[0]);
+  const found = new Map<number, StyleNorm>();
+  model.operators.forEach((mean, k) => {
+    if (mean.code !== BUILTIN.MEAN || model.tensors[mean.inputs[0]].shape.length !== 4) return;
+    const x = mean.inputs[0];
+    const m = mean.outputs[0];
+    const mUsers = consumers.get(m) ?? [];
+    const sdK = mUsers.find((u) => model.operators[u].code === BUILTIN.SQUARED_DIFFERENCE);
+    const mgK = mUsers.find((u) => model.operators[u].code === BUILTIN.MUL);
+    if (mUsers.length !== 2 || sdK === undefined || mgK === undefined) return;
+    if (!model.operators[sdK].inputs.includes(x)) return;
+    const vK = only(model.operators[sdK].outputs[0], BUILTIN.MEAN);
+    const addK = vK === undefined ? undefined : only(model.operators[vK].outputs[0], BUILTIN.ADD);
+    const rK = addK === undefined ? undefined : only(model.operators[addK].outputs[0], BUILTIN.RSQRT);
+    const gK = rK === undefined ? undefined : only(model.operators[rK].outputs[0], BUILTIN.MUL);
+    if (vK === undefined || addK === undefined || rK === undefined || gK === undefined) return;
+    const epsilon = other(model.operators[addK], model.operators[vK].outputs[0]);
+    if (!isConstant(epsilon) && !model.operators.some((o) => o.code === BUILTIN.DEQUANTIZE && o.outputs[0] === epsilon && isConstant(o.inputs[0]))) return;
+    const g = model.operators[gK].outputs[0];
+    const gamma = other(model.operators[gK], model.operators[rK].outputs[0]);
+    const gUsers = consumers.get(g) ?? [];
+    const y1K = gUsers.find((u) => u !== mgK && model.operators[u].code === BUILTIN.MUL && model.operators[u].inputs.includes(x));
+    if (gUsers.length !== 2 || y1K === undefined || !gUsers.includes(mgK)) return;
+    const subK = only(model.operators[mgK].outputs[0], BUILTIN.SUB);
+    if (subK === undefined || model.operators[subK].inputs[1] !== model.operators[mgK].outputs[0]) return;
+    const beta = model.operators[subK].inputs[0];
+    const outK = only(model.operators[subK].outputs[0], BUILTIN.ADD);
+    if (outK === undefined || !model.operators[outK].inputs.includes(model.operators[y1K].outputs[0])) return;
+    if ((consumers.get(model.operators[y1K].outputs[0]) ?? []).length !== 1) return;
+    // γ and β: one number per channel.
+    for (const t of [gamma, beta]) {
+      const shape = model.tensors[t].shape;
+      if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== 1 || shape[2] !== 1) return;
+    }
+    found.set(outK, { x, gamma, beta, epsilon, ops: new Set([k, sdK, vK, addK, rK, gK, y1K, mgK, subK, outK]) });
+  });
+  return found;
 }
 
 export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Uint8Array {
@@ -102,7 +164,17 @@ export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Ui
     define(i, t.shape.length === 4 ? g.op('Transpose', [x], [intsAttribute('perm', [0, 3, 1, 2])]) : x);
   });
 
-  for (const op of model.operators) {
+  const norms = findStyleNorms(model, isConstant);
+  const fused = new Set([...norms.values()].flatMap((n) => [...n.ops]));
+  for (const [k, op] of model.operators.entries()) {
+    const norm = norms.get(k);
+    if (norm) {
+      const epsilon = values(norm.epsilon)[0];
+      const perChannel = (t: number) => g.op('Reshape', [value(t), g.int64s([-1])]);
+      define(op.outputs[0], g.op('InstanceNormalization', [value(norm.x), perChannel(norm.gamma), perChannel(norm.beta)], [floatAttribute('epsilon', epsilon)]), op.options?.byte(0, 0) ?? 0);
+      continue;
+    }
+    if (fused.has(k)) continue;
     const [a, b, c] = op.inputs;
     const out = op.outputs[0];
     const o = op.options;
