@@ -1,17 +1,16 @@
 // The stylize stage as the pipeline sees it: frames in, stylized frames out. Calls may overlap;
 // each resolves with its own batch.
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { invalidOption } from '../options/option-error.js';
 import type { RgbFrame } from '../frame.js';
 import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { loadModelWeights } from './model-files.js';
-import { resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
+import { modelCacheDir, resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
 import { TransformerNet } from './transformer-net.js';
 import { ARBITRARY, blendVectors, decodeStyleImage, isStyleImage, magentaFile, magentaOnnx, readStyleImage, styleVector, TRANSFORMER, VECTOR_LENGTH } from './magenta.js';
 import { readTflite } from './tflite.js';
 import { TfliteGraph, TfliteStyleNet } from './tflite-tf.js';
-import { modelCacheDir } from './model-store.js';
-import { join } from 'node:path';
 import { WorkerPool } from './worker-pool.js';
 
 export interface StylizerOptions {
