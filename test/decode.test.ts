@@ -57,6 +57,13 @@ describe('decode', () => {
     expect(frames[0].data.length).toBe(128 * 48 * 3);
   });
 
+  it('rounds the square-pixel width to an even number (a nearly square 1281:1280 gives 640, not 641)', async () => {
+    const path = join(dir, 'nearly-square.mp4');
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=s=640x360:d=0.1:r=10', '-vf', 'setsar=1281/1280', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path);
+    const info = await probeVideo(path);
+    expect([info.width, info.height]).toEqual([640, 360]);
+  });
+
   it('resamples variable-frame-rate input to its average rate, keeping its duration', async () => {
     const path = join(dir, 'vfr.mp4');
     // 48 frames at 24 fps with frames 10..29 dropped and their time kept: a 2 s, 28-frame VFR clip.

@@ -116,8 +116,10 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
 
   const rotation = rotationOf(video);
   const sar = parseRational(video.sample_aspect_ratio) ?? { num: 1, den: 1 };
-  // Square pixels: widen (never shrink) the stored width by the sample aspect ratio, even size kept.
-  const squareWidth = sar.num === sar.den ? codedWidth : Math.round((codedWidth * sar.num) / sar.den);
+  // Square pixels: the stored width times the sample aspect ratio, to the nearest even number: a
+  // scaled 854x480 clip carries a ratio like 1281:1280, and 640.5 must give 640, not an odd width
+  // that 4:2:0 encoders refuse.
+  const squareWidth = sar.num === sar.den ? codedWidth : Math.max(2, 2 * Math.round((codedWidth * sar.num) / sar.den / 2));
   const [width, height] = rotation === 90 || rotation === 270 ? [codedHeight, squareWidth] : [squareWidth, codedHeight];
 
   const formatStartSeconds = Number(data.format.start_time) || 0;
