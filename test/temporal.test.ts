@@ -1,11 +1,11 @@
 // The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
 import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame } from 'stylize-video';
-import { farnebackFlow, loadOpenCv } from '../src/temporal/farneback.js';
+import { stageFlows } from '../src/temporal/index.js';
 import { CUT_COVERAGE, flowImage, motionAlongFlow } from '../src/temporal/motion.js';
 import { resizeFlow, warpRgb } from '../src/temporal/flow.js';
 
-const flow = farnebackFlow(await loadOpenCv());
+const flows = await stageFlows(false);
 
 const W = 96;
 const H = 64;
@@ -123,7 +123,7 @@ describe("the stage's mask in flat regions", () => {
     const rand = random(5);
     const a = frame(0, sky(150, 20, rand));
     const b = frame(1, sky(150, 23, rand));
-    const motion = motionAlongFlow(flowImage(a), flowImage(b), 1, flow);
+    const motion = motionAlongFlow(flowImage(a), flowImage(b), 1, flows.backward, flows.forward);
     expect(motion.coverage).toBeGreaterThan(0.8);
     // Top-left sky, far from the bird: trusted.
     expect(motion.mask[4 * W + 4]).toBe(1);
@@ -131,7 +131,7 @@ describe("the stage's mask in flat regions", () => {
 
   it('still sees a cut between two flat shots of different brightness', async () => {
     const rand = random(6);
-    const motion = motionAlongFlow(flowImage(frame(0, sky(60, 20, rand))), flowImage(frame(1, sky(200, 60, rand))), 1, flow);
+    const motion = motionAlongFlow(flowImage(frame(0, sky(60, 20, rand))), flowImage(frame(1, sky(200, 60, rand))), 1, flows.backward, flows.forward);
     expect(motion.coverage).toBeLessThan(CUT_COVERAGE);
   });
 });
@@ -198,7 +198,7 @@ describe('the blend against the formula written out', () => {
     expect(first.data).toEqual(stylized0);
     const out = stage.next(big(1, input1), big(1, stylized1));
 
-    const motion = motionAlongFlow(flowImage(big(0, input0)), flowImage(big(1, input1)), 2, flow);
+    const motion = motionAlongFlow(flowImage(big(0, input0)), flowImage(big(1, input1)), 2, flows.backward, flows.forward);
     expect(motion.coverage).toBeGreaterThan(0.5);
     const warped = warpRgb(stylized0, resizeFlow(motion.backward, FW, FH));
     const trust = resizedMask(motion.mask);
@@ -229,7 +229,7 @@ describe('the blend against the formula written out', () => {
   // check does not: the square's edge can ghost there for a frame. Marked as failing so that it
   // shows when it is fixed.
   it.fails('does not trust the strip a moving square uncovers', async () => {
-    const motion = motionAlongFlow(flowImage(big(0, scene(0))), flowImage(big(1, scene(1))), 2, flow);
+    const motion = motionAlongFlow(flowImage(big(0, scene(0))), flowImage(big(1, scene(1))), 2, flows.backward, flows.forward);
     const mask = resizedMask(motion.mask);
     // The strip the square uncovers (x 120..125 at t = 1, inside its rows).
     let trusted = 0;

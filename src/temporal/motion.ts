@@ -53,12 +53,13 @@ export function motionBetween(previous: Gray, current: Gray, width: number, heig
  * passes: the flows agree forward and backward (water, foliage, grain: the brightness changes but
  * the motion is coherent), or the previous input warped along the flow still looks like the current
  * one (flat sky and noise, where the flows are guesses that disagree but warping is harmless).
+ * `forwardFlow`, for the check alone, may be a cheaper method than the backward flow the warp follows.
  * `coverage` is the brightness check's alone: across a cut, smooth flows can still agree both ways,
  * but nothing of the previous shot looks like the new one.
  */
-export function motionAlongFlow(previous: Gray, current: Gray, scale: number, flow: FlowMethod): Motion {
+export function motionAlongFlow(previous: Gray, current: Gray, scale: number, flow: FlowMethod, forwardFlow = flow): Motion {
   const backward = flow(current, previous);
-  const mask = consistencyMask(backward, flow(previous, current), scale, { boundaries: false });
+  const mask = consistencyMask(backward, forwardFlow(previous, current), scale, { boundaries: false });
   const { width: w, height: h } = current;
   const b = backward.data;
   let alike = 0;
