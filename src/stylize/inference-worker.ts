@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type { RgbFrame } from '../frame.js';
 import { initBackend, type BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
+import type { Int8Settings } from './onnx-model.js';
 import { OnnxNet } from './onnx-net.js';
 import { TransformerNet } from './transformer-net.js';
 
@@ -15,6 +16,8 @@ export interface WorkerSetup {
   weights: ModelWeights;
   /** ONNX Runtime's intra-op threads in this worker */
   threads: number;
+  /** ONNX Runtime only: run the int8 graph with these ranges */
+  int8?: Int8Settings;
 }
 export type WorkerRequest = { id: number; frames: RgbFrame[] };
 export type WorkerReply = { id: number; frames?: RgbFrame[]; error?: string } | { ready: true; backend: string } | { fatal: string };
@@ -34,7 +37,7 @@ const setup = (parentPort ? workerData : (await once(process, 'message'))[0]) as
 
 try {
   const backend = await initBackend(setup.backend);
-  const net = backend.name === 'onnx' ? await OnnxNet.create(setup.weights, setup.threads) : new TransformerNet(setup.weights);
+  const net = backend.name === 'onnx' ? await OnnxNet.create(setup.weights, setup.threads, setup.int8) : new TransformerNet(setup.weights);
   port.on('message', async (request: WorkerRequest) => {
     try {
       const frames = await net.stylize(request.frames);

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { invalidOption } from '../options/option-error.js';
 import type { RgbFrame } from '../frame.js';
 import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } from './backend.js';
+import { choosePrecision, int8Settings, storedCalibration, type PrecisionChoice, type PrecisionInfo } from './int8.js';
 import { loadModelWeights } from './model-files.js';
 import { resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
 import { TransformerNet } from './transformer-net.js';
@@ -14,6 +15,8 @@ export interface StylizerOptions {
   /** a model folder to use instead of the catalogue's */
   modelDir?: string;
   backend?: BackendChoice;
+  /** fp32, int8 (ONNX Runtime, a calibrated model) or auto; or a choice already made (a render's job makes it once) */
+  precision?: PrecisionChoice | PrecisionInfo;
   /** frames per inference call; the backend's own default when unset */
   batch?: number;
   /** inference threads for wasm/cpu/onnx: a count, or a percentage of the cores ('50%'); default all cores */
@@ -25,6 +28,7 @@ export interface StylizerOptions {
 
 export interface Stylizer {
   readonly backend: BackendInfo;
+  readonly precision: PrecisionInfo;
   readonly model: ResolvedModel;
   readonly batchSize: number;
   /** how many batches can be in flight at once */
@@ -66,11 +70,15 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const weights = await loadModelWeights(model.dir, options.modelDir ? undefined : options.style);
   const backend = await initBackend(options.backend ?? 'auto');
   const batchSize = options.batch ?? defaultBatchSize(backend);
+  const asked = options.precision ?? 'auto';
+  const calibration = asked === 'fp32' ? undefined : await storedCalibration(weights, { style: options.style, modelDir: options.modelDir });
+  const precision = typeof asked === 'object' ? choosePrecision(asked.name, backend, calibration) && asked : choosePrecision(asked, backend, calibration);
   if (backend.name === 'onnx') {
     const sessions = onnxSessions(concurrency, options.frameSize);
-    const pool = await WorkerPool.start(sessions, backend.name, weights, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
+    const int8 = precision.name === 'int8' ? int8Settings(calibration!) : undefined;
+    const pool = await WorkerPool.start(sessions, backend.name, weights, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true, int8 });
     return {
-      backend, model, batchSize, concurrency: pool.size,
+      backend, precision, model, batchSize, concurrency: pool.size,
       stylize: (frames) => pool.stylize(frames),
       close: () => pool.close(),
     };
@@ -79,14 +87,14 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
     // Native TensorFlow spreads one inference over every core (or runs it on the GPU) by itself.
     const net = new TransformerNet(weights);
     return {
-      backend, model, batchSize, concurrency: 1,
+      backend, precision, model, batchSize, concurrency: 1,
       stylize: async (frames) => net.stylize(frames),
       close: async () => net.dispose(),
     };
   }
   const pool = await WorkerPool.start(concurrency, backend.name, weights);
   return {
-    backend, model, batchSize, concurrency: pool.size,
+    backend, precision, model, batchSize, concurrency: pool.size,
     stylize: (frames) => pool.stylize(frames),
     close: () => pool.close(),
   };
