@@ -83,7 +83,7 @@ const significant = (v: number) => Number(v.toPrecision(6));
  */
 export async function calibrate(weights: ModelWeights, frames: RgbFrame[]): Promise<Record<string, ConvRange>> {
   const ort = await loadOnnxRuntime();
-  const { model, taps } = onnxCalibrationModel(weights);
+  const { model, taps } = onnxCalibrationModel(weights, INT8_LAYERS);
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
   const inputs = new Map<number, number[]>();
   const lows = new Map<number, number[]>();

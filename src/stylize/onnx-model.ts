@@ -155,8 +155,9 @@ interface Build {
   g: GraphBuilder;
   weights: ModelWeights;
   int8?: Int8Settings;
-  /** when set, every convolution's input and output are recorded here (calibration) */
+  /** when set, the input and output of these layers' convolutions are recorded here (calibration) */
   taps?: Record<number, { input: string; output: string }>;
+  tapLayers?: readonly number[];
 }
 
 /** Quantize then dequantize: where ONNX Runtime's QDQ fusion finds an integer tensor. */
@@ -180,7 +181,7 @@ function conv(b: Build, x: string, spec: LayerSpec, kernel: { values: Float32Arr
   const range = b.int8?.ranges[spec.index];
   if (!range) {
     const y = g.op('Conv', [x, g.constant(kernel.dims, kernel.values)], attributes);
-    if (b.taps) b.taps[spec.index] = { input: x, output: y };
+    if (b.taps && (!b.tapLayers || b.tapLayers.includes(spec.index))) b.taps[spec.index] = { input: x, output: y };
     return y;
   }
   const outC = kernel.dims[0];
@@ -258,9 +259,9 @@ export function onnxModel(weights: ModelWeights, int8?: Int8Settings): Uint8Arra
   return build({ g: new GraphBuilder(), weights, int8 });
 }
 
-/** The float model with every convolution's input and output as extra outputs, named in `taps` by layer index. */
-export function onnxCalibrationModel(weights: ModelWeights): { model: Uint8Array; taps: Record<number, { input: string; output: string }> } {
+/** The float model with its convolutions' inputs and outputs (all, or these layers') as extra outputs, named in `taps` by layer index. */
+export function onnxCalibrationModel(weights: ModelWeights, layers?: readonly number[]): { model: Uint8Array; taps: Record<number, { input: string; output: string }> } {
   const taps: Record<number, { input: string; output: string }> = {};
-  const model = build({ g: new GraphBuilder(), weights, taps });
+  const model = build({ g: new GraphBuilder(), weights, taps, tapLayers: layers });
   return { model, taps };
 }
