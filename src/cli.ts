@@ -116,10 +116,11 @@ function deepestCommonFolder(a: string, b: string): string {
 
 async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
   const setup = prepareRender(input, flags);
-  const { span, partFrames } = await resolveRender(setup, await probeVideo(input));
+  const { span, partFrames, precision } = await resolveRender(setup, await probeVideo(input));
   const farm = planFarm({
     input, output: setup.output, span, partFrames, shards: flags.shards,
-    renderArguments: shardArguments(setup.values, PLAN_OPTIONS),
+    // The precision as resolved here: every shard renders the same pixels, whatever its CPU.
+    renderArguments: shardArguments({ ...setup.values, precision: precision.name }, PLAN_OPTIONS),
     command: flags.command ? flags.command.split(/\s+/).filter(Boolean) : ['stylize-video'],
   });
   const name = flags.name ?? `stylize-${basename(input, extname(input))}`;
