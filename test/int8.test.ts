@@ -10,7 +10,8 @@ import { activationQuantization, onnxModel, quantizeKernel } from '../src/styliz
 import { OnnxNet, loadOnnxRuntime } from '../src/stylize/onnx-net.js';
 import { psnr } from '../src/temporal/metrics.js';
 import type { VideoInfo } from '../src/decode/probe.js';
-import { tempDir } from './helpers/media.js';
+import { runCli } from './helpers/cli.js';
+import { makeClip, tempDir } from './helpers/media.js';
 import { tinyShapes, writeTinyModel } from './helpers/tiny-model.js';
 
 /** Smooth shapes with edges and a little texture, like a frame more than noise is. */
@@ -118,5 +119,19 @@ describe('--precision', () => {
     expect((await identity('fp32')).precision).toBe('fp32');
     expect((await identity('int8')).precision).toBe('int8');
     expect(await identity('int8')).not.toEqual(await identity('fp32'));
+  });
+
+  it('reaches a farm as resolved: plan hands every shard --precision int8 or fp32, never auto', () => {
+    const clip = makeClip(join(tempDir(), 'clip.mp4'), { width: 64, height: 48, seconds: 1, audio: false });
+    const shardCommand = (precision: string) => {
+      const r = runCli(['plan', clip, '--shards', '2', '--part-frames', '12', '--model', modelDir, '--precision', precision, '--format', 'json']);
+      expect(r.status, r.stderr).toBe(0);
+      const command: string[] = JSON.parse(r.stdout).shardCommand;
+      return command[command.indexOf('--precision') + 1];
+    };
+    // auto resolves on the planning machine (its auto backend, its CPU; the calibration passed)
+    expect(['int8', 'fp32']).toContain(shardCommand('auto'));
+    expect(shardCommand('int8')).toBe('int8');
+    expect(shardCommand('fp32')).toBe('fp32');
   });
 });
