@@ -6,6 +6,9 @@
 //   --style <name>      default wave; --model <dir> for another model folder
 //   --concurrency <n>   inference threads (default: all cores)
 //   --backend <name>    auto (default), onnx, wasm, cpu, node, gpu
+//   --precision <p>     fp32, int8 or auto (default: the library's default, auto)
+//   --versus <p>        also time the network alone at this precision, alternating with --precision,
+//                       and print the speed ratio (e.g. --precision int8 --versus fp32)
 //   --temporal <s>      temporal strength for the end-to-end run (default: the library's default)
 //   --repeat <n>        measure n times, alternating, and report the median efficiency (default 1)
 //   --out <file.json>   where the figures go (default bench-results/<timestamp>.json)
@@ -27,6 +30,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
     temporal: { type: 'string' },
+    precision: { type: 'string' },
+    versus: { type: 'string' },
     out: { type: 'string' },
     child: { type: 'string' },
     clip: { type: 'string' },
@@ -49,7 +54,7 @@ function steadyRate(done) {
 if (args.child) {
   // One measurement, in a fresh process; prints one JSON line.
   const frames = Number(args.frames);
-  const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency, backend: args.backend };
+  const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision };
   let figures;
   if (args.child === 'network') {
     const info = await lib.probeVideo(args.clip);
@@ -63,7 +68,7 @@ if (args.child) {
     await Promise.all(inputs.map((f) => stylizer.stylize([f]).then(() => finished.push((performance.now() - t0) / 1000))));
     const seconds = (performance.now() - t0) / 1000;
     await stylizer.close();
-    figures = { frames: inputs.length, seconds, secondsPerFrame: seconds / inputs.length, backend: stylizer.backend.name, threads: stylizer.concurrency, ...steadyRate(finished.map((t, i) => [i + 1, t])) };
+    figures = { frames: inputs.length, seconds, secondsPerFrame: seconds / inputs.length, backend: stylizer.backend.name, precision: stylizer.precision.name, threads: stylizer.concurrency, ...steadyRate(finished.map((t, i) => [i + 1, t])) };
   } else {
     const out = join(tmpdir(), `bench-${process.pid}.mp4`);
     const temporal = args.temporal === undefined ? undefined : Number(args.temporal);
@@ -71,10 +76,10 @@ if (args.child) {
     // pays once (inference processes starting, the first inference, the final join with audio).
     const written = [];
     const onEvent = (e) => e.type === 'progress' && written.push([e.frame, e.elapsedSeconds]);
-    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, temporal, overwrite: true, onEvent });
+    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, temporal, overwrite: true, onEvent });
     rmSync(out, { force: true });
     figures = {
-      frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend,
+      frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend, precision: result.precision,
       ...steadyRate(written), firstFrameSeconds: written[0][1], afterLastFrameSeconds: result.seconds - written.at(-1)[1],
     };
   }
@@ -119,9 +124,10 @@ function treeRssMB(root) {
 }
 
 // Runs one measurement in its own process, sampling the whole process tree's memory as it goes.
-const child = (mode) =>
+const child = (mode, precision = args.precision) =>
   new Promise((resolve, reject) => {
     const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+    if (precision) passOn.push('--precision', precision);
     const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, '--child', mode, '--clip', clip, '--frames', String(frames), ...passOn], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -142,8 +148,11 @@ console.log(`input ${input} → ${info.width}x${info.height}, ${info.frameCount}
 const runs = [];
 for (let r = 1; r <= repeat; r++) {
   if (repeat > 1) console.log(`run ${r} of ${repeat}`);
+  const versus = args.versus ? await child('network', args.versus) : undefined;
+  if (versus) console.log(`network only, ${versus.precision}: ${versus.secondsPerFrame.toFixed(3)} s/frame = ${(1 / versus.secondsPerFrame).toFixed(2)} fps, steady state ${versus.steadySecondsPerFrame.toFixed(3)} s/frame`);
   const network = await child('network');
-  console.log(`network only : ${network.secondsPerFrame.toFixed(3)} s/frame (${network.backend}, ${network.threads} worker(s)), peak memory ${network.peakTreeMB.toFixed(0)} MB (all processes; main alone ${network.maxRssMB.toFixed(0)} MB)`);
+  if (versus) console.log(`network only, ${network.precision}: ${network.secondsPerFrame.toFixed(3)} s/frame = ${(1 / network.secondsPerFrame).toFixed(2)} fps, steady state ${network.steadySecondsPerFrame.toFixed(3)} s/frame: ${(versus.secondsPerFrame / network.secondsPerFrame).toFixed(2)}x the frames/second of ${versus.precision} (steady ${(versus.steadySecondsPerFrame / network.steadySecondsPerFrame).toFixed(2)}x)`);
+  console.log(`network only : ${network.secondsPerFrame.toFixed(3)} s/frame (${network.backend}, ${network.precision}, ${network.threads} worker(s)), peak memory ${network.peakTreeMB.toFixed(0)} MB (all processes; main alone ${network.maxRssMB.toFixed(0)} MB)`);
   console.log(`               steady state ${network.steadySecondsPerFrame.toFixed(3)} s/frame (frames ${network.steadyFrom}-${network.frames})`);
   const endToEnd = await child('pipeline');
   const perFrameMs = Object.fromEntries(Object.entries(endToEnd.stageSeconds).map(([k, v]) => [k, (1000 * v) / endToEnd.frames]));
@@ -154,12 +163,16 @@ for (let r = 1; r <= repeat; r++) {
   console.log(`               steady state ${endToEnd.steadySecondsPerFrame.toFixed(3)} s/frame (frames ${endToEnd.steadyFrom}-${endToEnd.frames})`);
   console.log(`stage ms/frame (orchestrator's view; stylize is summed over threads): ${Object.entries(perFrameMs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
   console.log(`pipeline efficiency (network-only time / end-to-end time): ${(100 * efficiency).toFixed(1)}% over the whole run, ${(100 * steadyEfficiency).toFixed(1)}% in steady state`);
-  runs.push({ network, endToEnd, stageMsPerFrame: perFrameMs, pipelineEfficiency: efficiency, steadyStateEfficiency: steadyEfficiency });
+  runs.push({ versus, network, endToEnd, stageMsPerFrame: perFrameMs, pipelineEfficiency: efficiency, steadyStateEfficiency: steadyEfficiency });
 }
 const median = (values) => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)];
 if (repeat > 1) {
   const whole = runs.map((r) => r.pipelineEfficiency), steady = runs.map((r) => r.steadyStateEfficiency);
   const pct = (v) => `${(100 * v).toFixed(1)}%`;
+  if (args.versus) {
+    const ratios = runs.map((r) => r.versus.secondsPerFrame / r.network.secondsPerFrame);
+    console.log(`over ${repeat} runs, network-only speed ${args.precision} / ${args.versus}: median ${median([...ratios]).toFixed(2)}x (${ratios.map((v) => v.toFixed(2)).join(', ')})`);
+  }
   console.log(`over ${repeat} runs, pipeline efficiency: whole run median ${pct(median([...whole]))} (${whole.map(pct).join(', ')}); steady state median ${pct(median([...steady]))} (${steady.map(pct).join(', ')})`);
 }
 

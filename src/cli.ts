@@ -51,6 +51,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
       if (event.backend) {
         const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';
         log(`backend ${event.backend.name}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
+        if (event.precision) log(`precision ${event.precision.name} (${event.precision.requested === event.precision.name ? 'asked for' : `${event.precision.requested}: ${event.precision.reason}`})`);
       }
     } else if (event.type === 'download') {
       bar?.update(`downloading ${event.progress.style}`, event.progress.receivedBytes, event.progress.totalBytes);
@@ -118,10 +119,11 @@ function deepestCommonFolder(a: string, b: string): string {
 
 async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
   const setup = prepareRender(input, flags);
-  const { span, partFrames } = await resolveRender(setup, await probeVideo(input));
+  const { span, partFrames, precision } = await resolveRender(setup, await probeVideo(input));
   const farm = planFarm({
     input, output: setup.output, span, partFrames, shards: flags.shards,
-    renderArguments: shardArguments(setup.values, PLAN_OPTIONS),
+    // The precision as resolved here: every shard renders the same pixels, whatever its CPU.
+    renderArguments: shardArguments({ ...setup.values, precision: precision.name }, PLAN_OPTIONS),
     command: flags.command ? flags.command.split(/\s+/).filter(Boolean) : ['stylize-video'],
   });
   const name = flags.name ?? `stylize-${basename(input, extname(input))}`;

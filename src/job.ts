@@ -11,6 +11,7 @@ import { OptionError } from './options/option-error.js';
 import { RENDER_OPTIONS, type OptionValues } from './options/table.js';
 import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
 import type { PartsManifest } from './parts/parts-folder.js';
+import { pictureStylePrecision, renderPrecision, type PrecisionInfo } from './stylize/int8.js';
 import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
 import type { StyleLicence } from './stylize/model-store.js';
 import { isStyleImage, styleIdentity, styleLabel, styleLicence } from './stylize/magenta.js';
@@ -42,6 +43,8 @@ export interface RenderJob extends RenderSetup {
   readonly mine: readonly Part[];
   /** frames replayed before a part that does not start the range (see warmupFrames) */
   readonly warmupLimit: number;
+  /** fp32 or int8, resolved once for the whole render (plan.json records it) */
+  readonly precision: PrecisionInfo;
   /** what the pixels depend on, by option (plan.json's settings) */
   readonly identity: Readonly<Record<string, unknown>>;
 }
@@ -70,10 +73,14 @@ export async function resolveRender(setup: RenderSetup, info: VideoInfo): Promis
   const parts = partsOf(span, partFrames);
   const mine = setup.shard ? shardParts(parts, setup.shard) : parts;
   const { model } = setup.values;
-  const digest = model ? weightsDigest(await loadModelWeights(model, basename(resolve(model)))) : undefined;
+  const weights = model ? await loadModelWeights(model, basename(resolve(model))) : undefined;
+  const digest = weights ? weightsDigest(weights) : undefined;
   // A picture style is checked (it exists, is a picture, is not huge) here, before anything is written.
   const picture = !model && isStyleImage(setup.values.style);
   const style = model ? undefined : picture ? await styleIdentity(setup.values.style) : setup.values.style;
+  const precision = picture
+    ? pictureStylePrecision(setup.values.precision ?? 'fp32')
+    : await renderPrecision(setup.values.precision ?? 'fp32', setup.values.backend ?? 'auto', { style: model ? undefined : setup.values.style, modelDir: model }, weights);
   // Each option as it acts on the pixels; plan.json records those the table marks.
   const resolved: Record<string, unknown> = {
     ...setup.values,
@@ -85,9 +92,10 @@ export async function resolveRender(setup: RenderSetup, info: VideoInfo): Promis
     codec: setup.codec,
     crf: setup.values.crf ?? DEFAULT_CRF[setup.codec],
     partFrames,
+    precision: precision.name,
   };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
-  return Object.freeze({ ...setup, info, span, partFrames, parts: Object.freeze(parts), mine: Object.freeze(mine), warmupLimit: warmupFrames(setup.strength), identity });
+  return Object.freeze({ ...setup, info, span, partFrames, parts: Object.freeze(parts), mine: Object.freeze(mine), warmupLimit: warmupFrames(setup.strength), precision, identity });
 }
 
 /**
@@ -95,14 +103,14 @@ export async function resolveRender(setup: RenderSetup, info: VideoInfo): Promis
  * given (which keeps ONNX Runtime within its memory budget): one place, so none forgets a field.
  */
 export function stylizerOptionsFor(
-  values: Pick<OptionValues, 'style' | 'styleStrength' | 'model' | 'backend' | 'batch' | 'concurrency'>,
+  values: Pick<OptionValues, 'style' | 'styleStrength' | 'model' | 'backend' | 'batch' | 'concurrency'> & { precision?: StylizerOptions['precision'] },
   frameSize: { width: number; height: number },
   onDownload?: StylizerOptions['onDownload'],
   /** a picture style's strength below 1 mixes in this frame's own style: the first of the whole range */
   contentFrame?: () => Promise<RgbFrame>,
 ): StylizerOptions {
   return {
-    style: values.style ?? 'wave', styleStrength: values.styleStrength, modelDir: values.model, backend: values.backend, batch: values.batch, concurrency: values.concurrency,
+    style: values.style ?? 'wave', styleStrength: values.styleStrength, modelDir: values.model, backend: values.backend, precision: values.precision, batch: values.batch, concurrency: values.concurrency,
     frameSize, onDownload, contentFrame,
   };
 }

@@ -11,6 +11,7 @@ import type { ShardSpec } from './parts/part-plan.js';
 import { openPartsFolder } from './parts/parts-folder.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendInfo } from './stylize/backend.js';
+import type { PrecisionInfo } from './stylize/int8.js';
 import type { DownloadProgress, ModelSource, StyleLicence } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
 import { createTemporalStage, type TemporalStage } from './temporal/index.js';
@@ -34,6 +35,8 @@ export type PipelineEvent =
       warmupFrames: number;
       /** undefined when every part was already done */
       backend?: BackendInfo; modelSource?: ModelSource; batch?: number; concurrency?: number;
+      /** fp32 or int8, what was asked and why this (undefined when every part was already done) */
+      precision?: PrecisionInfo;
       temporal: string;
       /** the catalogue style's licence (undefined for --model); commercialUse false: research use only */
       licence?: StyleLicence;
@@ -63,6 +66,8 @@ export interface StylizeVideoResult {
   height: number;
   fps: number;
   backend: string;
+  /** 'fp32' or 'int8' ('none' when every part was already done) */
+  precision: string;
   seconds: number;
   /** seconds spent in each stage as seen from the orchestrator */
   stageSeconds: StageTimes;
@@ -94,14 +99,16 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
   let stylizer: Stylizer | undefined;
   let backend = 'none';
+  let precision = 'none';
   let processed = 0;
   try {
     if (runs.length) {
       // A picture style's content vector comes from the first frame of the whole range (not of this
       // shard or run), which every shard of a plan shares, so their parts agree.
       const contentFrame = () => decodeOne(info, job.span.start);
-      stylizer = await createStylizer(stylizerOptionsFor(values, info, (progress) => emit({ type: 'download', progress }), contentFrame));
+      stylizer = await createStylizer(stylizerOptionsFor({ ...values, precision: job.precision }, info, (progress) => emit({ type: 'download', progress }), contentFrame));
       backend = stylizer.backend.name;
+      precision = stylizer.precision.name;
     }
     // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
     // OpenCV's Farnebäck (wasm) follows real footage best.
@@ -109,7 +116,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
       totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
-      backend: stylizer?.backend, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
+      backend: stylizer?.backend, precision: stylizer?.precision, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
       temporal: (await newTemporalStage()).name, licence: setup.licence,
     });
     for (const run of runs) {
@@ -152,6 +159,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     height: info.height,
     fps,
     backend,
+    precision,
     seconds: now() - started,
     stageSeconds: times,
     licence: setup.licence,

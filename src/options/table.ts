@@ -7,6 +7,7 @@ import { parseFrameRange, parseTimecode, type FrameRange } from '../decode/frame
 import { VIDEO_CODECS, type VideoCodec } from '../encode/codecs.js';
 import { parseShard, type ShardSpec } from '../parts/part-plan.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../stylize/backend.js';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../stylize/int8.js';
 import { parseConcurrency } from '../stylize/stylizer.js';
 import { isStyleImage } from '../stylize/magenta.js';
 import { fraction, oneOf, strength, text, unitInterval, wholeNumber, type Validator } from './validators.js';
@@ -101,6 +102,21 @@ export const OPTIONS = {
     validator: text((value) => void (typeof value === 'string' && !value.trim().startsWith('auto') && parseShard(value, {}))),
   }),
   backend: spec<BackendChoice>({ flags: '--backend <name>', description: 'TF.js backend', choices: BACKEND_CHOICES, validator: oneOf(BACKEND_CHOICES), default: 'auto' }),
+  /**
+   * fp32 (default: the pixels of earlier renders and of the PyTorch reference), or int8 (ONNX
+   * Runtime: the residual blocks' convolutions on integers, ranges calibrated once per model); auto:
+   * int8 where this CPU runs it faster and the style passed the quality check, else fp32. plan.json
+   * records the precision the render resolved to.
+   */
+  precision: spec<PrecisionChoice>({
+    flags: '--precision <p>',
+    description: 'network precision: int8 runs the residual blocks on integers (onnx backend); auto picks int8 where it is faster here and the style keeps its quality',
+    choices: PRECISION_CHOICES,
+    validator: oneOf(PRECISION_CHOICES),
+    default: 'fp32',
+    pixels: true,
+    shardArguments: asArguments('--precision'),
+  }),
   /** frames per inference call; default 4 on native backends, 1 on wasm/cpu */
   batch: spec<number>({ flags: '--batch <n>', description: 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', validator: wholeNumber(1, 64) }),
   /** inference threads on onnx/wasm/cpu: a count or a percentage of the cores ('50%'); default all cores */
@@ -123,11 +139,11 @@ type ValueOf<S> = S extends OptionSpec<infer V> ? V : never;
 export type OptionValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
 
 /** The options a render takes, in the order the help lists them. */
-export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'batch', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'precision', 'batch', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
 /** The options that decide what a render makes: `plan` takes them and hands them on to its shards. */
-export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames'] as const satisfies readonly OptionName[];
-export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
-export const STILL_OPTIONS = ['style', 'styleStrength', 'output', 'model', 'backend', 'overwrite'] as const satisfies readonly OptionName[];
+export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision'] as const satisfies readonly OptionName[];
+export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'precision', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+export const STILL_OPTIONS = ['style', 'styleStrength', 'output', 'model', 'backend', 'precision', 'overwrite'] as const satisfies readonly OptionName[];
 
 /** An option's flag as the command line spells it in messages: '--part-frames', '-o', '-y/--overwrite'. */
 export function flagSpelling(api: string): string {

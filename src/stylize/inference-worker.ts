@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type { RgbFrame } from '../frame.js';
 import { initBackend, type BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
+import type { Int8Settings } from './onnx-model.js';
 import { OnnxNet, type OnnxGraph } from './onnx-net.js';
 import { TransformerNet } from './transformer-net.js';
 import { readTflite } from './tflite.js';
@@ -18,6 +19,8 @@ export interface WorkerSetup {
   weights: ModelWeights | OnnxGraph | TfliteStyle;
   /** ONNX Runtime's intra-op threads in this worker */
   threads: number;
+  /** ONNX Runtime only: run the int8 graph with these ranges */
+  int8?: Int8Settings;
 }
 /** Magenta's transformer as its TF Lite file, with the render's style vector. */
 export interface TfliteStyle {
@@ -47,7 +50,7 @@ try {
     'tflite' in weights
       ? new TfliteStyleNet(new TfliteGraph(readTflite(weights.tflite)), weights.vector)
       : backend.name === 'onnx'
-        ? await OnnxNet.create(weights, setup.threads)
+        ? await OnnxNet.create(weights, setup.threads, setup.int8)
         : new TransformerNet(weights as ModelWeights);
   port.on('message', async (request: WorkerRequest) => {
     try {

@@ -3,7 +3,7 @@
 // blend and encode.
 import { rgbBytes, type RgbFrame } from '../frame.js';
 import type { ModelWeights } from './model-files.js';
-import { onnxModel } from './onnx-model.js';
+import { onnxModel, type Int8Settings } from './onnx-model.js';
 
 // The part of onnxruntime-node used here. The package is optional, so its types may be absent.
 interface OrtTensor {
@@ -50,11 +50,11 @@ export class OnnxNet {
     private readonly feeds: Record<string, OrtTensor> = {},
   ) {}
 
-  /** `threads`: ONNX Runtime's own intra-op threads for this session. */
-  static async create(source: ModelWeights | OnnxGraph, threads: number): Promise<OnnxNet> {
+  /** `threads`: ONNX Runtime's own intra-op threads for this session; `int8`: the int8 graph (see ./int8.ts). */
+  static async create(source: ModelWeights | OnnxGraph, threads: number, int8?: Int8Settings, extra: Record<string, unknown> = {}): Promise<OnnxNet> {
     const ort = await loadOnnxRuntime();
     const graph = 'model' in source ? source : undefined;
-    const session = await ort.InferenceSession.create(graph ? graph.model : onnxModel(source as ModelWeights), {
+    const session = await ort.InferenceSession.create(graph ? graph.model : onnxModel(source as ModelWeights, int8), {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -62,6 +62,7 @@ export class OnnxNet {
       // Frame sizes are fixed for a render; the arena only saves allocations we do not make often,
       // and without it the peak at 1080p is the activations alone.
       enableCpuMemArena: false,
+      ...extra,
     });
     const feeds = Object.fromEntries(Object.entries(graph?.feeds ?? {}).map(([name, f]) => [name, new ort.Tensor('float32', f.data, f.dims)]));
     return new OnnxNet(ort, session, feeds);

@@ -61,15 +61,27 @@ export const floatAttribute = (name: string, value: number): Attribute => join([
 export const stringAttribute = (name: string, value: string): Attribute => join([text(1, name), int(20, ATTRIBUTE_TYPE.string), message(4, utf8.encode(value))]);
 
 /** onnx.TensorProto.DataType */
-export const DATA_TYPE = { FLOAT: 1, INT8: 3, INT64: 7 } as const;
+export const DATA_TYPE = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 
-export function initializer(name: string, dims: number[], values: Float32Array | BigInt64Array | Int8Array, type: number = DATA_TYPE.FLOAT): Bytes {
+export type TensorValues = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
+
+/** The ONNX data type of a typed array. */
+function dataTypeOf(values: TensorValues): number {
+  if (values instanceof Float32Array) return DATA_TYPE.FLOAT;
+  if (values instanceof Uint8Array) return DATA_TYPE.UINT8;
+  if (values instanceof Int8Array) return DATA_TYPE.INT8;
+  if (values instanceof Int32Array) return DATA_TYPE.INT32;
+  return DATA_TYPE.INT64;
+}
+
+export function initializer(name: string, dims: number[], values: TensorValues, type: number = dataTypeOf(values)): Bytes {
   return join([...dims.map((d) => int(1, d)), int(2, type), text(8, name), message(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength))]);
 }
 
-export function valueInfo(name: string, dims: Array<number | string>): Bytes {
-  const shape = join(dims.map((d) => message(1, typeof d === 'string' ? text(2, d) : int(1, d))));
-  const tensorType = join([int(1, DATA_TYPE.FLOAT), message(2, shape)]);
+/** A float tensor's value info; without dims, of unknown shape. */
+export function valueInfo(name: string, dims?: Array<number | string>): Bytes {
+  const shape = dims ? [message(2, join(dims.map((d) => message(1, typeof d === 'string' ? text(2, d) : int(1, d)))))] : [];
+  const tensorType = join([int(1, DATA_TYPE.FLOAT), ...shape]);
   return join([text(1, name), message(2, message(1, tensorType))]);
 }
 
@@ -82,7 +94,7 @@ export class GraphBuilder {
     return `${prefix}${this.count++}`;
   }
 
-  constant(dims: number[], values: Float32Array): string {
+  constant(dims: number[], values: TensorValues): string {
     const name = this.name('w');
     this.initializers.push(initializer(name, dims, values));
     return name;
@@ -106,7 +118,7 @@ export class GraphBuilder {
   }
 
   /** The graph message: its nodes, initializers, inputs and outputs. */
-  graph(name: string, inputs: Array<[string, Array<number | string>]>, outputs: Array<[string, Array<number | string>]>): Bytes {
+  graph(name: string, inputs: Array<[string, Array<number | string>?]>, outputs: Array<[string, Array<number | string>?]>): Bytes {
     return join([
       ...this.nodes.map((n) => message(1, n)),
       text(2, name),

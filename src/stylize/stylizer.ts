@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { invalidOption } from '../options/option-error.js';
 import type { RgbFrame } from '../frame.js';
 import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } from './backend.js';
+import { choosePrecision, int8Settings, pictureStylePrecision, storedCalibration, type PrecisionChoice, type PrecisionInfo } from './int8.js';
 import { loadModelWeights } from './model-files.js';
 import { modelCacheDir, resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
 import { TransformerNet } from './transformer-net.js';
@@ -18,6 +19,8 @@ export interface StylizerOptions {
   /** a model folder to use instead of the catalogue's */
   modelDir?: string;
   backend?: BackendChoice;
+  /** fp32, int8 (ONNX Runtime, a calibrated model) or auto; or a choice already made (a render's job makes it once) */
+  precision?: PrecisionChoice | PrecisionInfo;
   /** frames per inference call; the backend's own default when unset */
   batch?: number;
   /** inference threads for wasm/cpu/onnx: a count, or a percentage of the cores ('50%'); default all cores */
@@ -36,6 +39,7 @@ export interface StylizerOptions {
 
 export interface Stylizer {
   readonly backend: BackendInfo;
+  readonly precision: PrecisionInfo;
   readonly model: ResolvedModel;
   readonly batchSize: number;
   /** how many batches can be in flight at once */
@@ -78,11 +82,15 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const weights = await loadModelWeights(model.dir, options.modelDir ? undefined : options.style);
   const backend = await initBackend(options.backend ?? 'auto');
   const batchSize = options.batch ?? defaultBatchSize(backend);
+  const asked = options.precision ?? 'fp32';
+  const calibration = asked === 'fp32' ? undefined : await storedCalibration(weights, { style: options.style, modelDir: options.modelDir });
+  const precision = typeof asked === 'object' ? choosePrecision(asked.name, backend, calibration) && asked : choosePrecision(asked, backend, calibration);
   if (backend.name === 'onnx') {
     const sessions = onnxSessions(concurrency, options.frameSize);
-    const pool = await WorkerPool.start(sessions, backend.name, weights, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
+    const int8 = precision.name === 'int8' ? int8Settings(calibration!) : undefined;
+    const pool = await WorkerPool.start(sessions, backend.name, weights, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true, int8 });
     return {
-      backend, model, batchSize, concurrency: pool.size,
+      backend, precision, model, batchSize, concurrency: pool.size,
       stylize: (frames) => pool.stylize(frames),
       close: () => pool.close(),
     };
@@ -91,14 +99,14 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
     // Native TensorFlow spreads one inference over every core (or runs it on the GPU) by itself.
     const net = new TransformerNet(weights);
     return {
-      backend, model, batchSize, concurrency: 1,
+      backend, precision, model, batchSize, concurrency: 1,
       stylize: async (frames) => net.stylize(frames),
       close: async () => net.dispose(),
     };
   }
   const pool = await WorkerPool.start(concurrency, backend.name, weights);
   return {
-    backend, model, batchSize, concurrency: pool.size,
+    backend, precision, model, batchSize, concurrency: pool.size,
     stylize: (frames) => pool.stylize(frames),
     close: () => pool.close(),
   };
@@ -133,6 +141,7 @@ async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer
     backend = await initBackend('auto');
   }
   backend = { ...backend, requested };
+  const precision = pictureStylePrecision(options.precision ?? 'fp32');
   const engine = backend.name === 'onnx' ? 'onnx' : 'tfjs';
   const vector = await pictureStyleVector(options, engine);
   const source = process.env.STYLIZE_VIDEO_MODELS ? 'env' : 'cache';
@@ -142,14 +151,14 @@ async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer
     const graph = { model: await magentaOnnx(TRANSFORMER, options.onDownload), feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } };
     const sessions = onnxSessions(concurrency, options.frameSize);
     const pool = await WorkerPool.start(sessions, backend.name, graph, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
-    return { backend, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
+    return { backend, precision, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
   }
   const { bytes } = await magentaFile(TRANSFORMER, options.onDownload);
   const tflite = new Uint8Array(bytes);
   if (backend.native || concurrency === 1) {
     const net = new TfliteStyleNet(new TfliteGraph(readTflite(tflite, TRANSFORMER)), vector);
-    return { backend, model, batchSize, concurrency: 1, stylize: async (frames) => net.stylize(frames), close: async () => net.dispose() };
+    return { backend, precision, model, batchSize, concurrency: 1, stylize: async (frames) => net.stylize(frames), close: async () => net.dispose() };
   }
   const pool = await WorkerPool.start(concurrency, backend.name, { tflite, vector });
-  return { backend, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
+  return { backend, precision, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
 }

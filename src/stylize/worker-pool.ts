@@ -10,6 +10,7 @@ import type { ModelWeights } from './model-files.js';
 import type { OnnxGraph } from './onnx-net.js';
 import type { TfliteStyle } from './inference-worker.js';
 import type { WorkerReply, WorkerSetup } from './inference-worker.js';
+import type { Int8Settings } from './onnx-model.js';
 
 /** What the pool needs of a worker thread or a child process. */
 interface InferenceWorker {
@@ -64,10 +65,10 @@ export class WorkerPool {
 
   private constructor() {}
 
-  static async start(size: number, backend: BackendChoice, weights: ModelWeights | OnnxGraph | TfliteStyle, options: { threads?: number; processes?: boolean } = {}): Promise<WorkerPool> {
+  static async start(size: number, backend: BackendChoice, weights: ModelWeights | OnnxGraph | TfliteStyle, options: { threads?: number; processes?: boolean; int8?: Int8Settings } = {}): Promise<WorkerPool> {
     const pool = new WorkerPool();
     const url = workerUrl();
-    const setup: WorkerSetup = { backend, weights, threads: options.threads ?? 1 };
+    const setup: WorkerSetup = { backend, weights, threads: options.threads ?? 1, int8: options.int8 };
     await Promise.all(
       Array.from({ length: size }, async () => {
         const worker = options.processes ? startProcess(url, setup) : startThread(url, setup);
