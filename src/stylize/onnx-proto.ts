@@ -61,9 +61,9 @@ export const floatAttribute = (name: string, value: number): Attribute => join([
 export const stringAttribute = (name: string, value: string): Attribute => join([text(1, name), int(20, ATTRIBUTE_TYPE.string), message(4, utf8.encode(value))]);
 
 /** onnx.TensorProto.DataType */
-export const DATA_TYPE = { FLOAT: 1, INT8: 3, INT64: 7 } as const;
+export const DATA_TYPE = { FLOAT: 1, INT64: 7 } as const;
 
-export function initializer(name: string, dims: number[], values: Float32Array | BigInt64Array | Int8Array, type: number = DATA_TYPE.FLOAT): Bytes {
+export function initializer(name: string, dims: number[], values: Float32Array | BigInt64Array, type: number = DATA_TYPE.FLOAT): Bytes {
   return join([...dims.map((d) => int(1, d)), int(2, type), text(8, name), message(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength))]);
 }
 
@@ -91,12 +91,6 @@ export class GraphBuilder {
   int64s(values: number[]): string {
     const name = this.name('i');
     this.initializers.push(initializer(name, [values.length], BigInt64Array.from(values.map(BigInt)), DATA_TYPE.INT64));
-    return name;
-  }
-
-  int8Scalar(value: number): string {
-    const name = this.name('z');
-    this.initializers.push(initializer(name, [], Int8Array.of(value), DATA_TYPE.INT8));
     return name;
   }
 
