@@ -9,14 +9,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbFrame } from '../src/frame.js';
 import { blendVectors, magentaFile, magentaOnnx, prepareForPredictor, PREDICTOR, styleVector, TRANSFORMER } from '../src/stylize/magenta.js';
 import { loadOnnxRuntime, OnnxNet } from '../src/stylize/onnx-net.js';
-import { readTflite } from '../src/stylize/tflite.js';
+import { BUILTIN, readTflite } from '../src/stylize/tflite.js';
+import { Int8Graph, saturatingRoundingDoublingHighMul } from '../src/stylize/tflite-int8.js';
 import { TfliteGraph } from '../src/stylize/tflite-tf.js';
 import { initBackend } from '../src/stylize/backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import { makeClip, psnr, readAllFrames, tempDir } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
-import { tfliteRun } from './helpers/tflite-reference.js';
+import { tfliteRun, withOutput } from './helpers/tflite-reference.js';
 
 const shelf = process.env.STYLIZE_VIDEO_MODELS ?? join(import.meta.dirname, '..', '..', 'shared', 'models');
 const magenta = existsSync(join(shelf, 'magenta', TRANSFORMER)) ? join(shelf, 'magenta') : undefined;
@@ -76,6 +77,24 @@ describe.skipIf(!magenta || !pictures)(`Magenta arbitrary style transfer (${why}
     }
     // and the two pictures' vectors really differ
     expect(maxDifference(referenceVector, other)).toBeGreaterThan(0.1);
+  });
+
+  it("each kind of the predictor's int8 operators gives TF Lite's int8 values exactly (QUANTIZE, CONV_2D, DEPTHWISE_CONV_2D, ADD, MEAN)", async () => {
+    const file = join(magenta!, PREDICTOR);
+    const model = readTflite(readFileSync(file));
+    // Turner's whole painting: among its MEAN's sums are ties, which only XNNPACK's rounding (half to even) gets right.
+    const input = prepareForPredictor(await picture('turner-shipwreck-of-the-minotaur.jpg'));
+    for (const kind of ['QUANTIZE', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'ADD', 'MEAN']) {
+      const k = model.operators.findIndex((o) => o.op === kind);
+      const t = model.operators[k].outputs[0];
+      const { scale, zeroPoint } = model.tensors[t].quantization!;
+      // Ours: the graph up to that operator, then its output dequantised; TF Lite's: that tensor as the file's output.
+      const dequantize = { code: BUILTIN.DEQUANTIZE, op: 'DEQUANTIZE', inputs: [t], outputs: model.outputs };
+      const ours = new Int8Graph({ ...model, operators: [...model.operators.slice(0, k + 1), dequantize] }).run(input);
+      const theirs = await tfliteRun(withOutput(file, t), [{ data: input, shape: [1, 256, 256, 3] }]);
+      expect(ours.length, kind).toBe(theirs.length);
+      expect(Array.from(ours), kind).toEqual(Array.from(theirs, (q) => Math.fround((q - zeroPoint[0]) * scale[0])));
+    }
   });
 
   it('the converted transformer agrees with TF Lite within 1e-3 at 384x384, and so does the whole chain', async () => {
@@ -265,6 +284,27 @@ describe.skipIf(!magenta)(`the arbitrary-style model files (${why})`, () => {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
+    }
+  });
+});
+
+describe('the int8 predictor\'s fixed-point arithmetic', () => {
+  it('SaturatingRoundingDoublingHighMul is exact on int32s (against BigInt)', () => {
+    const reference = (a: number, b: number) => {
+      if (a === -(2 ** 31) && b === -(2 ** 31)) return 2 ** 31 - 1;
+      const product = BigInt(a) * BigInt(b);
+      // C++: (a·b + nudge) / 2^31, truncated toward zero
+      return Number((product + (product >= 0n ? 1n << 30n : 1n - (1n << 30n))) / (1n << 31n));
+    };
+    let seed = 12345;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      const r = seed % 10;
+      return r === 0 ? -(2 ** 31) : r === 1 ? 2 ** 31 - 1 : Math.trunc(seed / 2 ** (seed & 31 & 15));
+    };
+    for (let i = 0; i < 100_000; i++) {
+      const [a, b] = [random(), random()];
+      expect(saturatingRoundingDoublingHighMul(a, b), `${a} · ${b}`).toBe(reference(a, b));
     }
   });
 });
