@@ -1,7 +1,8 @@
 // Arbitrary style transfer: Magenta's style predictor (any picture → a 100-number style vector) and
 // its transformer (content + vector → stylized), published as TF Lite files. The files are found
 // like a catalogue style's ($STYLIZE_VIDEO_MODELS/magenta, then the verified cache, then a verified
-// download), converted to ONNX once per file and kept in the cache beside them.
+// download). The transformer is converted to ONNX once and kept in the cache beside them; the int8
+// predictor runs in TypeScript with TF Lite's own integer arithmetic (tflite-int8.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
@@ -12,9 +13,7 @@ import type { RgbFrame } from '../frame.js';
 import { readTflite } from './tflite.js';
 import { tfliteToOnnx, type ConversionOptions } from './tflite-onnx.js';
 import { modelCacheDir, styleEntry, type DownloadProgress, type StyleLicence } from './model-store.js';
-import { runOnnxOnce } from './onnx-net.js';
-import { TfliteGraph } from './tflite-tf.js';
-import * as tf from '@tensorflow/tfjs-core';
+import { Int8Graph } from './tflite-int8.js';
 
 export const ARBITRARY = catalogue.arbitrary;
 export const ARBITRARY_LICENCE: StyleLicence = catalogue.licences[ARBITRARY.licence as keyof typeof catalogue.licences];
@@ -168,47 +167,41 @@ export async function magentaFile(file: MagentaFile, onDownload?: (p: DownloadPr
   throw new UserError(`the arbitrary-style model ${file} is not in the cache and could not be downloaded (${failures.join('; ')}): connect to the internet, or set STYLIZE_VIDEO_MODELS to a folder holding magenta/${file}`);
 }
 
-/** What a converted graph's inputs and outputs are. */
-const GRAPHS: Record<MagentaFile, ConversionOptions> = {
-  [PREDICTOR]: { inputNames: ['style_image'], outputNames: ['style_vector'], inputDims: [[1, STYLE_SIZE, STYLE_SIZE, 3]], outputDims: [[1, 1, 1, VECTOR_LENGTH]] },
-  // The content enters and leaves as 0..255 (OnnxNet's contract for every network), the style vector as it is.
-  [TRANSFORMER]: { inputNames: ['rgb', 'style_vector'], outputNames: ['stylized'], inputDims: [['N', 'H', 'W', 3], [1, 1, 1, VECTOR_LENGTH]], outputDims: [['N', 'H', 'W', 3]], pixelScale: 255 },
-};
+/** The converted transformer's inputs and outputs: the content enters and leaves as 0..255 (OnnxNet's contract for every network), the style vector as it is. */
+const TRANSFORMER_GRAPH: ConversionOptions = { inputNames: ['rgb', 'style_vector'], outputNames: ['stylized'], inputDims: [['N', 'H', 'W', 3], [1, 1, 1, VECTOR_LENGTH]], outputDims: [['N', 'H', 'W', 3]], pixelScale: 255 };
 
 /**
- * The file converted to ONNX: from the cache (named by the TF Lite file's SHA-256 and the
+ * The transformer converted to ONNX: from the cache (named by the TF Lite file's SHA-256 and the
  * converter's version), or converted now and cached.
  */
-export async function magentaOnnx(file: MagentaFile, onDownload?: (p: DownloadProgress) => void): Promise<Uint8Array> {
+export async function magentaOnnx(file: typeof TRANSFORMER, onDownload?: (p: DownloadProgress) => void): Promise<Uint8Array> {
   const meta = ARBITRARY.files[file];
   const cachedPath = join(modelCacheDir(), 'magenta', `${meta.sha256.slice(0, 16)}.v${CONVERTER_VERSION}.onnx`);
   const cached = await readFile(cachedPath).catch(() => undefined);
   if (cached && cached.length > 0) return new Uint8Array(cached.buffer, cached.byteOffset, cached.length);
   const { bytes } = await magentaFile(file, onDownload);
-  const onnx = tfliteToOnnx(readTflite(bytes, file), GRAPHS[file]);
+  const onnx = tfliteToOnnx(readTflite(bytes, file), TRANSFORMER_GRAPH);
   // A cache that cannot be written costs a conversion next time, not the render.
   await writeAtomically(cachedPath, onnx).catch(() => undefined);
   return onnx;
 }
 
+/** The predictor, read and compiled once a process. */
+let predictor: Promise<Int8Graph> | undefined;
+
 /**
- * A picture's style vector: the predictor on its reference preparation, on ONNX Runtime, or with
- * TF.js ops on the active TF.js backend (`engine: 'tfjs'`).
+ * A picture's style vector: the int8 predictor on the picture's reference preparation, with the
+ * TF Lite CPU runtime's arithmetic to the bit (tflite-int8.ts), whatever backend runs the
+ * transformer. Exact integer sums and float32 steps with one rounding each: every machine of a farm
+ * gets the same vector.
  */
-export async function styleVector(picture: RgbFrame, onDownload?: (p: DownloadProgress) => void, engine: 'onnx' | 'tfjs' = 'onnx'): Promise<Float32Array> {
-  const input = prepareForPredictor(picture);
-  if (engine === 'tfjs') {
-    const { bytes } = await magentaFile(PREDICTOR, onDownload);
-    const graph = new TfliteGraph(readTflite(bytes, PREDICTOR));
-    const x = tf.tensor(input, [1, STYLE_SIZE, STYLE_SIZE, 3], 'float32');
-    const y = graph.run([x]);
-    const vector = Float32Array.from(await y.data());
-    tf.dispose([x, y]);
-    graph.dispose();
-    return vector;
-  }
-  const model = await magentaOnnx(PREDICTOR, onDownload);
-  return runOnnxOnce(model, { style_image: { data: input, dims: [1, STYLE_SIZE, STYLE_SIZE, 3] } }, 'style_vector');
+export async function styleVector(picture: RgbFrame, onDownload?: (p: DownloadProgress) => void): Promise<Float32Array> {
+  predictor ??= magentaFile(PREDICTOR, onDownload).then(({ bytes }) => new Int8Graph(readTflite(bytes, PREDICTOR)));
+  const graph = await predictor.catch((err: unknown) => {
+    predictor = undefined;
+    throw err;
+  });
+  return graph.run(prepareForPredictor(picture));
 }
 
 /** The licence a render with this style is under: the catalogue style's, Magenta's for a picture, none known for a --model folder. */

@@ -108,17 +108,3 @@ export class OnnxNet {
     await this.session.release();
   }
 }
-
-/** Runs a small graph once in this process (Magenta's style predictor): NHWC float in, float out. */
-export async function runOnnxOnce(model: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>, output: string): Promise<Float32Array> {
-  const ort = await loadOnnxRuntime();
-  // No graph optimisation: ONNX Runtime's rewrites of QuantizeLinear/DequantizeLinear pairs (the int8
-  // predictor's rounding) changed its results by whole steps; as written, it agrees with TF Lite.
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'disabled', enableCpuMemArena: false });
-  try {
-    const result = await session.run(Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new ort.Tensor('float32', f.data, f.dims)])));
-    return Float32Array.from(result[output].data as Float32Array);
-  } finally {
-    await session.release();
-  }
-}

@@ -106,12 +106,6 @@ export class GraphBuilder {
     return name;
   }
 
-  int8Scalar(value: number): string {
-    const name = this.name('z');
-    this.initializers.push(initializer(name, [], Int8Array.of(value), DATA_TYPE.INT8));
-    return name;
-  }
-
   op(type: string, inputs: string[], attributes: Attribute[] = [], output = this.name(type.toLowerCase())): string {
     this.nodes.push(join([...inputs.map((i) => text(1, i)), text(2, output), text(4, type), ...attributes.map((a) => message(5, a))]));
     return output;

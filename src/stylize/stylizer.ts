@@ -113,16 +113,13 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
 }
 
 /** The style vector a render with a picture style uses: the picture's, mixed with the content's own by the strength. */
-export async function pictureStyleVector(
-  options: Pick<StylizerOptions, 'style' | 'styleStrength' | 'contentFrame' | 'onDownload'>,
-  engine: 'onnx' | 'tfjs' = 'onnx',
-): Promise<Float32Array> {
+export async function pictureStyleVector(options: Pick<StylizerOptions, 'style' | 'styleStrength' | 'contentFrame' | 'onDownload'>): Promise<Float32Array> {
   const image = await readStyleImage(options.style);
-  const vector = await styleVector(await decodeStyleImage(image.bytes, options.style), options.onDownload, engine);
+  const vector = await styleVector(await decodeStyleImage(image.bytes, options.style), options.onDownload);
   const strength = options.styleStrength ?? 1;
   if (strength >= 1) return vector;
   if (!options.contentFrame) throw new Error('a style strength below 1 needs the content frame');
-  return blendVectors(await styleVector(await options.contentFrame(), options.onDownload, engine), vector, strength);
+  return blendVectors(await styleVector(await options.contentFrame(), options.onDownload), vector, strength);
 }
 
 /**
@@ -143,7 +140,7 @@ async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer
   backend = { ...backend, requested };
   const precision = pictureStylePrecision(options.precision ?? 'fp32');
   const engine = backend.name === 'onnx' ? 'onnx' : 'tfjs';
-  const vector = await pictureStyleVector(options, engine);
+  const vector = await pictureStyleVector(options);
   const source = process.env.STYLIZE_VIDEO_MODELS ? 'env' : 'cache';
   const model = { style: ARBITRARY.name, dir: join(modelCacheDir(), 'magenta'), source } as const;
   const batchSize = options.batch ?? defaultBatchSize(backend);

@@ -1,8 +1,8 @@
 // A TF Lite graph rewritten as ONNX, operator by operator, for the operators Magenta's arbitrary
 // style networks use. TF Lite is NHWC; ONNX's Conv is NCHW: every rank-4 tensor inside the graph is
 // NCHW, the graph's own inputs and outputs stay NHWC (a Transpose at each end). Constants become
-// float32 initializers: float16 widened, int8 dequantised. An int8 graph's activations keep their
-// quantisation as QuantizeLinear/DequantizeLinear pairs, so the float graph rounds where TF Lite does.
+// float32 initializers: float16 widened, int8 weights dequantised. Int8 activations are not
+// converted: the int8 predictor runs with TF Lite's own arithmetic in tflite-int8.ts.
 import { UserError } from '../errors.js';
 import { floatAttribute, GraphBuilder, intAttribute, intsAttribute, modelBytes, stringAttribute } from './onnx-proto.js';
 import { BUILTIN, constantValues, TENSOR_TYPE, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite.js';
@@ -137,7 +137,7 @@ export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Ui
     return name;
   };
 
-  /** Gives a computed value its tensor's name, after its fused activation and (int8) quantisation. */
+  /** Gives a computed value its tensor's name, after its fused activation. */
   const define = (i: number, result: string, fused: number = FUSED.NONE) => {
     let y = result;
     if (fused === FUSED.RELU) y = g.op('Relu', [y]);
@@ -146,13 +146,7 @@ export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Ui
     else if (fused === FUSED.TANH) y = g.op('Tanh', [y]);
     else if (fused !== FUSED.NONE) throw new UserError(`unknown fused activation ${fused}`);
     const t = tensor(i);
-    if (t.type === TENSOR_TYPE.INT8 && t.quantization) {
-      const { scale, zeroPoint } = t.quantization;
-      if (scale.length !== 1) throw new UserError(`activation '${t.name}' is quantised per channel, which is not supported`);
-      const s = g.constant([], Float32Array.of(scale[0]));
-      const z = g.int8Scalar(zeroPoint[0] ?? 0);
-      y = g.op('DequantizeLinear', [g.op('QuantizeLinear', [y, s, z]), s, z]);
-    }
+    if (t.type === TENSOR_TYPE.INT8) throw new UserError(`activation '${t.name}' is int8: int8 graphs are not converted to ONNX`);
     names.set(i, y);
   };
 
@@ -180,10 +174,9 @@ export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Ui
     const o = op.options;
     switch (op.code) {
       case BUILTIN.DEQUANTIZE:
-      case BUILTIN.QUANTIZE:
-        // Constants are dequantised when read; an activation's rounding is applied where it is defined.
-        if (isConstant(a)) floats.set(out, values(a));
-        else define(out, value(a));
+        // float16 constants, widened when read
+        if (!isConstant(a)) fail(op, 'it dequantises an activation');
+        floats.set(out, values(a));
         break;
       case BUILTIN.CONV_2D:
       case BUILTIN.DEPTHWISE_CONV_2D: {

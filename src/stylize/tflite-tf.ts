@@ -1,7 +1,7 @@
 // A TF Lite graph run with TF.js ops, for the backends that are not ONNX Runtime (tfjs-node, its
 // GPU build, wasm, cpu). TF.js is NHWC like TF Lite, so the operators map one to one; the same
-// operator set as the ONNX conversion (tflite-onnx.ts), and the same int8 rounding of the
-// predictor's activations (quantise, then dequantise).
+// operator set as the ONNX conversion (tflite-onnx.ts): float graphs (the int8 predictor runs in
+// tflite-int8.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { rgbBytes, type RgbFrame } from '../frame.js';
 import { UserError } from '../errors.js';
@@ -18,8 +18,9 @@ export class TfliteGraph {
       if (t.data) this.constants.set(t.index, tf.tensor(constantValues(t), t.shape.length ? t.shape : [], 'float32'));
     }
     for (const op of model.operators) {
-      const known = (Object.values(BUILTIN) as number[]).includes(op.code) && ![BUILTIN.RESHAPE, BUILTIN.PAD].includes(op.code as 22 | 34);
+      const known = (Object.values(BUILTIN) as number[]).includes(op.code) && ![BUILTIN.RESHAPE, BUILTIN.PAD, BUILTIN.QUANTIZE].includes(op.code as 22 | 34 | 114);
       if (!known) throw new UserError(`cannot run the TF Lite operator ${op.op} with TF.js ops`);
+      if (op.outputs.some((i) => model.tensors[i].type === TENSOR_TYPE.INT8)) throw new UserError('int8 graphs are not run with TF.js ops');
     }
   }
 
@@ -27,21 +28,13 @@ export class TfliteGraph {
   run(inputs: tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const values = new Map<number, tf.Tensor>(this.constants);
-      const quantise = (i: number, x: tf.Tensor): tf.Tensor => {
-        const t = this.model.tensors[i];
-        if (t.type !== TENSOR_TYPE.INT8 || !t.quantization) return x;
-        const s = t.quantization.scale[0];
-        const z = t.quantization.zeroPoint[0] ?? 0;
-        // QuantizeLinear then DequantizeLinear: round half to even, as ONNX and TF.js's round do.
-        return tf.mul(tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(x, s)), z), -128, 127), z), s);
-      };
       const define = (i: number, x: tf.Tensor, fused = 0) => {
         let y = x;
         if (fused === FUSED.RELU) y = tf.relu(y);
         else if (fused === FUSED.RELU6) y = tf.clipByValue(y, 0, 6);
         else if (fused === FUSED.RELU_N1_TO_1) y = tf.clipByValue(y, -1, 1);
         else if (fused === FUSED.TANH) y = tf.tanh(y);
-        values.set(i, quantise(i, y));
+        values.set(i, y);
       };
       const get = (i: number): tf.Tensor => {
         const v = values.get(i);
@@ -61,7 +54,7 @@ export class TfliteGraph {
     const o = op.options;
     switch (op.code) {
       case BUILTIN.DEQUANTIZE:
-      case BUILTIN.QUANTIZE:
+        // float16 constants, widened when read
         define(out, get(a));
         return;
       case BUILTIN.CONV_2D: {

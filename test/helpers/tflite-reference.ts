@@ -41,12 +41,12 @@ function load(): TfliteRuntime {
   return tflite;
 }
 
-/** Runs a .tflite file on NHWC float inputs; returns its first output's values. */
-export async function tfliteRun(file: string, inputs: Array<{ data: Float32Array; shape: number[] }>): Promise<Float32Array> {
+/** Runs a .tflite file (a path, or its bytes) on NHWC float inputs; returns its first output's values. */
+export async function tfliteRun(file: string | Uint8Array, inputs: Array<{ data: Float32Array; shape: number[] }>): Promise<Float32Array> {
   const tflite = load();
   // Whatever TF.js backend the test made active (cpu where none was): only tensors pass through it.
   await tf.ready();
-  const bytes = readFileSync(file);
+  const bytes = typeof file === 'string' ? readFileSync(file) : file;
   const model = await tflite.loadTFLiteModel(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer, { numThreads: 1 });
   const tensors = inputs.map((i) => tf.tensor(i.data, i.shape, 'float32'));
   const result = model.predict(tensors.length === 1 ? tensors[0] : tensors);
@@ -54,4 +54,20 @@ export async function tfliteRun(file: string, inputs: Array<{ data: Float32Array
   const data = Float32Array.from((await output.data()) as Float32Array);
   tf.dispose([...tensors, result as tf.Tensor]);
   return data;
+}
+
+/**
+ * The .tflite file with its first subgraph's first output replaced by another tensor (an
+ * intermediate activation, say): TF Lite then hands that tensor's values out, its int8 ones as numbers.
+ */
+export function withOutput(file: string, tensor: number): Uint8Array {
+  const bytes = new Uint8Array(readFileSync(file));
+  const view = new DataView(bytes.buffer);
+  const deref = (at: number) => at + view.getUint32(at, true);
+  const field = (table: number, id: number) => table + view.getUint16(table - view.getInt32(table, true) + 4 + 2 * id, true);
+  const model = deref(0);
+  const subgraph = deref(deref(field(model, 2)) + 4);
+  const outputs = deref(field(subgraph, 2));
+  view.setInt32(outputs + 4, tensor, true);
+  return bytes;
 }
