@@ -3,8 +3,9 @@
 // operator set as the ONNX conversion (tflite-onnx.ts): float graphs (the int8 predictor runs in
 // tflite-int8.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { rgbBytes, type RgbFrame } from '../frame.js';
+import type { RgbFrame } from '../frame.js';
 import { UserError } from '../errors.js';
+import { stylizePadded } from './transformer-net.js';
 import { BUILTIN, constantValues, TENSOR_TYPE, type TfliteModel, type TfliteOperator } from './tflite.js';
 
 const FUSED = { NONE: 0, RELU: 1, RELU_N1_TO_1: 2, RELU6: 3, TANH: 4 } as const;
@@ -142,28 +143,7 @@ export class TfliteStyleNet {
   }
 
   stylize(frames: RgbFrame[]): RgbFrame[] {
-    if (frames.length === 0) return [];
-    const { width, height } = frames[0];
-    const padH = (4 - (height % 4)) % 4;
-    const padW = (4 - (width % 4)) % 4;
-    const pixels = new Float32Array(frames.length * width * height * 3);
-    frames.forEach((f, i) => pixels.set(f.data, i * f.data.length));
-    const output = tf.tidy(() => {
-      let x: tf.Tensor = tf.div(tf.tensor4d(pixels, [frames.length, height, width, 3]), 255);
-      if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], padH >= height || padW >= width ? 'symmetric' : 'reflect');
-      let y = this.graph.run([x, this.vector]);
-      if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [frames.length, height, width, 3]);
-      return tf.clipByValue(tf.mul(y, 255), 0, 255);
-    });
-    const values = output.dataSync();
-    output.dispose();
-    const frameLength = rgbBytes(width, height);
-    return frames.map((f, i) => {
-      const data = new Uint8Array(frameLength);
-      const base = i * frameLength;
-      for (let j = 0; j < frameLength; j++) data[j] = values[base + j] + 0.5;
-      return { index: f.index, width, height, data };
-    });
+    return stylizePadded(frames, (x) => tf.clipByValue(tf.mul(this.graph.run([tf.div(x, 255), this.vector]), 255), 0, 255));
   }
 
   dispose(): void {

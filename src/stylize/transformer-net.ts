@@ -88,37 +88,42 @@ export class TransformerNet {
     return result;
   }
 
-  /**
-   * Stylizes frames of one size as one batch. Sizes that are not multiples of 4 are padded by
-   * reflection and cropped back, so the output has exactly the input's size.
-   */
+  /** Stylizes frames of one size as one batch (see stylizePadded). */
   stylize(frames: RgbFrame[]): RgbFrame[] {
-    if (frames.length === 0) return [];
-    const { width, height } = frames[0];
-    const padH = (4 - (height % 4)) % 4;
-    const padW = (4 - (width % 4)) % 4;
-    const pixels = new Float32Array(frames.length * width * height * 3);
-    frames.forEach((f, i) => pixels.set(f.data, i * f.data.length));
-    const output = tf.tidy(() => {
-      let x = tf.tensor4d(pixels, [frames.length, height, width, 3]);
-      if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], padH >= height || padW >= width ? 'symmetric' : 'reflect');
-      let y = this.forward(x);
-      if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [frames.length, height, width, 3]);
-      return y;
-    });
-    const values = output.dataSync();
-    output.dispose();
-    const frameLength = rgbBytes(width, height);
-    return frames.map((f, i) => {
-      const data = new Uint8Array(frameLength);
-      const base = i * frameLength;
-      for (let j = 0; j < frameLength; j++) data[j] = values[base + j] + 0.5;
-      return { index: f.index, width, height, data };
-    });
+    return stylizePadded(frames, (x) => this.forward(x));
   }
 
   dispose(): void {
     for (const w of this.weights) w.dispose();
     for (const k of this.phaseKernels.values()) k.dispose();
   }
+}
+
+/**
+ * Runs `network` (NHWC, 0..255 in and out) on frames of one size as one batch. Sizes that are not
+ * multiples of 4 are padded by reflection and cropped back, so the output has exactly the input's size.
+ */
+export function stylizePadded(frames: RgbFrame[], network: (x: tf.Tensor4D) => tf.Tensor): RgbFrame[] {
+  if (frames.length === 0) return [];
+  const { width, height } = frames[0];
+  const padH = (4 - (height % 4)) % 4;
+  const padW = (4 - (width % 4)) % 4;
+  const pixels = new Float32Array(frames.length * width * height * 3);
+  frames.forEach((f, i) => pixels.set(f.data, i * f.data.length));
+  const output = tf.tidy(() => {
+    let x = tf.tensor4d(pixels, [frames.length, height, width, 3]);
+    if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], padH >= height || padW >= width ? 'symmetric' : 'reflect');
+    let y = network(x);
+    if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [frames.length, height, width, 3]);
+    return y;
+  });
+  const values = output.dataSync();
+  output.dispose();
+  const frameLength = rgbBytes(width, height);
+  return frames.map((f, i) => {
+    const data = new Uint8Array(frameLength);
+    const base = i * frameLength;
+    for (let j = 0; j < frameLength; j++) data[j] = values[base + j] + 0.5;
+    return { index: f.index, width, height, data };
+  });
 }
