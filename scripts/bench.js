@@ -3,10 +3,10 @@
 //   --input <video>     default ../shared/media/big-buck-bunny-480p-30s.mp4, else samples/mandelbrot.mp4
 //   --size <WxH>        scale the input to this size first (default 640x360; 'source' keeps it)
 //   --frames <n>        frames to measure (default 96: 4 s of video, so that what a run pays once weighs about a point)
-//   --style <name>      default wave; --model <dir> for another model folder
+//   --style <name>      default wave; a picture file for a picture style; --model <dir> for another model folder
 //   --concurrency <n>   inference threads (default: all cores)
 //   --backend <name>    auto (default), onnx, wasm, cpu, node, gpu
-//   --precision <p>     fp32, int8 or auto (default: the library's default, auto)
+//   --precision <p>     fp32, int8 or auto (default: the library's default, fp32)
 //   --versus <p>        also time the network alone at this precision, alternating with --precision,
 //                       and print the speed ratio (e.g. --precision int8 --versus fp32)
 //   --temporal <s>      temporal strength for the end-to-end run (default: the library's default)
