@@ -20,15 +20,15 @@ export async function stylize(options: StylizeVideoOptions): Promise<StylizeResu
   if (isStillPath(input)) {
     const { style } = withDefaults({ style: options.style }, STILL_OPTIONS) as { style: string };
     const output = options.output ?? defaultOutputPath(input, styleLabel(style), extname(input));
-    return { kind: 'image', ...(await stylizeImage({ input, output, style, styleStrength: options.styleStrength, model: options.model, backend: options.backend, overwrite: options.overwrite })) };
+    return { kind: 'image', ...(await stylizeImage({ input, output, style, styleStrength: options.styleStrength, model: options.model, backend: options.backend, precision: options.precision, overwrite: options.overwrite })) };
   }
   if (options.output && isStillPath(options.output)) {
     const frame = typeof options.frames === 'string' ? parseFrameRange(options.frames) : options.frames;
     if (!frame || frame.end !== frame.start || options.shard) {
       throw new OptionError(`${options.output} is an image: it holds one frame, so choose it with {frames} N (or write a video, or use "stylize-video preview" for a contact sheet)`);
     }
-    const { output, style, styleStrength, model, backend, overwrite } = options;
-    return { kind: 'frame', ...(await stylizeVideoFrame({ input, output, frame: frame.start, style, styleStrength, model, backend, overwrite })) };
+    const { output, style, styleStrength, model, backend, precision, overwrite } = options;
+    return { kind: 'frame', ...(await stylizeVideoFrame({ input, output, frame: frame.start, style, styleStrength, model, backend, precision, overwrite })) };
   }
   return { kind: 'video', ...(await stylizeVideo(options)) };
 }

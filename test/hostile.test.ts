@@ -176,6 +176,11 @@ const CASES: Case[] = [
   { name: 'style picture huge', make: () => (writeFileSync(join(dir, 'huge.png'), pngHeader(40000, 40000)), good), args: ['--style', 'huge.png'], catalogue: true, exit: 2, message: /40000x40000: give a picture of at most 100 megapixels/ },
   { name: 'style strength out of range', make: () => good, args: ['--style', 'no/painting.jpg', '--style-strength', '1.5'], catalogue: true, exit: 2, message: /--style-strength 1.5.*from 0/ },
   { name: 'style strength with a catalogue style', make: () => good, args: ['--style', 'wave', '--style-strength', '0.5'], catalogue: true, exit: 2, message: /--style-strength applies to a picture/ },
+  {
+    name: 'int8 with a picture style, on a still',
+    make: () => (ffmpeg('-i', good, '-frames:v', '1', join(dir, 'frame.png')), ffmpeg('-i', good, '-frames:v', '1', join(dir, 'tiles.png')), 'frame.png'),
+    args: ['--style', 'tiles.png', '--precision', 'int8'], catalogue: true, output: 'frame-out.png', exit: 2, message: /--precision int8 applies to catalogue styles/,
+  },
   { name: 'backend not installed', make: () => good, args: ['--backend', 'gpu'], exit: 1, message: /backend 'gpu' is not available.*install/ },
 ];
 // One case adds --crf itself.

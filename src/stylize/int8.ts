@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError, UserError } from '../errors.js';
+import { OptionError } from '../options/option-error.js';
 import type { RgbFrame } from '../frame.js';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { RESIDUAL_BLOCKS, weightsDigest, type ModelWeights } from './model-files.js';
@@ -32,7 +33,7 @@ export interface PrecisionInfo {
 /** A picture style runs Magenta's transformer in float: int8 covers the catalogue styles and model folders. */
 export function pictureStylePrecision(requested: PrecisionChoice | PrecisionInfo): PrecisionInfo {
   const asked = typeof requested === 'object' ? requested.requested : requested;
-  if (asked === 'int8') throw new UserError('--precision int8 applies to catalogue styles and --model folders; a picture style runs in float: leave --precision out');
+  if (asked === 'int8') throw new OptionError('{precision} int8 applies to catalogue styles and --model folders; a picture style runs in float: leave {precision} out');
   return { requested: asked, name: 'fp32', reason: asked === 'fp32' ? 'asked for' : 'a picture style runs in float' };
 }
 
