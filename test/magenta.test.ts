@@ -140,6 +140,42 @@ describe.skipIf(!magenta || !pictures)(`Magenta arbitrary style transfer (${why}
     expect(Array.from(await styleVector(style))).toEqual(Array.from(referenceVector));
   }, 400_000); // the cpu backend: about 75 s
 
+  it('agrees with TF Lite at another size (320x256), the file patched: its input shape and the resize sizes', async () => {
+    const [width, height] = [320, 256];
+    // A copy of the file with every [1, 384, 384, 3] shape vector (input and output) made [1, 256, 320, 3]
+    // and each RESIZE_NEAREST_NEIGHBOR's size constant scaled the same way; the runtime works the
+    // other shapes out itself.
+    const bytes = new Uint8Array(readFileSync(join(magenta!, TRANSFORMER)));
+    const view = new DataView(bytes.buffer);
+    let shapes = 0;
+    for (let at = 0; at + 20 <= bytes.length; at += 4) {
+      if ([4, 1, 384, 384, 3].every((v, k) => view.getInt32(at + 4 * k, true) === v)) {
+        view.setInt32(at + 8, height, true);
+        view.setInt32(at + 12, width, true);
+        shapes++;
+      }
+    }
+    expect(shapes).toBeGreaterThanOrEqual(2);
+    const parsed = readTflite(bytes, TRANSFORMER);
+    const resizes = parsed.operators.filter((o) => o.code === BUILTIN.RESIZE_NEAREST_NEIGHBOR);
+    expect(resizes).toHaveLength(3);
+    for (const r of resizes) {
+      const size = parsed.tensors[r.inputs[1]].data!;
+      const sizes = new DataView(size.buffer, size.byteOffset, 8);
+      sizes.setInt32(0, (sizes.getInt32(0, true) * height) / 384, true);
+      sizes.setInt32(4, (sizes.getInt32(4, true) * width) / 384, true);
+    }
+    const frame = { ...(await picture('turner-shipwreck-of-the-minotaur.jpg')), index: 0 };
+    const resized = await sharp(Buffer.from(frame.data), { raw: { width: frame.width, height: frame.height, channels: 3 } }).resize(width, height, { fit: 'cover' }).raw().toBuffer();
+    const content: RgbFrame = { index: 0, width, height, data: new Uint8Array(resized) };
+    const reference = await tfliteRun(bytes, [{ data: Float32Array.from(content.data, (v) => v / 255), shape: [1, height, width, 3] }, { data: referenceVector, shape: [1, 1, 1, 100] }]);
+    expect(reference.length).toBe(width * height * 3);
+    const raw = await rawRun(await magentaOnnx(TRANSFORMER), content, referenceVector);
+    const worst = maxDifference(raw.map((v) => v / 255), reference);
+    console.log(`transformer at ${width}x${height} against the patched TF Lite file: max difference ${worst.toExponential(2)} on 0..1`);
+    expect(worst).toBeLessThanOrEqual(1e-3);
+  });
+
   it('runs at sizes the file was not made for, not multiples of 4 included', async () => {
     const model = await magentaOnnx(TRANSFORMER);
     const net = await OnnxNet.create({ model, feeds: { style_vector: { data: referenceVector, dims: [1, 1, 1, 100] } } }, 1);
