@@ -20,6 +20,7 @@ import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
 import { ARBITRARY, ARBITRARY_LICENCE } from './stylize/magenta.js';
 import { createProgressBar } from './progress-bar.js';
+import { STAGE_FLOW } from './temporal/index.js';
 import { measureStability } from './temporal/metrics.js';
 
 type RenderFlags = OptionValues & { style: string; json?: boolean; quiet?: boolean; verbose?: boolean };
@@ -175,7 +176,7 @@ export function buildProgram(): Command {
     .action(async (input: string, stylized: string, flags: { reference?: string; json?: boolean }) => {
       const report = await measureStability(input, stylized, flags.reference);
       if (flags.json) return printJson(report);
-      const lines = [`frames ${report.frames} (${report.cuts} hard cut(s) left out of E_warp)`, `E_warp ${report.warpingError.toExponential(3)} (along ${report.flow}; the temporal stage follows Farnebäck's and DIS's, fused)`];
+      const lines = [`frames ${report.frames} (${report.cuts} hard cut(s) left out of E_warp)`, `E_warp ${report.warpingError.toExponential(3)} (along ${report.flow}; the temporal stage follows ${STAGE_FLOW})`];
       const r = report.reference;
       if (r) lines.push(`PSNR ${r.psnr.toFixed(2)} dB`, `SSIM ${r.ssim.toFixed(4)}`, `luminance drift mean ${(100 * r.meanLuminanceDrift).toFixed(2)}% max ${(100 * r.maxLuminanceDrift).toFixed(2)}%`);
       process.stdout.write(lines.join('\n') + '\n');

@@ -11,7 +11,7 @@ import { OptionError } from './options/option-error.js';
 import { RENDER_OPTIONS, type OptionValues } from './options/table.js';
 import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
 import type { PartsManifest } from './parts/parts-folder.js';
-import { pictureStylePrecision, renderPrecision, type PrecisionInfo } from './stylize/int8.js';
+import { renderPrecision, type PrecisionInfo } from './stylize/int8.js';
 import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
 import type { StyleLicence } from './stylize/model-store.js';
 import { isStyleImage, styleIdentity, styleLabel, styleLicence } from './stylize/magenta.js';
@@ -78,9 +78,7 @@ export async function resolveRender(setup: RenderSetup, info: VideoInfo): Promis
   // A picture style is checked (it exists, is a picture, is not huge) here, before anything is written.
   const picture = !model && isStyleImage(setup.values.style);
   const style = model ? undefined : picture ? await styleIdentity(setup.values.style) : setup.values.style;
-  const precision = picture
-    ? pictureStylePrecision(setup.values.precision ?? 'fp32')
-    : await renderPrecision(setup.values.precision ?? 'fp32', setup.values.backend ?? 'auto', { style: model ? undefined : setup.values.style, modelDir: model }, weights);
+  const precision = await renderPrecision(setup.values.precision!, setup.values.backend ?? 'auto', { style: model ? undefined : setup.values.style, modelDir: model }, weights);
   // Each option as it acts on the pixels; plan.json records those the table marks.
   const resolved: Record<string, unknown> = {
     ...setup.values,

@@ -15,7 +15,7 @@ import { OPTIONS, PREVIEW_OPTIONS, type OptionValues } from './options/table.js'
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { checkStyleStrength, stylizerOptionsFor } from './job.js';
-import { isStyleImage, readStyleImage, styleLabel, styleLicence } from './stylize/magenta.js';
+import { checkPictureStyle, styleLabel, styleLicence } from './stylize/magenta.js';
 import { decodeOne } from './pipeline.js';
 import { createTemporalStage } from './temporal/index.js';
 
@@ -80,7 +80,7 @@ export async function preview(given: PreviewOptions): Promise<PreviewResult> {
 
   const pending = await prepareOutput(output, { input: options.input, overwrite: options.overwrite });
   // A picture style: checked before anything is written; its strength mixes in the first frame's own style.
-  if (!options.model && isStyleImage(options.style)) await readStyleImage(options.style);
+  await checkPictureStyle(options.style, options.model);
   const stylizer = await createStylizer(stylizerOptionsFor(options, size, undefined, () => decodeOne(info, frames[0])));
   try {
     const decoded = decodeFrames(info, sheet ? { frameList: frames, size } : { startFrame: frames[0], frameCount: frames.length, size });

@@ -12,7 +12,7 @@ import { STILL_OPTIONS, type OptionValues } from './options/table.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { checkStyleStrength, stylizerOptionsFor } from './job.js';
 import { styleEntry, type StyleLicence } from './stylize/model-store.js';
-import { isStyleImage, readStyleImage, styleLicence } from './stylize/magenta.js';
+import { checkPictureStyle, isStyleImage, styleLicence } from './stylize/magenta.js';
 
 export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
 
@@ -58,11 +58,6 @@ function stillOptions<T extends StylizeImageOptions>(options: T): T & { style: s
 
 const licenceOf = (options: StylizeImageOptions) => styleLicence(options.style!, options.model);
 
-/** A picture style is checked before any decoding or writing. */
-async function checkPictureStyle(options: StylizeImageOptions): Promise<void> {
-  if (!options.model && isStyleImage(options.style)) await readStyleImage(options.style);
-}
-
 export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'input'> {
   input: string;
   /** the frame, 0-based */
@@ -73,7 +68,7 @@ export interface StylizeVideoFrameOptions extends Omit<StylizeImageOptions, 'inp
 export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Promise<StylizeVideoFrameResult> {
   options = stillOptions(options);
   await checkOutputPath(options.output, { input: options.input, overwrite: options.overwrite });
-  await checkPictureStyle(options);
+  await checkPictureStyle(options.style, options.model);
   const info = await probeVideo(options.input);
   const { start } = clampFrameRange({ start: options.frame, end: options.frame }, info.frameCount);
   let frame: RgbFrame | undefined;
@@ -102,7 +97,7 @@ async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Pr
 
 export async function stylizeImage(options: StylizeImageOptions): Promise<StylizeImageResult> {
   options = stillOptions(options);
-  await checkPictureStyle(options);
+  await checkPictureStyle(options.style, options.model);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // rotate() applies EXIF orientation, so the picture is stylized the right way up.

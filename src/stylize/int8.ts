@@ -18,6 +18,7 @@ import { initBackend, type BackendChoice, type BackendInfo } from './backend.js'
 import { RESIDUAL_BLOCKS, weightsDigest, type ModelWeights } from './model-files.js';
 import { onnxCalibrationModel, type ConvRange, type Int8Settings } from './onnx-model.js';
 import { loadOnnxRuntime } from './onnx-net.js';
+import { isStyleImage } from './magenta.js';
 import stored from './int8-calibration.json' with { type: 'json' };
 
 export const PRECISION_CHOICES = ['auto', 'fp32', 'int8'] as const;
@@ -186,6 +187,7 @@ export function choosePrecision(requested: PrecisionChoice, backend: Pick<Backen
  * is checked against the weights again when the stylizer loads them.
  */
 export async function renderPrecision(requested: PrecisionChoice, backend: BackendChoice, where: { style?: string; modelDir?: string }, weights?: ModelWeights): Promise<PrecisionInfo> {
+  if (where.style && !where.modelDir && isStyleImage(where.style)) return pictureStylePrecision(requested);
   if (requested === 'fp32') return choosePrecision(requested, { name: 'onnx' }, undefined);
   const info = await initBackend(backend);
   const calibration = where.modelDir

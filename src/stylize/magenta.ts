@@ -42,6 +42,11 @@ export const styleLabel = (style: string): string => (isStyleImage(style) ? base
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** A picture style is checked (it exists, is a picture, is not huge) before any decoding or writing; a catalogue style or a model passes. */
+export async function checkPictureStyle(style: string | undefined, model?: string): Promise<void> {
+  if (!model && isStyleImage(style)) await readStyleImage(style);
+}
+
 /** The style picture's bytes, checked: it exists, is a picture sharp reads, and is not absurdly large. */
 export async function readStyleImage(path: string): Promise<{ bytes: Buffer; sha256: string; width: number; height: number }> {
   const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => undefined);

@@ -6,7 +6,10 @@ import { invalidOption } from '../options/option-error.js';
 import type { RgbFrame } from '../frame.js';
 import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { choosePrecision, int8Settings, pictureStylePrecision, storedCalibration, type PrecisionChoice, type PrecisionInfo } from './int8.js';
-import { loadModelWeights } from './model-files.js';
+import type { TfliteStyle } from './inference-worker.js';
+import { loadModelWeights, type ModelWeights } from './model-files.js';
+import type { Int8Settings } from './onnx-model.js';
+import type { OnnxGraph } from './onnx-net.js';
 import { modelCacheDir, resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
 import { TransformerNet } from './transformer-net.js';
 import { ARBITRARY, blendVectors, decodeStyleImage, isStyleImage, magentaFile, magentaOnnx, readStyleImage, styleVector, TRANSFORMER, VECTOR_LENGTH } from './magenta.js';
@@ -85,31 +88,11 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const asked = options.precision ?? 'fp32';
   const calibration = asked === 'fp32' ? undefined : await storedCalibration(weights, { style: options.style, modelDir: options.modelDir });
   const precision = typeof asked === 'object' ? choosePrecision(asked.name, backend, calibration) && asked : choosePrecision(asked, backend, calibration);
-  if (backend.name === 'onnx') {
-    const sessions = onnxSessions(concurrency, options.frameSize);
-    const int8 = precision.name === 'int8' ? int8Settings(calibration!) : undefined;
-    const pool = await WorkerPool.start(sessions, backend.name, weights, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true, int8 });
-    return {
-      backend, precision, model, batchSize, concurrency: pool.size,
-      stylize: (frames) => pool.stylize(frames),
-      close: () => pool.close(),
-    };
-  }
-  if (backend.native || concurrency === 1) {
-    // Native TensorFlow spreads one inference over every core (or runs it on the GPU) by itself.
-    const net = new TransformerNet(weights);
-    return {
-      backend, precision, model, batchSize, concurrency: 1,
-      stylize: async (frames) => net.stylize(frames),
-      close: async () => net.dispose(),
-    };
-  }
-  const pool = await WorkerPool.start(concurrency, backend.name, weights);
-  return {
-    backend, precision, model, batchSize, concurrency: pool.size,
-    stylize: (frames) => pool.stylize(frames),
-    close: () => pool.close(),
-  };
+  const int8 = precision.name === 'int8' ? int8Settings(calibration!) : undefined;
+  return runNetwork({ backend, precision, model, batchSize }, concurrency, options.frameSize, {
+    onnx: async () => ({ source: weights, int8 }),
+    tfjs: async () => ({ source: weights, single: () => new TransformerNet(weights) }),
+  });
 }
 
 /** The style vector a render with a picture style uses: the picture's, mixed with the content's own by the strength. */
@@ -139,23 +122,43 @@ async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer
   }
   backend = { ...backend, requested };
   const precision = pictureStylePrecision(options.precision ?? 'fp32');
-  const engine = backend.name === 'onnx' ? 'onnx' : 'tfjs';
   const vector = await pictureStyleVector(options);
   const source = process.env.STYLIZE_VIDEO_MODELS ? 'env' : 'cache';
   const model = { style: ARBITRARY.name, dir: join(modelCacheDir(), 'magenta'), source } as const;
   const batchSize = options.batch ?? defaultBatchSize(backend);
-  if (engine === 'onnx') {
-    const graph = { model: await magentaOnnx(TRANSFORMER, options.onDownload), feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } };
-    const sessions = onnxSessions(concurrency, options.frameSize);
-    const pool = await WorkerPool.start(sessions, backend.name, graph, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true });
-    return { backend, precision, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
+  return runNetwork({ backend, precision, model, batchSize }, concurrency, options.frameSize, {
+    onnx: async () => ({ source: { model: await magentaOnnx(TRANSFORMER, options.onDownload), feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } } }),
+    tfjs: async () => {
+      const tflite = new Uint8Array((await magentaFile(TRANSFORMER, options.onDownload)).bytes);
+      return { source: { tflite, vector }, single: () => new TfliteStyleNet(new TfliteGraph(readTflite(tflite, TRANSFORMER)), vector) };
+    },
+  });
+}
+
+/** A network as each engine takes it: built only for the engine that runs. */
+interface NetworkSources {
+  onnx: () => Promise<{ source: ModelWeights | OnnxGraph; int8?: Int8Settings }>;
+  tfjs: () => Promise<{ source: ModelWeights | TfliteStyle; single: () => { stylize(frames: RgbFrame[]): RgbFrame[]; dispose(): void } }>;
+}
+
+/**
+ * The network run three ways: on ONNX Runtime, sessions in processes of their own (sized by
+ * onnxSessions); on native TF.js (or one thread), one net in this process, as native TensorFlow
+ * spreads an inference over the cores (or the GPU) by itself; otherwise, TF.js in worker threads.
+ */
+async function runNetwork(base: Omit<Stylizer, 'concurrency' | 'stylize' | 'close'>, concurrency: number, frameSize: StylizerOptions['frameSize'], sources: NetworkSources): Promise<Stylizer> {
+  const { backend } = base;
+  if (backend.name === 'onnx') {
+    const { source, int8 } = await sources.onnx();
+    const sessions = onnxSessions(concurrency, frameSize);
+    const pool = await WorkerPool.start(sessions, backend.name, source, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true, int8 });
+    return { ...base, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
   }
-  const { bytes } = await magentaFile(TRANSFORMER, options.onDownload);
-  const tflite = new Uint8Array(bytes);
+  const { source, single } = await sources.tfjs();
   if (backend.native || concurrency === 1) {
-    const net = new TfliteStyleNet(new TfliteGraph(readTflite(tflite, TRANSFORMER)), vector);
-    return { backend, precision, model, batchSize, concurrency: 1, stylize: async (frames) => net.stylize(frames), close: async () => net.dispose() };
+    const net = single();
+    return { ...base, concurrency: 1, stylize: async (frames) => net.stylize(frames), close: async () => net.dispose() };
   }
-  const pool = await WorkerPool.start(concurrency, backend.name, { tflite, vector });
-  return { backend, precision, model, batchSize, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
+  const pool = await WorkerPool.start(concurrency, backend.name, source);
+  return { ...base, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
 }

@@ -178,34 +178,23 @@ export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Ui
         if (!isConstant(a)) fail(op, 'it dequantises an activation');
         floats.set(out, values(a));
         break;
-      case BUILTIN.CONV_2D:
-      case BUILTIN.DEPTHWISE_CONV_2D: {
-        const depthwise = op.code === BUILTIN.DEPTHWISE_CONV_2D;
-        // Conv2DOptions: padding (byte 0), stride_w (1), stride_h (2), fused activation (byte 3), dilation w/h (4, 5);
-        // DepthwiseConv2DOptions: the same with depth_multiplier (3) before the fused activation (byte 4), dilations (5, 6).
+      case BUILTIN.CONV_2D: {
+        // Conv2DOptions: padding (byte 0), stride_w (1), stride_h (2), fused activation (byte 3), dilation w/h (4, 5).
         const padding = o?.byte(0, 0) ?? 0;
         const strides = [o?.int(2, 1) ?? 1, o?.int(1, 1) ?? 1];
-        const fused = o?.byte(depthwise ? 4 : 3, 0) ?? 0;
-        const dilations = [o?.int(depthwise ? 6 : 5, 1) ?? 1, o?.int(depthwise ? 5 : 4, 1) ?? 1];
+        const dilations = [o?.int(5, 1) ?? 1, o?.int(4, 1) ?? 1];
         if (!isConstant(b)) fail(op, 'its weights are not constant');
         const shape = tensor(b).shape;
-        const w = ohwiToOihw(values(b), shape);
-        const inC = depthwise ? shape[3] / (o?.int(3, 1) ?? 1) : shape[3];
-        const dims = depthwise ? [shape[3], 1, shape[1], shape[2]] : [shape[0], shape[3], shape[1], shape[2]];
-        // A depthwise kernel [1, H, W, C·m] read as [O=1, H, W, I=C·m] comes out [1, C·m, H, W]: the same
-        // numbers in the order [C·m, 1, H, W] wants, as one output row holds them all.
-        const inputs = [value(a), g.constant(dims, w)];
+        const inputs = [value(a), g.constant([shape[0], shape[3], shape[1], shape[2]], ohwiToOihw(values(b), shape))];
         if (c !== undefined && c >= 0) inputs.push(g.constant([tensor(c).shape[0]], values(c)));
         const attributes = [intsAttribute('strides', strides), intsAttribute('dilations', dilations), stringAttribute('auto_pad', padding === 0 ? 'SAME_UPPER' : 'VALID')];
-        if (depthwise) attributes.push(intAttribute('group', inC));
-        define(out, g.op('Conv', inputs, attributes), fused);
+        define(out, g.op('Conv', inputs, attributes), o?.byte(3, 0) ?? 0);
         break;
       }
       case BUILTIN.ADD:
       case BUILTIN.SUB:
-      case BUILTIN.MUL:
-      case BUILTIN.DIV: {
-        const type = { [BUILTIN.ADD]: 'Add', [BUILTIN.SUB]: 'Sub', [BUILTIN.MUL]: 'Mul', [BUILTIN.DIV]: 'Div' }[op.code]!;
+      case BUILTIN.MUL: {
+        const type = { [BUILTIN.ADD]: 'Add', [BUILTIN.SUB]: 'Sub', [BUILTIN.MUL]: 'Mul' }[op.code]!;
         define(out, g.op(type, [value(a), value(b)]), o?.byte(0, 0) ?? 0);
         break;
       }
@@ -220,9 +209,6 @@ export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Ui
       case BUILTIN.LOGISTIC:
         define(out, g.op('Sigmoid', [value(a)]));
         break;
-      case BUILTIN.RELU:
-        define(out, g.op('Relu', [value(a)]));
-        break;
       case BUILTIN.MEAN: {
         if (!isConstant(b)) fail(op, 'its axes are not constant');
         const rank = tensor(a).shape.length;
@@ -230,17 +216,15 @@ export function tfliteToOnnx(model: TfliteModel, options: ConversionOptions): Ui
         define(out, g.op('ReduceMean', [value(a)], [intsAttribute('axes', axes), intAttribute('keepdims', o?.byte(0, 0) ? 1 : 0)]));
         break;
       }
-      case BUILTIN.MIRROR_PAD:
-      case BUILTIN.PAD: {
+      case BUILTIN.MIRROR_PAD: {
         if (!isConstant(b)) fail(op, 'its paddings are not constant');
         const p = values(b);
         if (tensor(a).shape.length !== 4) fail(op, 'only 4-d tensors are padded');
-        const mode = op.code === BUILTIN.PAD ? 'constant' : 'reflect';
-        if (op.code === BUILTIN.MIRROR_PAD && (o?.byte(0, 0) ?? 0) !== 0) fail(op, 'SYMMETRIC mirror padding has no ONNX equivalent');
+        if ((o?.byte(0, 0) ?? 0) !== 0) fail(op, 'SYMMETRIC mirror padding has no ONNX equivalent');
         // NHWC [[before, after] × 4] → ONNX's NCHW [all befores, all afters].
         const nhwc = [0, 3, 1, 2];
         const pads = [...nhwc.map((axis) => p[axis * 2]), ...nhwc.map((axis) => p[axis * 2 + 1])];
-        define(out, g.op('Pad', [value(a), g.int64s(pads)], [stringAttribute('mode', mode)]));
+        define(out, g.op('Pad', [value(a), g.int64s(pads)], [stringAttribute('mode', 'reflect')]));
         break;
       }
       case BUILTIN.RESIZE_NEAREST_NEIGHBOR: {

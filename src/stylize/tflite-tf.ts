@@ -10,6 +10,13 @@ import { BUILTIN, constantValues, TENSOR_TYPE, type TfliteModel, type TfliteOper
 
 const FUSED = { NONE: 0, RELU: 1, RELU_N1_TO_1: 2, RELU6: 3, TANH: 4 } as const;
 
+/** The operators of the float transformer (the int8 predictor runs in tflite-int8.ts). */
+const SUPPORTED = new Set<number>([
+  BUILTIN.DEQUANTIZE, BUILTIN.CONV_2D, BUILTIN.ADD, BUILTIN.SUB, BUILTIN.MUL, BUILTIN.SQUARED_DIFFERENCE,
+  BUILTIN.RSQRT, BUILTIN.LOGISTIC, BUILTIN.MEAN, BUILTIN.MIRROR_PAD, BUILTIN.RESIZE_NEAREST_NEIGHBOR,
+]);
+const ARITHMETIC: Record<number, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor> = { [BUILTIN.ADD]: tf.add, [BUILTIN.SUB]: tf.sub, [BUILTIN.MUL]: tf.mul };
+
 export class TfliteGraph {
   /** constants by tensor index, made once */
   private readonly constants = new Map<number, tf.Tensor>();
@@ -19,9 +26,8 @@ export class TfliteGraph {
       if (t.data) this.constants.set(t.index, tf.tensor(constantValues(t), t.shape.length ? t.shape : [], 'float32'));
     }
     for (const op of model.operators) {
-      const known = (Object.values(BUILTIN) as number[]).includes(op.code) && ![BUILTIN.RESHAPE, BUILTIN.PAD, BUILTIN.QUANTIZE].includes(op.code as 22 | 34 | 114);
-      if (!known) throw new UserError(`cannot run the TF Lite operator ${op.op} with TF.js ops`);
       if (op.outputs.some((i) => model.tensors[i].type === TENSOR_TYPE.INT8)) throw new UserError('int8 graphs are not run with TF.js ops');
+      if (!SUPPORTED.has(op.code)) throw new UserError(`cannot run the TF Lite operator ${op.op} with TF.js ops`);
     }
   }
 
@@ -69,30 +75,10 @@ export class TfliteGraph {
         define(out, y, o?.byte(3, 0) ?? 0);
         return;
       }
-      case BUILTIN.DEPTHWISE_CONV_2D: {
-        const padding = (o?.byte(0, 0) ?? 0) === 0 ? 'same' : 'valid';
-        const strides: [number, number] = [o?.int(2, 1) ?? 1, o?.int(1, 1) ?? 1];
-        const dilations: [number, number] = [o?.int(6, 1) ?? 1, o?.int(5, 1) ?? 1];
-        const multiplier = o?.int(3, 1) ?? 1;
-        const w = get(b);
-        const [, h, wd, cm] = w.shape;
-        const filter = tf.reshape(w, [h, wd, cm / multiplier, multiplier]) as tf.Tensor4D;
-        let y: tf.Tensor = tf.depthwiseConv2d(get(a) as tf.Tensor4D, filter, strides, padding, 'NHWC', dilations);
-        if (c !== undefined && c >= 0) y = tf.add(y, get(c));
-        define(out, y, o?.byte(4, 0) ?? 0);
-        return;
-      }
       case BUILTIN.ADD:
-        define(out, tf.add(get(a), get(b)), o?.byte(0, 0) ?? 0);
-        return;
       case BUILTIN.SUB:
-        define(out, tf.sub(get(a), get(b)), o?.byte(0, 0) ?? 0);
-        return;
       case BUILTIN.MUL:
-        define(out, tf.mul(get(a), get(b)), o?.byte(0, 0) ?? 0);
-        return;
-      case BUILTIN.DIV:
-        define(out, tf.div(get(a), get(b)), o?.byte(0, 0) ?? 0);
+        define(out, ARITHMETIC[op.code](get(a), get(b)), o?.byte(0, 0) ?? 0);
         return;
       case BUILTIN.SQUARED_DIFFERENCE:
         define(out, tf.squaredDifference(get(a), get(b)));
@@ -102,9 +88,6 @@ export class TfliteGraph {
         return;
       case BUILTIN.LOGISTIC:
         define(out, tf.sigmoid(get(a)));
-        return;
-      case BUILTIN.RELU:
-        define(out, tf.relu(get(a)));
         return;
       case BUILTIN.MEAN:
         define(out, tf.mean(get(a), Array.from(constant(b)), (o?.byte(0, 0) ?? 0) !== 0));
@@ -125,8 +108,6 @@ export class TfliteGraph {
         define(out, tf.image.resizeNearestNeighbor(x, target, (o?.byte(0, 0) ?? 0) !== 0, (o?.byte(1, 0) ?? 0) !== 0));
         return;
       }
-      default:
-        throw new UserError(`cannot run the TF Lite operator ${op.op} with TF.js ops`);
     }
   }
 

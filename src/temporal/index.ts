@@ -30,6 +30,8 @@ export interface TemporalOptions {
  * pixel (fused-flow.ts); forward, for the round-trip check alone, Farnebäck, which checks as well at
  * a fifth of DIS's cost. On a GPU, Lucas–Kanade as TF.js ops both ways.
  */
+export const STAGE_FLOW = 'Farnebäck and DIS fused pixel by pixel';
+
 export async function stageFlows(onBackend: boolean): Promise<{ backward: FlowMethod; forward: FlowMethod }> {
   if (onBackend) return { backward: opticalFlowTf, forward: opticalFlowTf };
   const farneback = farnebackFlow(await loadOpenCv());
