@@ -2,6 +2,7 @@
 // Optical flow accuracy and speed: npm run build && node scripts/flow-bench.js [options]
 //   --data <dir>       pairs with ground truth (default ../shared/flow-gt; its README describes them)
 //   --methods <list>   comma-separated among lk, dis-fast, dis-medium (the default), dis-fine, dis-best,
+//                      dis-best-half-size,
 //                      dis (with --options) (default: all but dis)
 //   --options <json>   DIS options for the method 'dis' (e.g. '{"patchStride":5,"iterations":10}')
 //   --repeat <n>       timed flows per method at 320x180 (default 30); the median is reported
@@ -23,7 +24,7 @@ import { flowImage } from '../dist/temporal/motion.js';
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: new URL('../../shared/flow-gt', import.meta.url).pathname },
-    methods: { type: 'string', default: 'lk,dis-fast,dis-medium,dis-fine,dis-best' },
+    methods: { type: 'string', default: 'lk,dis-fast,dis-medium,dis-fine,dis-best,dis-best-half-size' },
     options: { type: 'string', default: '{}' },
     repeat: { type: 'string', default: '30' },
     sintel: { type: 'boolean', default: true },
@@ -43,6 +44,7 @@ const METHODS = {
   'dis-medium': (a, b) => disFlow(a, b, DIS_PRESETS.medium),
   'dis-fine': (a, b) => disFlow(a, b, DIS_PRESETS.fine),
   'dis-best': (a, b) => disFlow(a, b, DIS_PRESETS.best),
+  'dis-best-half-size': (a, b) => disFlow(a, b, DIS_PRESETS.bestHalfSize),
   dis: (a, b) => disFlow(a, b, custom),
 };
 

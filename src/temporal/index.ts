@@ -26,16 +26,16 @@ export interface TemporalOptions {
 }
 
 /**
- * The flows the stage follows: backward (the warp) Farnebäck and DIS (best preset) fused pixel by
- * pixel (fused-flow.ts); forward, for the round-trip check alone, Farnebäck, which checks as well at
- * a fifth of DIS's cost. On a GPU, Lucas–Kanade as TF.js ops both ways.
+ * The flows the stage follows: backward (the warp) Farnebäck and DIS (bestHalfSize preset) fused
+ * pixel by pixel (fused-flow.ts); forward, for the round-trip check alone, Farnebäck, which checks
+ * as well at less cost. On a GPU, Lucas–Kanade as TF.js ops both ways.
  */
 export const STAGE_FLOW = 'Farnebäck and DIS fused pixel by pixel';
 
 export async function stageFlows(onBackend: boolean): Promise<{ backward: FlowMethod; forward: FlowMethod }> {
   if (onBackend) return { backward: opticalFlowTf, forward: opticalFlowTf };
   const farneback = farnebackFlow(await loadOpenCv());
-  return { backward: fusedFlow(farneback, (a, b) => disFlow(a, b, DIS_PRESETS.best)), forward: farneback };
+  return { backward: fusedFlow(farneback, (a, b) => disFlow(a, b, DIS_PRESETS.bestHalfSize)), forward: farneback };
 }
 
 export async function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
