@@ -1,38 +1,108 @@
 #!/usr/bin/env node
-// Plots E_warp (relative to per-frame stylization) against SSIM to the per-frame stylization, one
-// point per temporal strength, one line per clip: node scripts/plot-stability.js points.json out.png
-// points.json: { "<clip>": [{ "strength": 0.5, "relativeWarpingError": 0.34, "ssim": 0.97 }, ...], ... }
+// Small multiples of stability against style, one panel per clip, from scripts/stability-sweep.sh:
+//   node scripts/plot-stability.js points.json [more.json...] out.png
+// The files are merged, so one sweep's output per clip will do. Each panel: E_warp as % of the
+// per-frame render against SSIM to it, for the temporal stage (solid, labelled with --temporal
+// strength, the default emphasised) and the plain OpenCV blend (dashed grey, labelled with alpha),
+// over the target box. Needs npm run build (for the default strength).
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { DEFAULT_TEMPORAL_STRENGTH } from '../dist/defaults.js';
 
-const [source, target] = process.argv.slice(2);
-if (!source || !target) {
-  console.error('usage: node scripts/plot-stability.js <points.json> <out.png>');
+const args = process.argv.slice(2);
+if (args.length < 2 || !args.at(-1).endsWith('.png')) {
+  console.error('usage: node scripts/plot-stability.js <points.json>... <out.png>');
   process.exit(2);
 }
-const clips = Object.entries(JSON.parse(readFileSync(source, 'utf8'))).map(([name, points]) => [name, points.sort((a, b) => a.strength - b.strength)]);
-const COLOURS = ['#c33', '#36c', '#393', '#c90'];
-const W = 640, H = 420, left = 70, right = 20, top = 40, bottom = 60;
-const x = (ssim) => left + ((1 - ssim) / 0.25) * (W - left - right); // SSIM 1.0 .. 0.75, left to right
-const y = (e) => top + (1 - e) * (H - top - bottom); // relative E_warp 0 .. 1, bottom to top
-const grid = [];
-for (let s = 0.75; s <= 1.0001; s += 0.05) grid.push(`<line x1="${x(s)}" y1="${top}" x2="${x(s)}" y2="${H - bottom}" stroke="#ddd"/><text x="${x(s)}" y="${H - bottom + 18}" font-size="12" text-anchor="middle">${s.toFixed(2)}</text>`);
-for (let e = 0; e <= 1.0001; e += 0.25) grid.push(`<line x1="${left}" y1="${y(e)}" x2="${W - right}" y2="${y(e)}" stroke="#ddd"/><text x="${left - 8}" y="${y(e) + 4}" font-size="12" text-anchor="end">${Math.round(e * 100)}%</text>`);
-const target30 = `<rect x="${left}" y="${y(0.3)}" width="${x(0.85) - left}" height="${H - bottom - y(0.3)}" fill="#2a2" fill-opacity="0.08"/>`;
-const lines = clips.map(([name, points], k) => {
-  const colour = COLOURS[k % COLOURS.length];
-  const path = points.map((p, i) => `${i ? 'L' : 'M'}${x(p.ssim).toFixed(1)},${y(p.relativeWarpingError).toFixed(1)}`).join(' ');
-  const marks = points.map((p) => `<circle cx="${x(p.ssim)}" cy="${y(p.relativeWarpingError)}" r="4" fill="${colour}"/><text x="${x(p.ssim) + 7}" y="${y(p.relativeWarpingError) - 6}" font-size="12">${p.strength}</text>`).join('');
-  const legend = `<rect x="${W - right - 230}" y="${top + 8 + 18 * k}" width="12" height="3" fill="${colour}"/><text x="${W - right - 212}" y="${top + 13 + 18 * k}" font-size="12">${name}</text>`;
-  return `<path d="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${marks}${legend}`;
-});
+const target = args.pop();
+const clips = Object.entries(Object.assign({}, ...args.map((file) => JSON.parse(readFileSync(file, 'utf8')))));
+const notSwept = clips.find(([, clip]) => !Array.isArray(clip?.stage) || !Array.isArray(clip?.baseline));
+if (!clips.length || notSwept) {
+  console.error(`plot-stability: ${notSwept ? `"${notSwept[0]}" has no stage and baseline points` : 'no clips'}: give scripts/stability-sweep.sh output`);
+  process.exit(1);
+}
+
+const TARGET = { warpingError: 0.35, ssim: 0.85 }; // the issue's bar
+const STAGE_COLOUR = '#c0392b', BASELINE_COLOUR = '#888';
+const points = clips.flatMap(([, clip]) => [...clip.stage, ...clip.baseline]);
+// Shared scales, so that panels compare at a glance; widened only when the data leave them.
+const ssimFloor = Math.min(0.75, Math.floor((Math.min(...points.map((p) => p.ssim)) - 0.01) * 20) / 20);
+const errorCeiling = Math.max(1, Math.ceil(Math.max(...points.map((p) => p.relativeWarpingError)) * 4) / 4);
+
+const W = 1200, columns = Math.min(4, clips.length), rows = Math.ceil(clips.length / columns);
+const margin = { left: 80, right: 40, top: 96, bottom: 56 }, gap = { x: 30, y: 58 };
+const gridSpace = W - margin.left - margin.right;
+// A panel at most twice its 4-column width, so that one or two clips do not blow up into a poster.
+const panelW = Math.min((gridSpace - 3 * gap.x) / 2, (gridSpace - (columns - 1) * gap.x) / columns);
+const gridLeft = margin.left + (gridSpace - columns * panelW - (columns - 1) * gap.x) / 2;
+const panelH = Math.round(panelW * 0.72);
+const H = margin.top + rows * panelH + (rows - 1) * gap.y + margin.bottom;
+
+const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const fixed = (v) => v.toFixed(1);
+const ticks = (from, to, step) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => from + i * step);
+
+function panel([name, clip], index) {
+  const column = index % columns, row = Math.floor(index / columns);
+  const left = gridLeft + column * (panelW + gap.x), top = margin.top + row * (panelH + gap.y);
+  const x = (ssim) => left + ((1 - ssim) / (1 - ssimFloor)) * panelW; // 1.0 on the left
+  const y = (e) => top + (1 - e / errorCeiling) * panelH;
+  const parts = [`<rect x="${left}" y="${top}" width="${panelW}" height="${panelH}" fill="none" stroke="#bbb"/>`];
+  parts.push(`<rect x="${x(1)}" y="${fixed(y(TARGET.warpingError))}" width="${fixed(x(TARGET.ssim) - x(1))}" height="${fixed(y(0) - y(TARGET.warpingError))}" fill="#2a2" fill-opacity="0.1"/>`);
+  const ssimTicks = ticks(ssimFloor, 1, 0.05);
+  ssimTicks.forEach((s, i) => {
+    parts.push(`<line x1="${fixed(x(s))}" y1="${top}" x2="${fixed(x(s))}" y2="${top + panelH}" stroke="#eee"/>`);
+    const anchor = i === 0 ? 'end' : i === ssimTicks.length - 1 ? 'start' : 'middle'; // kept off the next panel's labels
+    parts.push(`<text x="${fixed(x(s))}" y="${top + panelH + 15}" font-size="11" text-anchor="${anchor}" fill="#555">${s.toFixed(2)}</text>`);
+  });
+  for (const e of ticks(0, errorCeiling, 0.25)) {
+    parts.push(`<line x1="${left}" y1="${fixed(y(e))}" x2="${left + panelW}" y2="${fixed(y(e))}" stroke="#eee"/>`);
+    if (column === 0) parts.push(`<text x="${left - 6}" y="${fixed(y(e) + 4)}" font-size="11" text-anchor="end" fill="#555">${Math.round(e * 100)}%</text>`);
+  }
+  parts.push(`<text x="${left + panelW / 2}" y="${top - 8}" font-size="14" font-weight="bold" text-anchor="middle">${escape(name)}</text>`);
+
+  const path = (series) => series.map((p, i) => `${i ? 'L' : 'M'}${fixed(x(p.ssim))},${fixed(y(p.relativeWarpingError))}`).join(' ');
+  const baseline = [...clip.baseline].sort((a, b) => a.alpha - b.alpha);
+  parts.push(`<path d="${path(baseline)}" fill="none" stroke="${BASELINE_COLOUR}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
+  for (const p of baseline) {
+    parts.push(`<rect x="${fixed(x(p.ssim) - 3)}" y="${fixed(y(p.relativeWarpingError) - 3)}" width="6" height="6" fill="${BASELINE_COLOUR}"/>`);
+    parts.push(`<text x="${fixed(x(p.ssim) + 6)}" y="${fixed(y(p.relativeWarpingError) - 6)}" font-size="10" fill="#666">${p.alpha}</text>`);
+  }
+  const stage = [...clip.stage].sort((a, b) => a.strength - b.strength);
+  parts.push(`<path d="${path(stage)}" fill="none" stroke="${STAGE_COLOUR}" stroke-width="2"/>`);
+  for (const p of stage) {
+    const isDefault = Math.abs(p.strength - DEFAULT_TEMPORAL_STRENGTH) < 1e-9;
+    const cx = fixed(x(p.ssim)), cy = fixed(y(p.relativeWarpingError));
+    parts.push(isDefault ? `<circle cx="${cx}" cy="${cy}" r="6" fill="${STAGE_COLOUR}" stroke="#000" stroke-width="1.5"/>` : `<circle cx="${cx}" cy="${cy}" r="3.5" fill="${STAGE_COLOUR}"/>`);
+    parts.push(`<text x="${fixed(x(p.ssim) - 7)}" y="${fixed(y(p.relativeWarpingError) + (isDefault ? 17 : 13))}" text-anchor="end" font-size="${isDefault ? 12 : 10}"${isDefault ? ' font-weight="bold"' : ''} fill="${STAGE_COLOUR}">${p.strength}</text>`);
+  }
+  return parts.join('');
+}
+
+const plotBottom = H - margin.bottom;
+// Legend entries side by side; text width estimated at half an em a character.
+const legendY = 58;
+const legendEntries = [
+  [`<line x1="0" y1="0" x2="28" y2="0" stroke="${STAGE_COLOUR}" stroke-width="2"/><circle cx="14" cy="0" r="3.5" fill="${STAGE_COLOUR}"/>`, 'temporal stage, by --temporal strength'],
+  [`<circle cx="14" cy="0" r="6" fill="${STAGE_COLOUR}" stroke="#000" stroke-width="1.5"/>`, `the default, ${DEFAULT_TEMPORAL_STRENGTH}`],
+  [`<line x1="0" y1="0" x2="28" y2="0" stroke="${BASELINE_COLOUR}" stroke-width="1.5" stroke-dasharray="5 4"/><rect x="11" y="-3" width="6" height="6" fill="${BASELINE_COLOUR}"/>`, 'plain OpenCV Farneback blend, by alpha'],
+  [`<rect x="2" y="-7" width="24" height="14" fill="#2a2" fill-opacity="0.1" stroke="#9c9"/>`, `target: E_warp ≤ ${TARGET.warpingError * 100}% at SSIM ≥ ${TARGET.ssim}`],
+];
+const legendWidths = legendEntries.map(([, text]) => 36 + text.length * 13 * 0.5 + 30);
+let legendX = (W - legendWidths.reduce((a, b) => a + b, 0)) / 2;
+const legend = legendEntries.map(([mark, text], i) => {
+  const entry = `<g transform="translate(${fixed(legendX)} ${legendY})">${mark}<text x="36" y="4" font-size="13">${escape(text)}</text></g>`;
+  legendX += legendWidths[i];
+  return entry;
+}).join('');
+
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
-<rect width="100%" height="100%" fill="white"/>${target30}${grid.join('')}
-${lines.join('')}
-<text x="${W / 2}" y="22" font-size="15" text-anchor="middle">Stability against style: one point per --temporal strength</text>
-<text x="${(left + W - right) / 2}" y="${H - 18}" font-size="13" text-anchor="middle">SSIM to the per-frame stylization (style kept →  left)</text>
-<text transform="translate(18 ${(top + H - bottom) / 2}) rotate(-90)" font-size="13" text-anchor="middle">E_warp, % of per-frame</text>
-<text x="${left + 6}" y="${H - bottom - 8}" font-size="11" fill="#292">target: ≤ 30% at SSIM ≥ 0.85</text>
+<rect width="100%" height="100%" fill="white"/>
+<text x="${W / 2}" y="28" font-size="18" text-anchor="middle">Stability against style, judged independently (ewarp.py, DeepFlow)</text>
+${legend}
+${clips.map(panel).join('\n')}
+<text x="${(margin.left + W - margin.right) / 2}" y="${plotBottom + 44}" font-size="14" text-anchor="middle">SSIM to the per-frame render (style kept: left)</text>
+<text transform="translate(${fixed(gridLeft - 58)} ${(margin.top + plotBottom) / 2}) rotate(-90)" font-size="14" text-anchor="middle">E_warp, % of the per-frame render (stabler: lower)</text>
 </svg>`;
 await sharp(Buffer.from(svg)).png().toFile(target);
 console.log(`wrote ${target}`);
