@@ -10,6 +10,7 @@ import { farnebackFlow, loadOpenCv } from '../src/temporal/farneback.js';
 import { endPointError, known, readFlo } from '../src/temporal/flo.js';
 import { resizeFlow, toGray, type Flow } from '../src/temporal/flow.js';
 import { flowImage } from '../src/temporal/motion.js';
+import { stageFlows } from '../src/temporal/index.js';
 import type { RgbFrame } from '../src/frame.js';
 
 const DATA = fileURLToPath(new URL('../../shared/flow-gt', import.meta.url));
@@ -103,5 +104,20 @@ describe.skipIf(!present)('optical flow against ground truth', () => {
     // build, called as the stage calls it, must compute the same method.
     expect(Math.abs(mean(full) - 1.21)).toBeLessThan(0.15);
     expect(mean(route)).toBeLessThan(0.5 * mean(still));
+  });
+
+  it("the flow the temporal stage warps along (Farnebäck and DIS fused) on Middlebury: at most 0.6 px at full size, 0.8 px on the route", async () => {
+    const { backward: flow } = await stageFlows(false);
+    const full: number[] = [], route: number[] = [];
+    for (const name of dirs.filter((d) => d.startsWith('middlebury-'))) {
+      const a = await rgb(join(DATA, name, 'frame10.png'));
+      const b = await rgb(join(DATA, name, 'frame11.png'));
+      const truth = readFlo(readFileSync(join(DATA, name, 'flow10.flo')));
+      full.push(endPointError(flow(gray(a), gray(b)), truth));
+      route.push(endPointError(resizeFlow(flow(flowImage(a), flowImage(b)), a.width, a.height), truth));
+    }
+    console.log(`the stage's fused flow, Middlebury mean EPE: ${mean(full).toFixed(3)} px full size, ${mean(route).toFixed(3)} px route`);
+    expect(mean(full)).toBeLessThanOrEqual(0.6);
+    expect(mean(route)).toBeLessThanOrEqual(0.8);
   });
 });

@@ -1,7 +1,8 @@
 // The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
 import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame } from 'stylize-video';
-import { stageFlows } from '../src/temporal/index.js';
+import { STYLE_FLOOR, stageFlows } from '../src/temporal/index.js';
+import { BlendWeights } from '../src/temporal/blend-weights.js';
 import { CUT_COVERAGE, flowImage, motionAlongFlow } from '../src/temporal/motion.js';
 import { resizeFlow, warpRgb } from '../src/temporal/flow.js';
 
@@ -103,6 +104,64 @@ describe('temporal stage', () => {
     const stage = await createTemporalStage({ strength: 0 });
     const data = picture(2);
     expect(stage.next(frame(0, picture(1)), frame(0, data)).data).toBe(data);
+  });
+});
+
+/** SSIM (Wang et al. 2004) of two frames' luma, over 5x5 windows with edges replicated, written out. */
+function naiveSimilarity(a: Uint8Array, b: Uint8Array, width = W, height = H): number {
+  const luma = (d: Uint8Array, x: number, y: number) => {
+    const i = 3 * (Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1));
+    return 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+  };
+  const C1 = (0.01 * 255) ** 2, C2 = (0.03 * 255) ** 2;
+  let total = 0;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (let dy = -2; dy <= 2; dy++)
+        for (let dx = -2; dx <= 2; dx++) {
+          const u = luma(a, x + dx, y + dy), v = luma(b, x + dx, y + dy);
+          sa += u; sb += v; saa += u * u; sbb += v * v; sab += u * v;
+        }
+      const ma = sa / 25, mb = sb / 25;
+      const va = saa / 25 - ma * ma, vb = sbb / 25 - mb * mb, cov = sab / 25 - ma * mb;
+      total += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
+    }
+  return total / (width * height);
+}
+
+describe('the style floor', () => {
+  it('measures structural similarity as SSIM written out does', () => {
+    const rand = random(5);
+    const stylized = flickering(picture(2), rand, 40);
+    const output = flickering(stylized, rand, 30);
+    const weights = new BlendWeights(W, H);
+    weights.measure(stylized, Float32Array.from(output));
+    expect(Math.abs(weights.similarity(output) - naiveSimilarity(output, stylized))).toBeLessThan(1e-6);
+    expect(Math.abs(weights.similarity(stylized) - 1)).toBeLessThan(1e-9);
+  });
+
+  it('keeps every frame at least as alike to its own stylization as the floor, where a plain blend would wash strokes out', async () => {
+    const stage = await createTemporalStage({ strength: 0.9 });
+    const input = picture(1);
+    const rand = random(9);
+    const truth = picture(4);
+    let flickerIn = 0, flickerOut = 0, lowest = 1;
+    let previous: { stylized: Uint8Array; output: Uint8Array } | undefined;
+    for (let t = 0; t < 12; t++) {
+      // strokes redrawn every frame: the style's structure itself changes, as on handheld footage
+      const stylized = flickering(truth, rand, 60);
+      const output = stage.next(frame(t, input), frame(t, stylized)).data;
+      if (previous) {
+        lowest = Math.min(lowest, naiveSimilarity(output, stylized));
+        flickerIn += rmse(stylized, previous.stylized);
+        flickerOut += rmse(output, previous.output);
+      }
+      previous = { stylized, output };
+    }
+    expect(lowest).toBeGreaterThanOrEqual(STYLE_FLOOR);
+    // ... and still steadier than the per-frame frames
+    expect(flickerOut).toBeLessThan(0.9 * flickerIn);
   });
 });
 

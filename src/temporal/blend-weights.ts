@@ -14,11 +14,16 @@ import { boxSum } from './flow.js';
 const RADIUS = 3;
 /** SSIM's stabilising constant for (co)variances, (0.03·255)². */
 const C2 = (0.03 * 255) ** 2;
+/** SSIM's stabilising constant for means, (0.01·255)². */
+const C1 = (0.01 * 255) ** 2;
+/** Window radius of `similarity`: 5x5. */
+const SIMILARITY_RADIUS = 2;
 /**
- * Price of structure against flicker. Chosen on the real footage in ../shared/media/footage with
- * the independent judge, for SSIM ≥ 0.85 to the per-frame style on every clip: at 600, real renders
- * of the static bottles shot and the grainy film kept 0.826 and 0.833. At 800 and more the stage
- * keeps too much of a static scene's pure flicker (weight 0.5 or less there, test/temporal.test.ts). See README, Temporal consistency.
+ * Price of structure against flicker, where each frame starts (the stage raises it for a frame that
+ * would fall under its style floor, index.ts). Chosen on the real footage in ../shared/media/footage
+ * with the independent judge: at 600, real renders of the static bottles shot and the grainy film
+ * kept SSIM 0.826 and 0.833. At 800 and more the stage keeps too much of a static scene's pure
+ * flicker (weight 0.5 or less there, test/temporal.test.ts). See README, Temporal consistency.
  */
 export const STRUCTURE_PRICE = 700;
 
@@ -28,6 +33,8 @@ export class BlendWeights {
   private readonly difference: Float32Array;
   private readonly squares: Float32Array;
   private readonly sums: Float32Array[];
+  private readonly similaritySums: Float32Array[];
+  private stylizedSimilaritySums = false;
   private readonly tmp: Float32Array;
   readonly weights: Float32Array;
 
@@ -37,13 +44,14 @@ export class BlendWeights {
     this.difference = new Float32Array(n);
     this.squares = new Float32Array(n);
     this.sums = Array.from({ length: 4 }, () => new Float32Array(n));
+    this.similaritySums = Array.from({ length: 5 }, () => new Float32Array(n));
     this.tmp = new Float32Array(n);
     this.weights = new Float32Array(n);
   }
 
-  /** The weight of `warped` at every pixel, at most `strength`, from luma statistics over a window. */
-  compute(stylized: Uint8Array, warped: Float32Array, strength: number, price = STRUCTURE_PRICE): Float32Array {
-    const { width, height, luma, difference, squares, tmp, weights } = this;
+  /** The window statistics of the stylized frame and of its difference to `warped`, for `at` and `similarity`. */
+  measure(stylized: Uint8Array, warped: Float32Array): void {
+    const { width, height, luma, difference, squares, tmp } = this;
     const n = width * height;
     for (let k = 0, i = 0; k < n; k++, i += 3) {
       const s = 0.299 * stylized[i] + 0.587 * stylized[i + 1] + 0.114 * stylized[i + 2];
@@ -57,6 +65,14 @@ export class BlendWeights {
     boxSum(difference, width, height, RADIUS, sumD, tmp);
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
     boxSum(squares, width, height, RADIUS, sumDD, tmp);
+    this.stylizedSimilaritySums = false;
+  }
+
+  /** The weight of `warped` at every pixel, at most `strength`, at a price, from the statistics of the last `measure`. */
+  at(strength: number, price = STRUCTURE_PRICE): Float32Array {
+    const { width, height, weights } = this;
+    const [sumS, sumSS, sumD, sumDD] = this.sums;
+    const n = width * height;
     const area = (2 * RADIUS + 1) ** 2;
     for (let k = 0; k < n; k++) {
       const meanS = sumS[k] / area, meanD = sumD[k] / area;
@@ -66,5 +82,37 @@ export class BlendWeights {
       weights[k] = (strength * energyD) / (energyD + (price * varD) / (2 * varS + C2));
     }
     return weights;
+  }
+
+  /**
+   * The mean structural similarity (SSIM, Wang et al. 2004) of `output`'s luma to the stylized
+   * frame's of the last `measure`, over 5x5 windows (edges replicated), the box with the spread of
+   * SSIM's usual 11-tap Gaussian (σ 1.5).
+   */
+  similarity(output: Uint8Array): number {
+    const { width, height, luma, squares, tmp } = this;
+    const outLuma = this.difference; // the difference is spent once the weights are made
+    const [sumO, sumOO, sumSO, sumS, sumSS] = this.similaritySums;
+    const n = width * height;
+    if (!this.stylizedSimilaritySums) {
+      boxSum(luma, width, height, SIMILARITY_RADIUS, sumS, tmp);
+      for (let k = 0; k < n; k++) squares[k] = luma[k] * luma[k];
+      boxSum(squares, width, height, SIMILARITY_RADIUS, sumSS, tmp);
+      this.stylizedSimilaritySums = true;
+    }
+    for (let k = 0, i = 0; k < n; k++, i += 3) outLuma[k] = 0.299 * output[i] + 0.587 * output[i + 1] + 0.114 * output[i + 2];
+    boxSum(outLuma, width, height, SIMILARITY_RADIUS, sumO, tmp);
+    for (let k = 0; k < n; k++) squares[k] = outLuma[k] * outLuma[k];
+    boxSum(squares, width, height, SIMILARITY_RADIUS, sumOO, tmp);
+    for (let k = 0; k < n; k++) squares[k] = outLuma[k] * luma[k];
+    boxSum(squares, width, height, SIMILARITY_RADIUS, sumSO, tmp);
+    const perArea = 1 / (2 * SIMILARITY_RADIUS + 1) ** 2;
+    let total = 0;
+    for (let k = 0; k < n; k++) {
+      const ms = sumS[k] * perArea, mo = sumO[k] * perArea;
+      const vs = sumSS[k] * perArea - ms * ms, vo = sumOO[k] * perArea - mo * mo, cov = sumSO[k] * perArea - ms * mo;
+      total += ((2 * ms * mo + C1) * (2 * cov + C2)) / ((ms * ms + mo * mo + C1) * (vs + vo + C2));
+    }
+    return total / n;
   }
 }
