@@ -25,12 +25,13 @@ const SIMILARITY_RADIUS = 2;
  * kept SSIM 0.826 and 0.833. At 800 and more the stage keeps too much of a static scene's pure
  * flicker (weight 0.5 or less there, test/temporal.test.ts). See README, Temporal consistency.
  */
-export const STRUCTURE_PRICE = 700;
+export const STRUCTURE_PRICE = 250;
 
 /** Buffers for one frame size, reused from frame to frame. */
 export class BlendWeights {
   private readonly luma: Float32Array;
   private readonly difference: Float32Array;
+  private readonly outLuma: Float32Array;
   private readonly squares: Float32Array;
   private readonly sums: Float32Array[];
   private readonly similaritySums: Float32Array[];
@@ -42,6 +43,7 @@ export class BlendWeights {
     const n = width * height;
     this.luma = new Float32Array(n);
     this.difference = new Float32Array(n);
+    this.outLuma = new Float32Array(n);
     this.squares = new Float32Array(n);
     this.sums = Array.from({ length: 4 }, () => new Float32Array(n));
     this.similaritySums = Array.from({ length: 5 }, () => new Float32Array(n));
@@ -85,13 +87,14 @@ export class BlendWeights {
   }
 
   /**
-   * The mean structural similarity (SSIM, Wang et al. 2004) of `output`'s luma to the stylized
-   * frame's of the last `measure`, over 5x5 windows (edges replicated), the box with the spread of
-   * SSIM's usual 11-tap Gaussian (σ 1.5).
+   * The mean structural similarity (SSIM, Wang et al. 2004) to the stylized frame of the last
+   * `measure` that its blend with `warped` by `weight` · `trust` would have (luma, each channel's
+   * mean kept as `blend` keeps it, before rounding), over 5x5 windows with edges replicated: the box
+   * with the spread of SSIM's usual 11-tap Gaussian (σ 1.5). Computed on luma alone, which is linear
+   * in the blend, so that trying a price costs no blend.
    */
-  similarity(output: Uint8Array): number {
-    const { width, height, luma, squares, tmp } = this;
-    const outLuma = this.difference; // the difference is spent once the weights are made
+  similarity(weight: Float32Array, trust: Float32Array): number {
+    const { width, height, luma, difference, outLuma, squares, tmp } = this;
     const [sumO, sumOO, sumSO, sumS, sumSS] = this.similaritySums;
     const n = width * height;
     if (!this.stylizedSimilaritySums) {
@@ -100,7 +103,14 @@ export class BlendWeights {
       boxSum(squares, width, height, SIMILARITY_RADIUS, sumSS, tmp);
       this.stylizedSimilaritySums = true;
     }
-    for (let k = 0, i = 0; k < n; k++, i += 3) outLuma[k] = 0.299 * output[i] + 0.587 * output[i + 1] + 0.114 * output[i + 2];
+    let moved = 0;
+    for (let k = 0; k < n; k++) {
+      const change = trust[k] * weight[k] * difference[k];
+      outLuma[k] = luma[k] + change;
+      moved += change;
+    }
+    const shift = moved / n;
+    for (let k = 0; k < n; k++) outLuma[k] -= shift;
     boxSum(outLuma, width, height, SIMILARITY_RADIUS, sumO, tmp);
     for (let k = 0; k < n; k++) squares[k] = outLuma[k] * outLuma[k];
     boxSum(squares, width, height, SIMILARITY_RADIUS, sumOO, tmp);

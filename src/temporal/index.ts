@@ -45,10 +45,26 @@ export async function stageFlows(onBackend: boolean): Promise<{ backward: FlowMe
  * the last few is worse than one that flickers a little. 0.875 keeps SSIM ≥ 0.85 after H.264 at
  * CRF 18, which costs about 0.02 (bottles shot, measured with the judge; README, Temporal consistency).
  */
-export const STYLE_FLOOR = 0.875;
+export const STYLE_FLOOR = 0.9;
 /** How the price rises for a frame under the floor: by this factor, at most this many times. */
-const PRICE_STEP = 1.5;
-const PRICE_RAISES = 4;
+const PRICE_STEP = 1.3;
+const PRICE_RAISES = 6;
+
+/**
+ * The fewest raises of the structure price that keep the blend at the style floor (at most
+ * PRICE_RAISES), searched from `from` up or down: the similarity rises with the price, so this is
+ * the answer a search from no raise would give, in about two tries where frames alike need alike.
+ */
+function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number): number {
+  const holds = (raises: number) => weights.similarity(weights.at(strength, STRUCTURE_PRICE * PRICE_STEP ** raises), trust) >= STYLE_FLOOR;
+  let raises = from;
+  if (holds(raises)) {
+    while (raises > 0 && holds(raises - 1)) raises--;
+  } else {
+    while (raises < PRICE_RAISES && !holds(++raises));
+  }
+  return raises;
+}
 
 export async function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
   const strength = options.strength;
@@ -59,7 +75,8 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   let previousOutput: Uint8Array | undefined;
   let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
   let weights: BlendWeights | undefined;
-  let mixed: Float32Array | undefined;
+  let trust: Float32Array | undefined;
+  let raises = 0; // the last frame's: neighbouring frames mostly need the same
   return {
     name: `flow blend ${strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
     next(input, stylized) {
@@ -71,14 +88,10 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
         if (motion.coverage >= cutCoverage) {
           warped = warpRgb(previousOutput, motion.backward, width, height, warped);
           if (weights?.width !== width || weights.height !== height) weights = new BlendWeights(width, height);
-          if (mixed?.length !== warped.length) mixed = new Float32Array(warped.length);
           weights.measure(stylized.data, warped);
-          let price = STRUCTURE_PRICE;
-          output = blend(stylized.data, warped, weights.at(strength, price), motion.mask, gray.width, gray.height, width, height, mixed);
-          for (let raise = 0; raise < PRICE_RAISES && weights.similarity(output) < STYLE_FLOOR; raise++) {
-            price *= PRICE_STEP;
-            output = blend(stylized.data, warped, weights.at(strength, price), motion.mask, gray.width, gray.height, width, height, mixed);
-          }
+          trust = upsampleMask(motion.mask, gray.width, gray.height, width, height, trust);
+          raises = leastRaises(weights, trust, strength, raises);
+          output = blend(stylized.data, warped, weights.at(strength, STRUCTURE_PRICE * PRICE_STEP ** raises), trust, width, height);
         }
       }
       previousGray = gray;
@@ -88,28 +101,36 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   };
 }
 
-/**
- * mask·weight·warped + (1 − mask·weight)·stylized, then each channel's mean moved back to the
- * stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
- * The mask is at the flow's size and is resized bilinearly on the way, which also softens its edges.
- * The mix is written into `mixed`, which may be `warped`.
- */
-export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, mask: Float32Array, maskWidth: number, maskHeight: number, width: number, height: number, mixed: Float32Array): Uint8Array {
+/** The mask, at the flow's size, brought to the frame's bilinearly (which also softens its edges), into `into`. */
+export function upsampleMask(mask: Float32Array, maskWidth: number, maskHeight: number, width: number, height: number, into?: Float32Array): Float32Array {
+  const trust = into?.length === width * height ? into : new Float32Array(width * height);
   const across = resizeTaps(maskWidth, width);
   const down = resizeTaps(maskHeight, height);
-  let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;
-  for (let y = 0, i = 0, p = 0; y < height; y++) {
+  for (let y = 0, p = 0; y < height; y++) {
     const top = down.low[y] * maskWidth, bottom = down.high[y] * maskWidth, fy = down.weight[y];
-    for (let x = 0; x < width; x++, i += 3, p++) {
+    for (let x = 0; x < width; x++, p++) {
       const l = across.low[x], r = across.high[x], fx = across.weight[x];
-      const trust = (mask[top + l] * (1 - fx) + mask[top + r] * fx) * (1 - fy) + (mask[bottom + l] * (1 - fx) + mask[bottom + r] * fx) * fy;
-      const w = trust * weight[p];
-      const sr = stylized[i], sg = stylized[i + 1], sb = stylized[i + 2];
-      const mr = sr + w * (warped[i] - sr), mg = sg + w * (warped[i + 1] - sg), mb = sb + w * (warped[i + 2] - sb);
-      mixed[i] = mr; mixed[i + 1] = mg; mixed[i + 2] = mb;
-      mixedR += mr; mixedG += mg; mixedB += mb;
-      ownR += sr; ownG += sg; ownB += sb;
+      trust[p] = (mask[top + l] * (1 - fx) + mask[top + r] * fx) * (1 - fy) + (mask[bottom + l] * (1 - fx) + mask[bottom + r] * fx) * fy;
     }
+  }
+  return trust;
+}
+
+/**
+ * trust·weight·warped + (1 − trust·weight)·stylized, then each channel's mean moved back to the
+ * stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
+ * The mix is written over `warped`.
+ */
+export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number): Uint8Array {
+  const mixed = warped;
+  let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;
+  for (let i = 0, p = 0, n = width * height; p < n; i += 3, p++) {
+    const w = trust[p] * weight[p];
+    const sr = stylized[i], sg = stylized[i + 1], sb = stylized[i + 2];
+    const mr = sr + w * (warped[i] - sr), mg = sg + w * (warped[i + 1] - sg), mb = sb + w * (warped[i + 2] - sb);
+    mixed[i] = mr; mixed[i + 1] = mg; mixed[i + 2] = mb;
+    mixedR += mr; mixedG += mg; mixedB += mb;
+    ownR += sr; ownG += sg; ownB += sb;
   }
   const pixels = width * height;
   const shiftR = (ownR - mixedR) / pixels, shiftG = (ownG - mixedG) / pixels, shiftB = (ownB - mixedB) / pixels;
