@@ -38,6 +38,23 @@ function noMotion(truth: Flow, exclude?: Uint8Array): number {
 describe.skipIf(!present)('optical flow against ground truth', () => {
   const dirs = present ? readdirSync(DATA).sort() : [];
 
+  /** Per Middlebury pair: end-point error at full size and on the stage's route (frames reduced as flowImage does, flow there, resized up), and of standing still. */
+  async function middlebury(flow: (a: ReturnType<typeof gray>, b: ReturnType<typeof gray>) => Flow) {
+    const pairs: { name: string; full: number; route: number; still: number }[] = [];
+    for (const name of dirs.filter((d) => d.startsWith('middlebury-'))) {
+      const a = await rgb(join(DATA, name, 'frame10.png'));
+      const b = await rgb(join(DATA, name, 'frame11.png'));
+      const truth = readFlo(readFileSync(join(DATA, name, 'flow10.flo')));
+      pairs.push({
+        name,
+        full: endPointError(flow(gray(a), gray(b)), truth),
+        route: endPointError(resizeFlow(flow(flowImage(a), flowImage(b)), a.width, a.height), truth),
+        still: noMotion(truth),
+      });
+    }
+    return { pairs, full: mean(pairs.map((p) => p.full)), route: mean(pairs.map((p) => p.route)), still: mean(pairs.map((p) => p.still)) };
+  }
+
   it('reads .flo files: the size of the frames, vectors finite where known', () => {
     const truth = readFlo(readFileSync(join(DATA, 'middlebury-Venus', 'flow10.flo')));
     expect([truth.width, truth.height]).toEqual([420, 380]);
@@ -53,20 +70,12 @@ describe.skipIf(!present)('optical flow against ground truth', () => {
   });
 
   it('Middlebury (8 pairs): mean end-point error at most 0.6 px at full size, 0.8 px on the temporal stage route', async () => {
-    const full: number[] = [], route: number[] = [];
-    for (const name of dirs.filter((d) => d.startsWith('middlebury-'))) {
-      const a = await rgb(join(DATA, name, 'frame10.png'));
-      const b = await rgb(join(DATA, name, 'frame11.png'));
-      const truth = readFlo(readFileSync(join(DATA, name, 'flow10.flo')));
-      full.push(endPointError(disFlow(gray(a), gray(b)), truth));
-      // The stage's route: frames reduced as flowImage does, flow there, resized up with resizeFlow.
-      route.push(endPointError(resizeFlow(disFlow(flowImage(a), flowImage(b)), a.width, a.height), truth));
-      console.log(`${name}: EPE ${full.at(-1)!.toFixed(3)} px full size, ${route.at(-1)!.toFixed(3)} px route (no motion ${noMotion(truth).toFixed(2)})`);
-    }
-    expect(full).toHaveLength(8);
-    console.log(`Middlebury mean EPE: ${mean(full).toFixed(3)} px full size, ${mean(route).toFixed(3)} px route`);
-    expect(mean(full)).toBeLessThanOrEqual(0.6);
-    expect(mean(route)).toBeLessThanOrEqual(0.8);
+    const { pairs, full, route } = await middlebury((a, b) => disFlow(a, b));
+    for (const p of pairs) console.log(`${p.name}: EPE ${p.full.toFixed(3)} px full size, ${p.route.toFixed(3)} px route (no motion ${p.still.toFixed(2)})`);
+    expect(pairs).toHaveLength(8);
+    console.log(`Middlebury mean EPE: ${full.toFixed(3)} px full size, ${route.toFixed(3)} px route`);
+    expect(full).toBeLessThanOrEqual(0.6);
+    expect(route).toBeLessThanOrEqual(0.8);
   });
 
   it('Sintel (6 pairs, invalid pixels excluded): well below answering "no motion"', async () => {
@@ -87,37 +96,20 @@ describe.skipIf(!present)('optical flow against ground truth', () => {
     for (let k = 0; k < errors.length; k++) expect(errors[k]).toBeLessThan(still[k]);
   });
 
-  it("the temporal stage's flow (Farnebäck, OpenCV.js) on Middlebury: what it measures, well under standing still", async () => {
-    const flow = farnebackFlow(await loadOpenCv());
-    const full: number[] = [], route: number[] = [], still: number[] = [];
-    for (const name of dirs.filter((d) => d.startsWith('middlebury-'))) {
-      const a = await rgb(join(DATA, name, 'frame10.png'));
-      const b = await rgb(join(DATA, name, 'frame11.png'));
-      const truth = readFlo(readFileSync(join(DATA, name, 'flow10.flo')));
-      full.push(endPointError(flow(gray(a), gray(b)), truth));
-      route.push(endPointError(resizeFlow(flow(flowImage(a), flowImage(b)), a.width, a.height), truth));
-      still.push(noMotion(truth));
-    }
-    console.log(`Farnebäck, Middlebury mean EPE: ${mean(full).toFixed(3)} px full size, ${mean(route).toFixed(3)} px route (no motion ${mean(still).toFixed(2)})`);
+  it("Farnebäck (OpenCV.js) on Middlebury: what it measures, well under standing still", async () => {
+    const { full, route, still } = await middlebury(farnebackFlow(await loadOpenCv()));
+    console.log(`Farnebäck, Middlebury mean EPE: ${full.toFixed(3)} px full size, ${route.toFixed(3)} px route (no motion ${still.toFixed(2)})`);
     // OpenCV's native Farnebäck measures 1.21 px at full size (../shared/flow-gt/README.md, 5 levels,
     // window 15; the stage uses 3 levels, which changes little on these small motions): the wasm
     // build, called as the stage calls it, must compute the same method.
-    expect(Math.abs(mean(full) - 1.21)).toBeLessThan(0.15);
-    expect(mean(route)).toBeLessThan(0.5 * mean(still));
+    expect(Math.abs(full - 1.21)).toBeLessThan(0.15);
+    expect(route).toBeLessThan(0.5 * still);
   });
 
   it("the flow the temporal stage warps along (Farnebäck and DIS fused) on Middlebury: at most 0.6 px at full size, 0.8 px on the route", async () => {
-    const { backward: flow } = await stageFlows(false);
-    const full: number[] = [], route: number[] = [];
-    for (const name of dirs.filter((d) => d.startsWith('middlebury-'))) {
-      const a = await rgb(join(DATA, name, 'frame10.png'));
-      const b = await rgb(join(DATA, name, 'frame11.png'));
-      const truth = readFlo(readFileSync(join(DATA, name, 'flow10.flo')));
-      full.push(endPointError(flow(gray(a), gray(b)), truth));
-      route.push(endPointError(resizeFlow(flow(flowImage(a), flowImage(b)), a.width, a.height), truth));
-    }
-    console.log(`the stage's fused flow, Middlebury mean EPE: ${mean(full).toFixed(3)} px full size, ${mean(route).toFixed(3)} px route`);
-    expect(mean(full)).toBeLessThanOrEqual(0.6);
-    expect(mean(route)).toBeLessThanOrEqual(0.8);
+    const { full, route } = await middlebury((await stageFlows(false)).backward);
+    console.log(`the stage's fused flow, Middlebury mean EPE: ${full.toFixed(3)} px full size, ${route.toFixed(3)} px route`);
+    expect(full).toBeLessThanOrEqual(0.6);
+    expect(route).toBeLessThanOrEqual(0.8);
   });
 });

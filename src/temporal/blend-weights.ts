@@ -10,7 +10,7 @@
 // contrast (strokes survive it), low where it would redraw a flat patch's structure.
 import { boxSum } from './flow.js';
 
-/** Window radius of the local statistics (7x7 at full size, about SSIM's 11-tap Gaussian). */
+/** Window radius of the weights' local statistics: 7x7 at full size. */
 const RADIUS = 3;
 /** SSIM's stabilising constant for (co)variances, (0.03·255)². */
 const C2 = (0.03 * 255) ** 2;
@@ -19,11 +19,12 @@ const C1 = (0.01 * 255) ** 2;
 /** Window radius of `similarity`: 5x5. */
 const SIMILARITY_RADIUS = 2;
 /**
- * Price of structure against flicker, where each frame starts (the stage raises it for a frame that
- * would fall under its style floor, index.ts). Chosen on the real footage in ../shared/media/footage
- * with the independent judge: at 600, real renders of the static bottles shot and the grainy film
- * kept SSIM 0.826 and 0.833. At 800 and more the stage keeps too much of a static scene's pure
- * flicker (weight 0.5 or less there, test/temporal.test.ts). See README, Temporal consistency.
+ * Price of structure against flicker where each frame starts; the stage raises it for a frame that
+ * would fall under its style floor (index.ts). Chosen with the floor, on the real footage in
+ * ../shared/media/footage with the independent judge: from 250 with a floor of 0.9 the stage sat
+ * at 0.69–1.01 of the plain blend's flicker, from 400 with 0.885 at 0.71–1.06, from 700 with
+ * 0.875 at 0.74–1.03, every clip keeping SSIM ≥ 0.85. Alone, without the floor, 700 was the
+ * lowest that kept the static bottles shot near 0.85 (0.835). See README, Temporal consistency.
  */
 export const STRUCTURE_PRICE = 250;
 
@@ -89,7 +90,7 @@ export class BlendWeights {
   /**
    * The mean structural similarity (SSIM, Wang et al. 2004) to the stylized frame of the last
    * `measure` that its blend with `warped` by `weight` · `trust` would have (luma, each channel's
-   * mean kept as `blend` keeps it, before rounding), over 5x5 windows with edges replicated: the box
+   * mean kept as `blend` keeps it, before rounding and clamping), over 5x5 windows with edges replicated: the box
    * with the spread of SSIM's usual 11-tap Gaussian (σ 1.5). Computed on luma alone, which is linear
    * in the blend, so that trying a price costs no blend.
    */

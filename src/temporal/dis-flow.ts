@@ -62,12 +62,14 @@ export interface DisOptions {
  * 0.57 px on the route with stride 4 and OpenCV's refinement, 0.71 against 0.63 with stride 5),
  * Urban2 and Urban3 above all, whose repeated facades let a neighbour's wrong vector fit.
  */
+const BEST = { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10 } satisfies DisOptions;
+
 export const DIS_PRESETS = {
   fast: { finestScale: 1, finestVariationalIterations: 3 },
   medium: {},
   fine: { patchStride: 4, variationalIterations: 5, finestVariationalIterations: 1, finestSorIterations: 2 },
-  best: { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10 },
-  bestHalfSize: { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10, finestScale: 1 },
+  best: BEST,
+  bestHalfSize: { ...BEST, finestScale: 1 },
 } satisfies Record<string, DisOptions>;
 
 /**
