@@ -37,6 +37,8 @@ export class BlendWeights {
   private readonly sums: Float32Array[];
   private readonly similaritySums: Float32Array[];
   private stylizedSimilaritySums = false;
+  /** what `weights` holds since the last `measure`: the floor's search ends where it may have weighed last */
+  private weighed?: { strength: number; price: number };
   private readonly tmp: Float32Array;
   readonly weights: Float32Array;
 
@@ -69,11 +71,14 @@ export class BlendWeights {
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
     boxSum(squares, width, height, RADIUS, sumDD, tmp);
     this.stylizedSimilaritySums = false;
+    this.weighed = undefined;
   }
 
   /** The weight of `warped` at every pixel, at most `strength`, at a price, from the statistics of the last `measure`. */
   at(strength: number, price = STRUCTURE_PRICE): Float32Array {
     const { width, height, weights } = this;
+    if (this.weighed?.strength === strength && this.weighed.price === price) return weights;
+    this.weighed = { strength, price };
     const [sumS, sumSS, sumD, sumDD] = this.sums;
     const n = width * height;
     const area = (2 * RADIUS + 1) ** 2;
