@@ -9,13 +9,12 @@
 // high where the difference is a shift of the whole window or small beside the style's own
 // contrast (strokes survive it), low where it would redraw a flat patch's structure.
 import { boxSum } from './flow.js';
+import { meanSsim } from './ssim.js';
 
 /** Window radius of the weights' local statistics: 7x7 at full size. */
 const RADIUS = 3;
 /** SSIM's stabilising constant for (co)variances, (0.03·255)². */
 const C2 = (0.03 * 255) ** 2;
-/** SSIM's stabilising constant for means, (0.01·255)². */
-const C1 = (0.01 * 255) ** 2;
 /** Window radius of `similarity`: 5x5. */
 const SIMILARITY_RADIUS = 2;
 /**
@@ -122,13 +121,6 @@ export class BlendWeights {
     boxSum(squares, width, height, SIMILARITY_RADIUS, sumOO, tmp);
     for (let k = 0; k < n; k++) squares[k] = outLuma[k] * luma[k];
     boxSum(squares, width, height, SIMILARITY_RADIUS, sumSO, tmp);
-    const perArea = 1 / (2 * SIMILARITY_RADIUS + 1) ** 2;
-    let total = 0;
-    for (let k = 0; k < n; k++) {
-      const ms = sumS[k] * perArea, mo = sumO[k] * perArea;
-      const vs = sumSS[k] * perArea - ms * ms, vo = sumOO[k] * perArea - mo * mo, cov = sumSO[k] * perArea - ms * mo;
-      total += ((2 * ms * mo + C1) * (2 * cov + C2)) / ((ms * ms + mo * mo + C1) * (vs + vo + C2));
-    }
-    return total / n;
+    return meanSsim({ a: sumS, b: sumO, aa: sumSS, bb: sumOO, ab: sumSO }, (2 * SIMILARITY_RADIUS + 1) ** 2, 255);
   }
 }

@@ -53,13 +53,15 @@ export const STYLE_FLOOR = 0.9;
 export const PRICE_STEP = 1.3;
 export const PRICE_RAISES = 6;
 
+const priceAfter = (raises: number) => STRUCTURE_PRICE * PRICE_STEP ** raises;
+
 /**
  * The fewest raises of the structure price that keep the blend at the style floor (at most
  * PRICE_RAISES), searched from `from` up or down. The similarity rises with the price, so this is
  * the answer a search from no raise would give, in about two tries where frames alike need alike.
  */
 function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number): number {
-  const holds = (raises: number) => weights.similarity(weights.at(strength, STRUCTURE_PRICE * PRICE_STEP ** raises), trust) >= STYLE_FLOOR;
+  const holds = (raises: number) => weights.similarity(weights.at(strength, priceAfter(raises)), trust) >= STYLE_FLOOR;
   let raises = from;
   if (holds(raises)) {
     while (raises > 0 && holds(raises - 1)) raises--;
@@ -98,7 +100,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
           weights.measure(stylized.data, warped);
           trust = upsampleMask(motion.mask, gray.width, gray.height, width, height, trust);
           raises = leastRaises(weights, trust, strength, raises);
-          output = blend(stylized.data, warped, weights.at(strength, STRUCTURE_PRICE * PRICE_STEP ** raises), trust, width, height);
+          output = blend(stylized.data, warped, weights.at(strength, priceAfter(raises)), trust, width, height);
         }
       }
       previousGray = gray;

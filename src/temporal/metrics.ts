@@ -12,6 +12,7 @@ import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { boxSum, opticalFlow, toGray, warpRgb } from './flow.js';
 import { CUT_COVERAGE, flowImage, motionBetween, type FlowMethod } from './motion.js';
+import { meanSsim } from './ssim.js';
 
 /** The flow the report measures along: one the temporal stage does not use. */
 export const METRICS_FLOW = 'Lucas–Kanade, coarse to fine';
@@ -54,21 +55,13 @@ export function ssim(a: RgbFrame, b: RgbFrame): number {
   const n = width * height;
   const prod = (f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
   const tmp = new Float32Array(n);
-  const mean = (src: Float32Array) => {
+  const sum = (src: Float32Array) => {
     const out = new Float32Array(n);
     boxSum(src, width, height, 3, out, tmp);
-    for (let i = 0; i < n; i++) out[i] /= 49;
     return out;
   };
-  const mx = mean(x), my = mean(y);
-  const sxx = mean(prod((i) => x[i] * x[i])), syy = mean(prod((i) => y[i] * y[i])), sxy = mean(prod((i) => x[i] * y[i]));
-  const c1 = 0.01 ** 2, c2 = 0.03 ** 2;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const vx = sxx[i] - mx[i] ** 2, vy = syy[i] - my[i] ** 2, cov = sxy[i] - mx[i] * my[i];
-    total += ((2 * mx[i] * my[i] + c1) * (2 * cov + c2)) / ((mx[i] ** 2 + my[i] ** 2 + c1) * (vx + vy + c2));
-  }
-  return total / n;
+  const sums = { a: sum(x), b: sum(y), aa: sum(prod((i) => x[i] * x[i])), bb: sum(prod((i) => y[i] * y[i])), ab: sum(prod((i) => x[i] * y[i])) };
+  return meanSsim(sums, 49, 1);
 }
 
 export async function measureStability(input: string, stylized: string, reference?: string): Promise<StabilityReport> {
