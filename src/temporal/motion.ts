@@ -58,8 +58,12 @@ export function motionBetween(previous: Gray, current: Gray, width: number, heig
  * but nothing of the previous shot looks like the new one.
  */
 export function motionAlongFlow(previous: Gray, current: Gray, scale: number, flow: FlowMethod, forwardFlow = flow): Motion {
-  const backward = flow(current, previous);
-  const mask = consistencyMask(backward, forwardFlow(previous, current), scale, { boundaries: false });
+  return trustedMotion(previous, current, flow(current, previous), forwardFlow(previous, current), scale);
+}
+
+/** The same checks on flows already computed: `backward` from `current` to `previous`, `forward` the other way. */
+export function trustedMotion(previous: Gray, current: Gray, backward: Flow, forward: Flow, scale: number): Motion {
+  const mask = consistencyMask(backward, forward, scale, { boundaries: false });
   const { width: w, height: h } = current;
   const b = backward.data;
   let alike = 0;
