@@ -393,3 +393,29 @@ export function warpRgb(image: Uint8Array | Float32Array, flow: Flow, width = fl
   }
   return out;
 }
+
+/**
+ * warpRgb with bilinear sampling, at about half the cost: for an image warped once, not again and
+ * again (the next frame's stylization, brought back for the temporal stage's look-ahead).
+ */
+export function warpRgbBilinear(image: Uint8Array | Float32Array, flow: Flow, width = flow.width, height = flow.height, into?: Float32Array): Float32Array {
+  const resize = flowResize(flow, width, height);
+  const row = new Float32Array(2 * width);
+  const out = into?.length === width * height * 3 ? into : new Float32Array(width * height * 3);
+  for (let y = 0, o = 0; y < height; y++) {
+    resizedFlowRow(flow, resize, y, row, 0);
+    for (let x = 0; x < width; x++, o += 3) {
+      const sx = Math.min(Math.max(x + row[2 * x], 0), width - 1);
+      const sy = Math.min(Math.max(y + row[2 * x + 1], 0), height - 1);
+      const x0 = sx | 0, y0 = sy | 0; // sx, sy ≥ 0: truncation is floor
+      const tx = sx - x0, ty = sy - y0;
+      const p00 = (y0 * width + x0) * 3, p01 = x0 + 1 < width ? p00 + 3 : p00;
+      const p10 = y0 + 1 < height ? p00 + 3 * width : p00, p11 = x0 + 1 < width ? p10 + 3 : p10;
+      const w00 = (1 - tx) * (1 - ty), w01 = tx * (1 - ty), w10 = (1 - tx) * ty, w11 = tx * ty;
+      out[o] = w00 * image[p00] + w01 * image[p01] + w10 * image[p10] + w11 * image[p11];
+      out[o + 1] = w00 * image[p00 + 1] + w01 * image[p01 + 1] + w10 * image[p10 + 1] + w11 * image[p11 + 1];
+      out[o + 2] = w00 * image[p00 + 2] + w01 * image[p01 + 2] + w10 * image[p10 + 2] + w11 * image[p11 + 2];
+    }
+  }
+  return out;
+}
