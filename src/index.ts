@@ -28,5 +28,5 @@ export { TransformerNet } from './stylize/transformer-net.js';
 export { ffmpegBinaries } from './ffmpeg.js';
 export { UserError, UsageError } from './errors.js';
 export type { RgbFrame } from './frame.js';
-export { createTemporalStage, type TemporalStage, type TemporalOptions } from './temporal/index.js';
+export { createTemporalStage, type FinishedFrame, type TemporalStage, type TemporalOptions } from './temporal/index.js';
 export { measureStability, type StabilityReport } from './temporal/metrics.js';

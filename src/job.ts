@@ -9,7 +9,7 @@ import { containerOf } from './encode/encoder.js';
 import { checkOptions, PIXEL_OPTIONS, withDefaults } from './options/derive.js';
 import { OptionError } from './options/option-error.js';
 import { RENDER_OPTIONS, type OptionValues } from './options/table.js';
-import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
+import { contiguousRuns, defaultPartLength, lookaheadFrames, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
 import type { PartsManifest } from './parts/parts-folder.js';
 import { renderPrecision, type PrecisionInfo } from './stylize/int8.js';
 import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
@@ -113,9 +113,13 @@ export function stylizerOptionsFor(
   };
 }
 
-/** The runs that render the parts not yet done, each with the warm-up before it. */
-export function plannedRuns(job: RenderJob, done: ReadonlySet<number>): Array<{ parts: Part[]; warmup: number }> {
-  return contiguousRuns(job.mine.filter((p) => !done.has(p.index))).map((run) => ({ parts: run, warmup: Math.min(job.warmupLimit, run[0].start - job.span.start) }));
+/** The runs that render the parts not yet done, each with the warm-up before it and the temporal look-ahead after it. */
+export function plannedRuns(job: RenderJob, done: ReadonlySet<number>): Array<{ parts: Part[]; warmup: number; lookahead: number }> {
+  return contiguousRuns(job.mine.filter((p) => !done.has(p.index))).map((run) => ({
+    parts: run,
+    warmup: Math.min(job.warmupLimit, run[0].start - job.span.start),
+    lookahead: Math.min(lookaheadFrames(job.strength), job.span.end - run.at(-1)!.end),
+  }));
 }
 
 export const framesIn = (parts: readonly Part[]): number => parts.reduce((n, p) => n + spanLength(p), 0);

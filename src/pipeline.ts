@@ -14,7 +14,7 @@ import type { BackendInfo } from './stylize/backend.js';
 import type { PrecisionInfo } from './stylize/int8.js';
 import type { DownloadProgress, ModelSource, StyleLicence } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
-import { createTemporalStage, type TemporalStage } from './temporal/index.js';
+import { createTemporalStage, type FinishedFrame, type TemporalStage } from './temporal/index.js';
 
 /** A video render: the input, the render options of the table (src/options/table.ts), and how to follow it. */
 export type StylizeVideoOptions = { input: string } & Pick<OptionValues, (typeof RENDER_OPTIONS)[number]> & {
@@ -93,7 +93,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   const folder = await openPartsFolder(outputPath, manifestOf(job), { overwrite: values.overwrite });
   const done = await folder.completed(mine);
   const runs = plannedRuns(job, done);
-  const toStylize = runs.reduce((n, r) => n + r.warmup + framesIn(r.parts), 0);
+  const toStylize = runs.reduce((n, r) => n + r.warmup + framesIn(r.parts) + r.lookahead, 0);
 
   const started = now();
   const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
@@ -121,7 +121,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     });
     for (const run of runs) {
       const first = run.parts[0].start - run.warmup;
-      const count = run.parts.at(-1)!.end - first + 1;
+      const count = run.parts.at(-1)!.end - first + 1 + run.lookahead;
       const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: values.crf, preset: values.preset });
       try {
         const alreadyProcessed = processed;
@@ -195,16 +195,20 @@ export async function runStages(
   const completeOldest = async () => {
     const { inputs, stylized } = inFlight.shift()!;
     const outputs = await stylized;
-    for (let i = 0; i < inputs.length; i++) {
-      let t0 = now();
-      const frame = temporal.next(inputs[i], outputs[i]);
-      times.temporal += now() - t0;
-      t0 = now();
-      await encoder.write(frame, inputs[i]);
-      times.encode += now() - t0;
-    }
-    written += inputs.length;
+    for (let i = 0; i < inputs.length; i++) await hand(() => temporal.next(inputs[i], outputs[i]));
     onProgress?.(written);
+  };
+  /** Runs the temporal stage and writes the frames it finishes. */
+  const hand = async (stage: () => FinishedFrame[]) => {
+    let t0 = now();
+    const finished = stage();
+    times.temporal += now() - t0;
+    for (const { input, output } of finished) {
+      t0 = now();
+      await encoder.write(output, input);
+      times.encode += now() - t0;
+      written++;
+    }
   };
 
   let batch: RgbFrame[] = [];
@@ -225,6 +229,8 @@ export async function runStages(
     signal?.throwIfAborted();
     await completeOldest();
   }
+  await hand(() => temporal.end());
+  onProgress?.(written);
   return written;
 }
 

@@ -98,3 +98,12 @@ export function warmupFrames(strength: number): number {
 }
 
 export const MAX_WARMUP_FRAMES = 150;
+
+/**
+ * Frames the temporal stage needs after a part that does not end its range: it finishes each frame
+ * with the next one's stylization (temporal/index.ts, LOOKAHEAD_WEIGHT), so a run stylizes the
+ * frame after its last part too, and parts rendered apart end as an uninterrupted run ends them.
+ */
+export function lookaheadFrames(strength: number): number {
+  return strength > 0 ? 1 : 0;
+}

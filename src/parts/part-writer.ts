@@ -1,5 +1,6 @@
-// Encodes a run of consecutive parts: frames before the run (the temporal warm-up) are dropped,
-// each part gets its own encoder, and a part is renamed into place once its encoder has finished.
+// Encodes a run of consecutive parts: frames before the run (the temporal warm-up) and after it
+// (the temporal look-ahead) are dropped, each part gets its own encoder, and a part is renamed into
+// place once its encoder has finished.
 import { startEncoder, type Encoder, type EncoderOptions } from '../encode/encoder.js';
 import type { RgbFrame } from '../frame.js';
 import type { PendingOutput } from '../output.js';
@@ -29,7 +30,7 @@ export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit
   return {
     async write(frame) {
       if (failure) throw failure;
-      if (frame.index < run[0].start) return;
+      if (frame.index < run[0].start || frame.index > run.at(-1)!.end) return;
       if (!open) {
         const part = run[next++];
         if (!part || frame.index !== part.start) throw new Error(`frame ${frame.index} arrived where part ${part?.index} starts at ${part?.start}`);

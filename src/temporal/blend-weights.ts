@@ -30,6 +30,7 @@ export const STRUCTURE_PRICE = 250;
 /** Buffers for one frame size, reused from frame to frame. */
 export class BlendWeights {
   private readonly luma: Float32Array;
+  private readonly ownLuma: Float32Array;
   private readonly difference: Float32Array;
   private readonly outLuma: Float32Array;
   private readonly squares: Float32Array;
@@ -44,6 +45,7 @@ export class BlendWeights {
   constructor(readonly width: number, readonly height: number) {
     const n = width * height;
     this.luma = new Float32Array(n);
+    this.ownLuma = new Float32Array(n);
     this.difference = new Float32Array(n);
     this.outLuma = new Float32Array(n);
     this.squares = new Float32Array(n);
@@ -53,13 +55,18 @@ export class BlendWeights {
     this.weights = new Float32Array(n);
   }
 
-  /** The window statistics of the stylized frame and of its difference to `warped`, for `at` and `similarity`. */
-  measure(stylized: Uint8Array, warped: Float32Array): void {
-    const { width, height, luma, difference, squares, tmp } = this;
+  /**
+   * The window statistics of `target` (what `warped` is blended into: the stylized frame, or it
+   * mixed with the next one's) and of its difference to `warped`, for `at`; and the stylized frame's
+   * own luma, which `similarity` measures against.
+   */
+  measure(stylized: Uint8Array, warped: Float32Array, target: Uint8Array = stylized): void {
+    const { width, height, luma, ownLuma, difference, squares, tmp } = this;
     const n = width * height;
     for (let k = 0, i = 0; k < n; k++, i += 3) {
-      const s = 0.299 * stylized[i] + 0.587 * stylized[i + 1] + 0.114 * stylized[i + 2];
+      const s = 0.299 * target[i] + 0.587 * target[i + 1] + 0.114 * target[i + 2];
       luma[k] = s;
+      ownLuma[k] = target === stylized ? s : 0.299 * stylized[i] + 0.587 * stylized[i + 1] + 0.114 * stylized[i + 2];
       difference[k] = 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s;
     }
     const [sumS, sumSS, sumD, sumDD] = this.sums;
@@ -93,33 +100,33 @@ export class BlendWeights {
 
   /**
    * The mean structural similarity (SSIM, Wang et al. 2004) to the stylized frame of the last
-   * `measure` that its blend with `warped` by `weight` · `trust` would have (luma, each channel's
-   * mean kept as `blend` keeps it, before rounding and clamping), over 5x5 windows with edges replicated: the box
+   * `measure` that the target's blend with `warped` by `weight` · `trust` would have (luma, each
+   * channel's mean moved to the stylized frame's as `blend` moves it, before rounding and clamping), over 5x5 windows with edges replicated: the box
    * with the spread of SSIM's usual 11-tap Gaussian (σ 1.5). Computed on luma alone, which is linear
    * in the blend, so that trying a price costs no blend.
    */
   similarity(weight: Float32Array, trust: Float32Array): number {
-    const { width, height, luma, difference, outLuma, squares, tmp } = this;
+    const { width, height, luma, ownLuma, difference, outLuma, squares, tmp } = this;
     const [sumO, sumOO, sumSO, sumS, sumSS] = this.similaritySums;
     const n = width * height;
     if (!this.stylizedSimilaritySums) {
-      boxSum(luma, width, height, SIMILARITY_RADIUS, sumS, tmp);
-      for (let k = 0; k < n; k++) squares[k] = luma[k] * luma[k];
+      boxSum(ownLuma, width, height, SIMILARITY_RADIUS, sumS, tmp);
+      for (let k = 0; k < n; k++) squares[k] = ownLuma[k] * ownLuma[k];
       boxSum(squares, width, height, SIMILARITY_RADIUS, sumSS, tmp);
       this.stylizedSimilaritySums = true;
     }
     let moved = 0;
     for (let k = 0; k < n; k++) {
-      const change = trust[k] * weight[k] * difference[k];
-      outLuma[k] = luma[k] + change;
-      moved += change;
+      const out = luma[k] + trust[k] * weight[k] * difference[k];
+      outLuma[k] = out;
+      moved += out - ownLuma[k];
     }
     const shift = moved / n;
     for (let k = 0; k < n; k++) outLuma[k] -= shift;
     boxSum(outLuma, width, height, SIMILARITY_RADIUS, sumO, tmp);
     for (let k = 0; k < n; k++) squares[k] = outLuma[k] * outLuma[k];
     boxSum(squares, width, height, SIMILARITY_RADIUS, sumOO, tmp);
-    for (let k = 0; k < n; k++) squares[k] = outLuma[k] * luma[k];
+    for (let k = 0; k < n; k++) squares[k] = outLuma[k] * ownLuma[k];
     boxSum(squares, width, height, SIMILARITY_RADIUS, sumSO, tmp);
     return meanSsim({ a: sumS, b: sumO, aa: sumSS, bb: sumOO, ab: sumSO }, (2 * SIMILARITY_RADIUS + 1) ** 2, 255);
   }

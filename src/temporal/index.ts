@@ -7,13 +7,24 @@ import { BlendWeights, STRUCTURE_PRICE } from './blend-weights.js';
 import { DIS_PRESETS, disFlow } from './dis-flow.js';
 import { farnebackFlow, loadOpenCv } from './farneback.js';
 import { fusedFlow } from './fused-flow.js';
-import { resizeTaps, warpRgb, type Gray } from './flow.js';
-import { CUT_COVERAGE, flowImage, motionAlongFlow, type FlowMethod } from './motion.js';
+import { resizeTaps, warpRgb, warpRgbBilinear, type Gray } from './flow.js';
+import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
+
+/** A frame the stage has finished, with the input frame it came from. */
+export interface FinishedFrame {
+  input: RgbFrame;
+  output: RgbFrame;
+}
 
 export interface TemporalStage {
   readonly name: string;
-  next(input: RgbFrame, stylized: RgbFrame): RgbFrame;
+  /** How many frames the stage holds back for what comes after them: 1 with the look-ahead, 0 when off. */
+  readonly lookahead: number;
+  /** Takes the next frame and its stylization; returns the frames it has finished (the one before, with the look-ahead). */
+  next(input: RgbFrame, stylized: RgbFrame): FinishedFrame[];
+  /** Finishes the frames it still holds: at the end of a run, the last one without a frame after it. */
+  end(): FinishedFrame[];
 }
 
 export interface TemporalOptions {
@@ -57,55 +68,127 @@ const priceAfter = (raises: number) => STRUCTURE_PRICE * PRICE_STEP ** raises;
 
 /**
  * The fewest raises of the structure price that keep the blend at the style floor (at most
- * PRICE_RAISES), searched from `from` up or down. The similarity rises with the price, so this is
- * the answer a search from no raise would give, in about two tries where frames alike need alike.
+ * PRICE_RAISES), searched from `from` up or down, and whether that many hold it. The similarity
+ * rises with the price, so this is the answer a search from no raise would give, in about two
+ * tries where frames alike need alike.
  */
-function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number): number {
+function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number): { raises: number; held: boolean } {
   const holds = (raises: number) => weights.similarity(weights.at(strength, priceAfter(raises)), trust) >= STYLE_FLOOR;
   let raises = from;
   if (holds(raises)) {
     while (raises > 0 && holds(raises - 1)) raises--;
-  } else {
-    while (raises < PRICE_RAISES && !holds(++raises));
+    return { raises, held: true };
   }
-  return raises;
+  while (raises < PRICE_RAISES) if (holds(++raises)) return { raises, held: true };
+  return { raises, held: false };
+}
+
+/**
+ * How much of the next frame's stylization, brought back along the motion, is mixed into a frame
+ * before the blend with the past: the stage looks one frame ahead as well as back. With strokes
+ * redrawn at random every frame, a blend with the past alone (an exponential average) leaves, at a
+ * given similarity to each frame's own style, about a fifth more flicker than the best filter over
+ * past and future together, and a share of the next frame comes within a few per cent of that best.
+ * Chosen on the footage with the independent judge (E_warp over the plain blend's at the same
+ * SSIM, the style floor holding the similarity): 0.2 left 0.63–1.00 of it, 0.3 0.61–1.00, 0.4
+ * 0.59–0.99, 0.5 0.59–0.99 with bottles and film worse, 0.6 0.60–0.99 with bottles under SSIM 0.85;
+ * without it, 0.69–1.01 (README, Temporal consistency).
+ */
+export const LOOKAHEAD_WEIGHT = 0.4;
+
+/** A frame held until the next one arrives, with the motion back to the one before it. */
+interface HeldFrame {
+  input: RgbFrame;
+  stylized: RgbFrame;
+  gray: Gray;
+  motion?: Motion;
 }
 
 export async function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
   const strength = options.strength;
-  if (strength === 0) return { name: 'off', next: (_input, stylized) => stylized };
+  if (strength === 0) return { name: 'off', lookahead: 0, next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
   const { backward: flow, forward: forwardFlow } = await stageFlows(options.flowOnBackend ?? false);
-  let previousGray: Gray | undefined;
+  let held: HeldFrame | undefined;
   let previousOutput: Uint8Array | undefined;
   let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
+  let ahead: Float32Array | undefined;
+  let aheadTrust: Float32Array | undefined;
   let weights: BlendWeights | undefined;
   let trust: Float32Array | undefined;
   let raises = 0; // the last frame's: neighbouring frames mostly need the same
+  let none = new Float32Array(0);
+  /** A mask that trusts nothing: the target's own similarity. */
+  const untrusted = (pixels: number) => (none.length === pixels ? none : (none = new Float32Array(pixels)));
+
+  /** The frame's stylization mixed with the next one's brought back along `motion` (the flow from this frame to the next). */
+  function lookingAhead(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
+    const { width, height, data } = frame.stylized;
+    ahead = warpRgbBilinear(next.data, motion.backward, width, height, ahead); // warped once: bilinear is enough, and cheaper
+    aheadTrust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
+    const mixed = new Uint8ClampedArray(data.length); // rounds to nearest
+    for (let i = 0, p = 0; i < data.length; i += 3, p++) {
+      const w = LOOKAHEAD_WEIGHT * aheadTrust[p];
+      mixed[i] = data[i] + w * (ahead[i] - data[i]);
+      mixed[i + 1] = data[i + 1] + w * (ahead[i + 1] - data[i + 1]);
+      mixed[i + 2] = data[i + 2] + w * (ahead[i + 2] - data[i + 2]);
+    }
+    return new Uint8Array(mixed.buffer);
+  }
+
+  /** The held frame's output: `target` (its stylization, or that mixed with the next) blended with the previous output. */
+  function finish(frame: HeldFrame, target: Uint8Array): FinishedFrame {
+    const { input, stylized, motion } = frame;
+    let output = target;
+    if (motion && previousOutput) {
+      const { width, height } = input;
+      if (motion.coverage < cutCoverage) raises = 0;
+      else {
+        warped = warpRgb(previousOutput, motion.backward, width, height, warped);
+        if (weights?.width !== width || weights.height !== height) {
+          weights = new BlendWeights(width, height);
+          raises = 0;
+        }
+        trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
+        weights.measure(stylized.data, warped, target);
+        let floor = leastRaises(weights, trust, strength, raises);
+        if (!floor.held && target !== stylized.data && weights.similarity(weights.weights, untrusted(width * height)) < STYLE_FLOOR) {
+          // The next frame's share alone takes the frame under the floor: without it.
+          target = stylized.data;
+          weights.measure(stylized.data, warped);
+          floor = leastRaises(weights, trust, strength, floor.raises);
+        }
+        raises = floor.raises;
+        output = blend(stylized.data, warped, weights.at(strength, priceAfter(raises)), trust, width, height, target);
+      }
+    }
+    previousOutput = output;
+    return { input, output: { ...stylized, data: output } };
+  }
+
   return {
-    name: `flow blend ${strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
+    name: `flow blend ${strength}, one frame ahead${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
+    lookahead: 1,
     next(input, stylized) {
       const gray = flowImage(input);
-      let output = stylized.data;
-      if (previousGray && previousOutput) {
-        const { width, height } = input;
-        const motion = motionAlongFlow(previousGray, gray, width / gray.width, flow, forwardFlow);
-        if (motion.coverage < cutCoverage) raises = 0;
-        else {
-          warped = warpRgb(previousOutput, motion.backward, width, height, warped);
-          if (weights?.width !== width || weights.height !== height) {
-            weights = new BlendWeights(width, height);
-            raises = 0;
-          }
-          weights.measure(stylized.data, warped);
-          trust = upsampleMask(motion.mask, gray.width, gray.height, width, height, trust);
-          raises = leastRaises(weights, trust, strength, raises);
-          output = blend(stylized.data, warped, weights.at(strength, priceAfter(raises)), trust, width, height);
-        }
-      }
-      previousGray = gray;
-      previousOutput = output;
-      return { ...stylized, data: output };
+      const before = held;
+      held = { input, stylized, gray };
+      if (!before) return [];
+      // One pair of flows serves both frames: the backward one (followed by the warp) and the
+      // forward one (the round-trip check) swap roles for the look back from the new frame and
+      // the look ahead from the held one.
+      const scale = input.width / gray.width;
+      const backward = flow(gray, before.gray);
+      const forward = forwardFlow(before.gray, gray);
+      held.motion = trustedMotion(before.gray, gray, backward, forward, scale);
+      const toNext = trustedMotion(gray, before.gray, forward, backward, scale);
+      // Across a cut, the shot's last frame ends as a video's last frame does.
+      return [finish(before, toNext.coverage >= cutCoverage ? lookingAhead(before, stylized, toNext) : before.stylized.data)];
+    },
+    end() {
+      const last = held;
+      held = undefined;
+      return last ? [finish(last, last.stylized.data)] : [];
     },
   };
 }
@@ -126,20 +209,20 @@ export function upsampleMask(mask: Float32Array, maskWidth: number, maskHeight: 
 }
 
 /**
- * trust·weight·warped + (1 − trust·weight)·stylized, then each channel's mean moved back to the
- * stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
+ * trust·weight·warped + (1 − trust·weight)·target (the stylized frame, unless mixed with the next),
+ * then each channel's mean moved back to the stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
  * The mix is written over `warped`.
  */
-export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number): Uint8Array {
+export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number, target = stylized): Uint8Array {
   const mixed = warped;
   let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;
   for (let i = 0, p = 0, n = width * height; p < n; i += 3, p++) {
     const w = trust[p] * weight[p];
-    const sr = stylized[i], sg = stylized[i + 1], sb = stylized[i + 2];
+    const sr = target[i], sg = target[i + 1], sb = target[i + 2];
     const mr = sr + w * (warped[i] - sr), mg = sg + w * (warped[i + 1] - sg), mb = sb + w * (warped[i + 2] - sb);
     mixed[i] = mr; mixed[i + 1] = mg; mixed[i + 2] = mb;
     mixedR += mr; mixedG += mg; mixedB += mb;
-    ownR += sr; ownG += sg; ownB += sb;
+    ownR += stylized[i]; ownG += stylized[i + 1]; ownB += stylized[i + 2];
   }
   const pixels = width * height;
   const shiftR = (ownR - mixedR) / pixels, shiftG = (ownG - mixedG) / pixels, shiftB = (ownB - mixedB) / pixels;
