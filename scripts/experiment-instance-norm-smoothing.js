@@ -36,7 +36,8 @@ const temporal = await createTemporalStage({ strength: Number(strengthText) });
 const encoder = startEncoder({ path: output, container: 'mp4', width: info.width, height: info.height, fps: info.fps, codec: 'h264', crf: 12 });
 for await (const frame of decodeFrames(info)) {
   const [stylized] = net.stylize([frame]);
-  await encoder.write(temporal.next(frame, stylized));
+  for (const { output: finished } of temporal.next(frame, stylized)) await encoder.write(finished);
 }
+for (const { output: finished } of temporal.end()) await encoder.write(finished);
 await encoder.finish();
 console.log('done', output);

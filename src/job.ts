@@ -9,7 +9,7 @@ import { containerOf } from './encode/encoder.js';
 import { checkOptions, PIXEL_OPTIONS, withDefaults } from './options/derive.js';
 import { OptionError } from './options/option-error.js';
 import { RENDER_OPTIONS, type OptionValues } from './options/table.js';
-import { contiguousRuns, defaultPartLength, lookaheadFrames, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
+import { TEMPORAL_METHOD, contiguousRuns, defaultPartLength, lookaheadFrames, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
 import type { PartsManifest } from './parts/parts-folder.js';
 import { renderPrecision, type PrecisionInfo } from './stylize/int8.js';
 import { loadModelWeights, weightsDigest } from './stylize/model-files.js';
@@ -145,6 +145,7 @@ export function manifestOf(job: RenderJob): PartsManifest {
     partFrames: job.partFrames,
     container: job.container,
     settings: job.identity,
+    temporalMethod: job.strength > 0 ? TEMPORAL_METHOD : undefined,
   };
 }
 

@@ -195,8 +195,9 @@ export async function runStages(
   const completeOldest = async () => {
     const { inputs, stylized } = inFlight.shift()!;
     const outputs = await stylized;
+    const before = written;
     for (let i = 0; i < inputs.length; i++) await hand(() => temporal.next(inputs[i], outputs[i]));
-    onProgress?.(written);
+    if (written > before) onProgress?.(written); // the first batch may only fill the stage's look-ahead
   };
   /** Runs the temporal stage and writes the frames it finishes. */
   const hand = async (stage: () => FinishedFrame[]) => {
@@ -229,8 +230,9 @@ export async function runStages(
     signal?.throwIfAborted();
     await completeOldest();
   }
+  const before = written;
   await hand(() => temporal.end());
-  onProgress?.(written);
+  if (written > before) onProgress?.(written);
   return written;
 }
 

@@ -262,6 +262,37 @@ describe('the blend against the formula written out', () => {
     return (strength, price) => (strength * energy) / (energy + (price * varD) / (2 * varS + (0.03 * 255) ** 2));
   }
 
+  const worstDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    return worst;
+  };
+
+  /**
+   * A first frame's output written out: its stylization with the look-ahead share of the next
+   * one's, brought back along the motion from frame 0 to 1 where that is trusted; or, if that mix
+   * falls under the style floor, its stylization alone.
+   */
+  function firstFrameOf([input0, input1]: Uint8Array[], [stylized0, stylized1]: Uint8Array[]): { expected: Uint8Array; mixed: boolean } {
+    const ahead = motionAlongFlow(flowImage(big(1, input1)), flowImage(big(0, input0)), 2, flows.forward, flows.backward);
+    const next = warpRgbBilinear(stylized1, resizeFlow(ahead.backward, FW, FH));
+    const aheadTrust = resizedMask(ahead.mask);
+    const mix = stylized0.map((v, i) => Math.round(v + LOOKAHEAD_WEIGHT * aheadTrust[Math.floor(i / 3)] * (next[i] - v)));
+    const mixed = naiveSimilarity(mix, stylized0, FW, FH) >= STYLE_FLOOR;
+    return { expected: mixed ? mix : stylized0, mixed };
+  }
+
+  it("mixes the look-ahead share of the next frame's stylization into a first frame, as written out, where the floor allows", async () => {
+    const rand = random(13);
+    const inputs = [scene(0), scene(1)];
+    const stylized = inputs.map((input) => flickering(input.map((v) => 255 - v), rand, 4));
+    const [first] = outputsOf(await createTemporalStage({ strength: 0.9 }), inputs.map((input, t) => ({ input, stylized: stylized[t] })), big);
+    const { expected, mixed } = firstFrameOf(inputs, stylized);
+    expect(mixed).toBe(true);
+    expect(worstDifference(first, expected)).toBeLessThanOrEqual(1);
+    expect(worstDifference(first, stylized[0])).toBeGreaterThan(1); // the look-ahead did something
+  });
+
   it('blends by the weights the formula gives at the lowest price that keeps the style floor, within one level, the mean kept', async () => {
     const strength = 0.9;
     const stage = await createTemporalStage({ strength });
@@ -272,14 +303,8 @@ describe('the blend against the formula written out', () => {
     const [first, out] = outputsOf(stage, [{ input: input0, stylized: stylized0 }, { input: input1, stylized: stylized1 }], big);
     const [gray0, gray1] = [flowImage(big(0, input0)), flowImage(big(1, input1))];
 
-    // The first frame: its stylization with the look-ahead share of the next one's, brought back
-    // along the motion from frame 0 to 1 where that is trusted.
-    const ahead = motionAlongFlow(gray1, gray0, 2, flows.forward, flows.backward);
-    const next = warpRgbBilinear(stylized1, resizeFlow(ahead.backward, FW, FH));
-    const aheadTrust = resizedMask(ahead.mask);
-    let worstFirst = 0;
-    for (let i = 0; i < first.length; i++) worstFirst = Math.max(worstFirst, Math.abs(first[i] - Math.round(stylized0[i] + LOOKAHEAD_WEIGHT * aheadTrust[Math.floor(i / 3)] * (next[i] - stylized0[i]))));
-    expect(worstFirst).toBeLessThanOrEqual(1);
+    // The first frame: the look-ahead rule written out (nothing before it to blend).
+    expect(worstDifference(first, firstFrameOf([input0, input1], [stylized0, stylized1]).expected)).toBeLessThanOrEqual(1);
 
     // The second (the last, so nothing after it): its stylization blended with the first's output.
     const motion = motionAlongFlow(gray0, gray1, 2, flows.backward, flows.forward);

@@ -107,3 +107,9 @@ export const MAX_WARMUP_FRAMES = 150;
 export function lookaheadFrames(strength: number): number {
   return strength > 0 ? 1 : 0;
 }
+
+/**
+ * Which temporal stage made a render's parts, recorded in its parts folder: parts from another
+ * (an older version of this tool) would not join seamlessly with these, so they are not resumed.
+ */
+export const TEMPORAL_METHOD = 'flow blend, one frame ahead';

@@ -35,6 +35,8 @@ export interface PartsManifest {
    * resolved them; a --model by its weights' SHA-256): parts made otherwise do not belong with these.
    */
   settings: Readonly<Record<string, unknown>>;
+  /** the temporal stage that made the parts (TEMPORAL_METHOD); none in older folders and renders without one */
+  temporalMethod?: string;
 }
 
 export const partsFolderOf = (output: string): string => `${output}.parts`;
@@ -68,6 +70,7 @@ export function manifestDifference(a: PartsManifest, b: PartsManifest): string |
     frames: `${m.range.start}-${m.range.end}`,
     '{partFrames}': m.partFrames,
     container: m.container,
+    'temporal method': m.temporalMethod,
     ...Object.fromEntries(Object.entries(m.settings).map(([option, value]) => [`{${option}}`, value])),
   });
   const [x, y] = [facts(a), facts(b)];

@@ -58,16 +58,16 @@ export class BlendWeights {
   /**
    * The window statistics of `target` (what `warped` is blended into: the stylized frame, or it
    * mixed with the next one's) and of its difference to `warped`, for `at`; and the stylized frame's
-   * own luma, which `similarity` measures against.
+   * own luma, which `similarity` measures against. Without `warped`, the target's own similarity.
    */
-  measure(stylized: Uint8Array, warped: Float32Array, target: Uint8Array = stylized): void {
+  measure(stylized: Uint8Array, warped: Float32Array | undefined, target: Uint8Array = stylized): void {
     const { width, height, luma, ownLuma, difference, squares, tmp } = this;
     const n = width * height;
     for (let k = 0, i = 0; k < n; k++, i += 3) {
       const s = 0.299 * target[i] + 0.587 * target[i + 1] + 0.114 * target[i + 2];
       luma[k] = s;
       ownLuma[k] = target === stylized ? s : 0.299 * stylized[i] + 0.587 * stylized[i + 1] + 0.114 * stylized[i + 2];
-      difference[k] = 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s;
+      difference[k] = warped ? 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s : 0;
     }
     const [sumS, sumSS, sumD, sumDD] = this.sums;
     boxSum(luma, width, height, RADIUS, sumS, tmp);

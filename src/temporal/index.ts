@@ -37,9 +37,10 @@ export interface TemporalOptions {
 }
 
 /**
- * The flows the stage follows: backward (the warp) Farnebäck and DIS (bestHalfSize preset) fused
- * pixel by pixel (fused-flow.ts); forward, for the round-trip check alone, Farnebäck, which checks
- * as well at less cost. On a GPU, Lucas–Kanade as TF.js ops both ways.
+ * The flows the stage follows: backward (the warp of the previous output) Farnebäck and DIS
+ * (bestHalfSize preset) fused pixel by pixel (fused-flow.ts); forward (the round-trip check, and
+ * the look-ahead's warp of the next frame, mixed in at a share) Farnebäck alone, at less cost. On
+ * a GPU, Lucas–Kanade as TF.js ops both ways.
  */
 export const STAGE_FLOW = 'Farnebäck and DIS fused pixel by pixel';
 
@@ -136,31 +137,43 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
     return new Uint8Array(mixed.buffer);
   }
 
+  /** The weights' buffers for frames of this size: a new size starts the floor's search afresh. */
+  function weightsFor(width: number, height: number): BlendWeights {
+    if (weights?.width !== width || weights.height !== height) {
+      weights = new BlendWeights(width, height);
+      raises = 0;
+    }
+    return weights;
+  }
+
   /** The held frame's output: `target` (its stylization, or that mixed with the next) blended with the previous output. */
   function finish(frame: HeldFrame, target: Uint8Array): FinishedFrame {
     const { input, stylized, motion } = frame;
-    let output = target;
-    if (motion && previousOutput) {
-      const { width, height } = input;
-      if (motion.coverage < cutCoverage) raises = 0;
-      else {
-        warped = warpRgb(previousOutput, motion.backward, width, height, warped);
-        if (weights?.width !== width || weights.height !== height) {
-          weights = new BlendWeights(width, height);
-          raises = 0;
-        }
-        trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
-        weights.measure(stylized.data, warped, target);
-        let floor = leastRaises(weights, trust, strength, raises);
-        if (!floor.held && target !== stylized.data && weights.similarity(weights.weights, untrusted(width * height)) < STYLE_FLOOR) {
-          // The next frame's share alone takes the frame under the floor: without it.
-          target = stylized.data;
-          weights.measure(stylized.data, warped);
-          floor = leastRaises(weights, trust, strength, floor.raises);
-        }
-        raises = floor.raises;
-        output = blend(stylized.data, warped, weights.at(strength, priceAfter(raises)), trust, width, height, target);
+    const { width, height } = input;
+    const statistics = weightsFor(width, height);
+    let output: Uint8Array;
+    if (!motion || !previousOutput || motion.coverage < cutCoverage) {
+      // Nothing before it to blend (a run's first frame, a cut): the target, unless the next
+      // frame's share alone takes it under the floor.
+      raises = 0;
+      if (target !== stylized.data) {
+        statistics.measure(stylized.data, undefined, target);
+        if (statistics.similarity(statistics.weights, untrusted(width * height)) < STYLE_FLOOR) target = stylized.data;
       }
+      output = target;
+    } else {
+      warped = warpRgb(previousOutput, motion.backward, width, height, warped);
+      trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
+      statistics.measure(stylized.data, warped, target);
+      let floor = leastRaises(statistics, trust, strength, raises);
+      if (!floor.held && target !== stylized.data && statistics.similarity(statistics.weights, untrusted(width * height)) < STYLE_FLOOR) {
+        // The next frame's share alone takes the frame under the floor: without it.
+        target = stylized.data;
+        statistics.measure(stylized.data, warped);
+        floor = leastRaises(statistics, trust, strength, floor.raises);
+      }
+      raises = floor.raises;
+      output = blend(stylized.data, warped, statistics.at(strength, priceAfter(raises)), trust, width, height, target);
     }
     previousOutput = output;
     return { input, output: { ...stylized, data: output } };

@@ -53,7 +53,7 @@ export function motionBetween(previous: Gray, current: Gray, width: number, heig
  * passes: the flows agree forward and backward (water, foliage, grain: the brightness changes but
  * the motion is coherent), or the previous input warped along the flow still looks like the current
  * one (flat sky and noise, where the flows are guesses that disagree but warping is harmless).
- * `forwardFlow`, for the check alone, may be a cheaper method than the backward flow the warp follows.
+ * `forwardFlow`, for the check, may be a cheaper method than the backward flow the warp follows.
  * `coverage` is the brightness check's alone: across a cut, smooth flows can still agree both ways,
  * but nothing of the previous shot looks like the new one.
  */
