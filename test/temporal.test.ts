@@ -4,10 +4,14 @@ import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-
 import { LOOKAHEAD_WEIGHT, PRICE_RAISES, PRICE_STEP, STYLE_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
 import { lookaheadFrames } from '../src/parts/part-plan.js';
 import { BlendWeights, STRUCTURE_PRICE } from '../src/temporal/blend-weights.js';
-import { CUT_COVERAGE, flowImage, motionAlongFlow } from '../src/temporal/motion.js';
-import { resizeFlow, warpRgb, warpRgbBilinear } from '../src/temporal/flow.js';
+import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
+import { resizeFlow, warpRgb, warpRgbBilinear, type Gray } from '../src/temporal/flow.js';
 
 const flows = await stageFlows(false);
+
+/** The stage's motion between two frames: its flows computed both ways, then its two checks. */
+const motionAlongFlow = (previous: Gray, current: Gray, scale: number, flow: FlowMethod, forwardFlow: FlowMethod) =>
+  trustedMotion(previous, current, flow(current, previous), forwardFlow(previous, current), scale);
 
 const W = 96;
 const H = 64;

@@ -49,19 +49,15 @@ export function motionBetween(previous: Gray, current: Gray, width: number, heig
 }
 
 /**
- * The motion the temporal stage follows, at the flow's size. A pixel is trusted where either check
+ * The motion the temporal stage follows, at the flow's size, from flows already computed: `backward`
+ * from `current` to `previous`, `forward` the other way. A pixel is trusted where either check
  * passes: the flows agree forward and backward (water, foliage, grain: the brightness changes but
  * the motion is coherent), or the previous input warped along the flow still looks like the current
  * one (flat sky and noise, where the flows are guesses that disagree but warping is harmless).
- * `forwardFlow`, for the check, may be a cheaper method than the backward flow the warp follows.
+ * `forward`, for the check, may come from a cheaper method than `backward`, which the warp follows.
  * `coverage` is the brightness check's alone: across a cut, smooth flows can still agree both ways,
  * but nothing of the previous shot looks like the new one.
  */
-export function motionAlongFlow(previous: Gray, current: Gray, scale: number, flow: FlowMethod, forwardFlow = flow): Motion {
-  return trustedMotion(previous, current, flow(current, previous), forwardFlow(previous, current), scale);
-}
-
-/** The same checks on flows already computed: `backward` from `current` to `previous`, `forward` the other way. */
 export function trustedMotion(previous: Gray, current: Gray, backward: Flow, forward: Flow, scale: number): Motion {
   const mask = consistencyMask(backward, forward, scale, { boundaries: false });
   const { width: w, height: h } = current;
