@@ -195,21 +195,26 @@ export async function runStages(
   const completeOldest = async () => {
     const { inputs, stylized } = inFlight.shift()!;
     const outputs = await stylized;
-    const before = written;
-    for (let i = 0; i < inputs.length; i++) await hand(() => temporal.next(inputs[i], outputs[i]));
-    if (written > before) onProgress?.(written); // the first batch may only fill the stage's look-ahead
+    await hand(inputs.map((input, i) => () => temporal.next(input, outputs[i])));
   };
-  /** Runs the temporal stage and writes the frames it finishes. */
-  const hand = async (stage: () => FinishedFrame[]) => {
-    let t0 = now();
-    const finished = stage();
-    times.temporal += now() - t0;
-    for (const { input, output } of finished) {
-      t0 = now();
-      await encoder.write(output, input);
-      times.encode += now() - t0;
-      written++;
+  /**
+   * Runs the temporal stage's steps in order, writes the frames they finish, and reports progress
+   * if any came out (the first batch may only fill the stage's look-ahead).
+   */
+  const hand = async (steps: Array<() => FinishedFrame[]>) => {
+    const before = written;
+    for (const step of steps) {
+      let t0 = now();
+      const finished = step();
+      times.temporal += now() - t0;
+      for (const { input, output } of finished) {
+        t0 = now();
+        await encoder.write(output, input);
+        times.encode += now() - t0;
+        written++;
+      }
     }
+    if (written > before) onProgress?.(written);
   };
 
   let batch: RgbFrame[] = [];
@@ -230,9 +235,7 @@ export async function runStages(
     signal?.throwIfAborted();
     await completeOldest();
   }
-  const before = written;
-  await hand(() => temporal.end());
-  if (written > before) onProgress?.(written);
+  await hand([() => temporal.end()]);
   return written;
 }
 

@@ -103,9 +103,9 @@ export class BlendWeights {
    * `measure` that the target's blend with `warped` by `weight` · `trust` would have (luma, each
    * channel's mean moved to the stylized frame's as `blend` moves it, before rounding and clamping), over 5x5 windows with edges replicated: the box
    * with the spread of SSIM's usual 11-tap Gaussian (σ 1.5). Computed on luma alone, which is linear
-   * in the blend, so that trying a price costs no blend.
+   * in the blend, so that trying a price costs no blend. Without a weight, the target's own.
    */
-  similarity(weight: Float32Array, trust: Float32Array): number {
+  similarity(weight?: Float32Array, trust?: Float32Array): number {
     const { width, height, luma, ownLuma, difference, outLuma, squares, tmp } = this;
     const [sumO, sumOO, sumSO, sumS, sumSS] = this.similaritySums;
     const n = width * height;
@@ -117,7 +117,7 @@ export class BlendWeights {
     }
     let moved = 0;
     for (let k = 0; k < n; k++) {
-      const out = luma[k] + trust[k] * weight[k] * difference[k];
+      const out = weight && trust ? luma[k] + trust[k] * weight[k] * difference[k] : luma[k];
       outLuma[k] = out;
       moved += out - ownLuma[k];
     }

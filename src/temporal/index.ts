@@ -118,9 +118,6 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   let weights: BlendWeights | undefined;
   let trust: Float32Array | undefined;
   let raises = 0; // the last frame's: neighbouring frames mostly need the same
-  let none = new Float32Array(0);
-  /** A mask that trusts nothing: the target's own similarity. */
-  const untrusted = (pixels: number) => (none.length === pixels ? none : (none = new Float32Array(pixels)));
 
   /** The frame's stylization mixed with the next one's brought back along `motion` (the flow from this frame to the next). */
   function lookingAhead(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
@@ -158,7 +155,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       raises = 0;
       if (target !== stylized.data) {
         statistics.measure(stylized.data, undefined, target);
-        if (statistics.similarity(statistics.weights, untrusted(width * height)) < STYLE_FLOOR) target = stylized.data;
+        if (statistics.similarity() < STYLE_FLOOR) target = stylized.data;
       }
       output = target;
     } else {
@@ -166,7 +163,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
       statistics.measure(stylized.data, warped, target);
       let floor = leastRaises(statistics, trust, strength, raises);
-      if (!floor.held && target !== stylized.data && statistics.similarity(statistics.weights, untrusted(width * height)) < STYLE_FLOOR) {
+      if (!floor.held && target !== stylized.data && statistics.similarity() < STYLE_FLOOR) {
         // The next frame's share alone takes the frame under the floor: without it.
         target = stylized.data;
         statistics.measure(stylized.data, warped);
