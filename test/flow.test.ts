@@ -1,6 +1,6 @@
 // Optical flow against motion the test makes itself, so the true flow is known at every pixel.
 import { describe, expect, it } from 'vitest';
-import { opticalFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';
+import { boxSum, opticalFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';
 import { consistencyMask } from '../src/temporal/consistency.js';
 import { opticalFlowTf } from '../src/temporal/tf-flow.js';
 import { disFlow } from '../src/temporal/dis-flow.js';
@@ -64,6 +64,23 @@ function pair(truth: (x: number, y: number) => [number, number]): [Gray, Gray] {
   });
   return [a, b];
 }
+
+describe('box sums', () => {
+  it('equal the window sums written out, edges replicated, for any radius and size', () => {
+    for (const [width, height, r] of [[37, 23, 2], [37, 23, 3], [5, 4, 3], [1, 9, 2], [64, 1, 1]]) {
+      const src = Float32Array.from({ length: width * height }, (_, k) => ((k * 7919) % 251) - 125.5);
+      const out = new Float32Array(width * height);
+      boxSum(src, width, height, r, out);
+      const at = (x: number, y: number) => src[Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1)];
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          let sum = 0;
+          for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) sum += at(x + dx, y + dy);
+          expect(out[y * width + x]).toBeCloseTo(sum, 2);
+        }
+    }
+  });
+});
 
 describe('optical flow on synthetic motion', () => {
   it.each(CASES)('%s', (_name, truth, allowed) => {

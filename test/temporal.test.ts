@@ -150,7 +150,8 @@ describe('the style floor', () => {
       // within what rounding the blend to 8 bits moves it (nothing clamps in this picture)
       expect(Math.abs(weights.similarity(weight, trust) - naiveSimilarity(blended, stylized))).toBeLessThan(2e-3);
     }
-    expect(Math.abs(weights.similarity(weights.at(0.9), new Float32Array(W * H)) - 1)).toBeLessThan(1e-9);
+    // nothing blended: the frame's own, 1 but for the stylized frame's window sums kept in float32
+    expect(Math.abs(weights.similarity(weights.at(0.9), new Float32Array(W * H)) - 1)).toBeLessThan(1e-7);
   });
 
   it('keeps every frame at least as alike to its own stylization as the floor, where a plain blend washes strokes out', async () => {

@@ -9,7 +9,6 @@
 // high where the difference is a shift of the whole window or small beside the style's own
 // contrast (strokes survive it), low where it would redraw a flat patch's structure.
 import { boxSum } from './flow.js';
-import { meanSsim } from './ssim.js';
 
 /** Window radius of the weights' local statistics: 7x7 at full size. */
 const RADIUS = 3;
@@ -35,11 +34,13 @@ export class BlendWeights {
   private readonly outLuma: Float32Array;
   private readonly squares: Float32Array;
   private readonly sums: Float32Array[];
-  private readonly similaritySums: Float32Array[];
-  private stylizedSimilaritySums = false;
+  /** the stylized frame's luma and its square summed over similarity's windows, once per `measure` */
+  private readonly ownSums: [Float32Array, Float32Array];
+  private ownSummed = false;
+  /** column sums of similarity's sweep, edge columns replicated either side */
+  private readonly columns: Float64Array[];
   /** what `weights` holds since the last `measure`: the floor's search ends where it may have weighed last */
   private weighed?: { strength: number; price: number };
-  private readonly tmp: Float32Array;
   readonly weights: Float32Array;
 
   constructor(readonly width: number, readonly height: number) {
@@ -50,8 +51,8 @@ export class BlendWeights {
     this.outLuma = new Float32Array(n);
     this.squares = new Float32Array(n);
     this.sums = Array.from({ length: 4 }, () => new Float32Array(n));
-    this.similaritySums = Array.from({ length: 5 }, () => new Float32Array(n));
-    this.tmp = new Float32Array(n);
+    this.ownSums = [new Float32Array(n), new Float32Array(n)];
+    this.columns = Array.from({ length: 3 }, () => new Float64Array(width + 2 * SIMILARITY_RADIUS));
     this.weights = new Float32Array(n);
   }
 
@@ -61,7 +62,7 @@ export class BlendWeights {
    * own luma, which `similarity` measures against. Without `warped`, the target's own similarity.
    */
   measure(stylized: Uint8Array, warped: Float32Array | undefined, target: Uint8Array = stylized): void {
-    const { width, height, luma, ownLuma, difference, squares, tmp } = this;
+    const { width, height, luma, ownLuma, difference, squares } = this;
     const n = width * height;
     for (let k = 0, i = 0; k < n; k++, i += 3) {
       const s = 0.299 * target[i] + 0.587 * target[i + 1] + 0.114 * target[i + 2];
@@ -70,13 +71,13 @@ export class BlendWeights {
       difference[k] = warped ? 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s : 0;
     }
     const [sumS, sumSS, sumD, sumDD] = this.sums;
-    boxSum(luma, width, height, RADIUS, sumS, tmp);
+    boxSum(luma, width, height, RADIUS, sumS);
     for (let k = 0; k < n; k++) squares[k] = luma[k] * luma[k];
-    boxSum(squares, width, height, RADIUS, sumSS, tmp);
-    boxSum(difference, width, height, RADIUS, sumD, tmp);
+    boxSum(squares, width, height, RADIUS, sumSS);
+    boxSum(difference, width, height, RADIUS, sumD);
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
-    boxSum(squares, width, height, RADIUS, sumDD, tmp);
-    this.stylizedSimilaritySums = false;
+    boxSum(squares, width, height, RADIUS, sumDD);
+    this.ownSummed = false;
     this.weighed = undefined;
   }
 
@@ -106,14 +107,13 @@ export class BlendWeights {
    * in the blend, so that trying a price costs no blend. Without a weight, the target's own.
    */
   similarity(weight?: Float32Array, trust?: Float32Array): number {
-    const { width, height, luma, ownLuma, difference, outLuma, squares, tmp } = this;
-    const [sumO, sumOO, sumSO, sumS, sumSS] = this.similaritySums;
+    const { width, height, luma, ownLuma, outLuma, difference, squares } = this;
     const n = width * height;
-    if (!this.stylizedSimilaritySums) {
-      boxSum(ownLuma, width, height, SIMILARITY_RADIUS, sumS, tmp);
+    if (!this.ownSummed) {
+      this.ownSummed = true;
+      boxSum(ownLuma, width, height, SIMILARITY_RADIUS, this.ownSums[0]);
       for (let k = 0; k < n; k++) squares[k] = ownLuma[k] * ownLuma[k];
-      boxSum(squares, width, height, SIMILARITY_RADIUS, sumSS, tmp);
-      this.stylizedSimilaritySums = true;
+      boxSum(squares, width, height, SIMILARITY_RADIUS, this.ownSums[1]);
     }
     let moved = 0;
     for (let k = 0; k < n; k++) {
@@ -121,13 +121,52 @@ export class BlendWeights {
       outLuma[k] = out;
       moved += out - ownLuma[k];
     }
-    const shift = moved / n;
-    for (let k = 0; k < n; k++) outLuma[k] -= shift;
-    boxSum(outLuma, width, height, SIMILARITY_RADIUS, sumO, tmp);
-    for (let k = 0; k < n; k++) squares[k] = outLuma[k] * outLuma[k];
-    boxSum(squares, width, height, SIMILARITY_RADIUS, sumOO, tmp);
-    for (let k = 0; k < n; k++) squares[k] = outLuma[k] * ownLuma[k];
-    boxSum(squares, width, height, SIMILARITY_RADIUS, sumSO, tmp);
-    return meanSsim({ a: sumS, b: sumO, aa: sumSS, bb: sumOO, ab: sumSO }, (2 * SIMILARITY_RADIUS + 1) ** 2, 255);
+    return this.meanSimilarity(moved / n);
+  }
+
+  /**
+   * Mean SSIM of `outLuma` − `shift` to `ownLuma`, in one sweep down the rows as boxSum sweeps
+   * (column sums carried from row to row, a running sum along them): the output's three window
+   * sums are never stored, and a try of the floor costs about one box sum instead of three.
+   */
+  private meanSimilarity(shift: number): number {
+    const { width, height, outLuma: out, ownLuma: own } = this;
+    const [sumS, sumSS] = this.ownSums;
+    const [o, oo, so] = this.columns;
+    const r = SIMILARITY_RADIUS, span = 2 * r, area = (span + 1) ** 2;
+    const c1 = (0.01 * 255) ** 2;
+    o.fill(0); oo.fill(0); so.fill(0);
+    for (let y = -r; y <= r; y++) {
+      const row = Math.min(Math.max(y, 0), height - 1) * width;
+      for (let x = 0; x < width; x++) {
+        const v = out[row + x] - shift;
+        o[x + r] += v; oo[x + r] += v * v; so[x + r] += v * own[row + x];
+      }
+    }
+    let total = 0;
+    for (let y = 0; y < height; y++) {
+      for (let j = 0; j < r; j++) {
+        o[j] = o[r]; oo[j] = oo[r]; so[j] = so[r];
+        const edge = r + width - 1;
+        o[edge + 1 + j] = o[edge]; oo[edge + 1 + j] = oo[edge]; so[edge + 1 + j] = so[edge];
+      }
+      let a = 0, b = 0, c = 0;
+      for (let j = 0; j < span; j++) { a += o[j]; b += oo[j]; c += so[j]; }
+      for (let x = 0, k = y * width; x < width; x++, k++) {
+        a += o[x + span]; b += oo[x + span]; c += so[x + span];
+        const meanS = sumS[k] / area, meanO = a / area;
+        const varS = sumSS[k] / area - meanS * meanS, varO = b / area - meanO * meanO, cov = c / area - meanS * meanO;
+        total += ((2 * meanS * meanO + c1) * (2 * cov + C2)) / ((meanS * meanS + meanO * meanO + c1) * (varS + varO + C2));
+        a -= o[x]; b -= oo[x]; c -= so[x];
+      }
+      const entering = Math.min(y + r + 1, height - 1) * width, leaving = Math.max(y - r, 0) * width;
+      for (let x = 0; x < width; x++) {
+        const vIn = out[entering + x] - shift, vOut = out[leaving + x] - shift;
+        o[x + r] += vIn - vOut;
+        oo[x + r] += vIn * vIn - vOut * vOut;
+        so[x + r] += vIn * own[entering + x] - vOut * own[leaving + x];
+      }
+    }
+    return total / (width * height);
   }
 }

@@ -56,47 +56,38 @@ export function sample(data: Float32Array | Uint8Array, width: number, height: n
   return (a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy;
 }
 
-/** Column sums carried down the rows by boxSum, kept from call to call. */
+/** Column sums carried down the rows by boxSum, with r replicated edge columns each side; kept from call to call. */
 let columnSums = new Float64Array(0);
 
 /**
- * Sum over a (2r+1)² window, by running sums along rows, then down columns (all columns at once, row
- * by row: a column at a time strides through memory and costs twice as much), edges replicated.
+ * Sum over a (2r+1)² window, edges replicated, in one sweep down the rows: each column's sum over
+ * the window's rows is carried from row to row (a row entering, one leaving), and a running sum
+ * along those column sums gives the row's windows. The column sums are padded with their edge
+ * values, so the running sum needs no clamping.
  */
-export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, tmp: Float32Array): void {
-  // Along rows: the clamped ends apart, so that the middle needs no clamping.
-  const middleFrom = Math.min(r, width), middleTo = Math.max(middleFrom, width - r - 1);
-  for (let y = 0; y < height; y++) {
-    let acc = 0;
-    const row = y * width, last = row + width - 1;
-    for (let x = -r; x <= r; x++) acc += src[row + Math.min(Math.max(x, 0), width - 1)];
-    let x = 0;
-    for (; x < middleFrom; x++) {
-      tmp[row + x] = acc;
-      acc += src[Math.min(row + x + r + 1, last)] - src[row];
-    }
-    for (; x < middleTo; x++) {
-      tmp[row + x] = acc;
-      acc += src[row + x + r + 1] - src[row + x - r];
-    }
-    for (; x < width; x++) {
-      tmp[row + x] = acc;
-      acc += src[last] - src[row + Math.max(x - r, 0)];
-    }
-  }
-  if (columnSums.length < width) columnSums = new Float64Array(width);
-  const acc = columnSums;
-  acc.fill(0, 0, width);
+export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array): void {
+  const span = 2 * r;
+  if (columnSums.length < width + span) columnSums = new Float64Array(width + span);
+  const columns = columnSums;
+  columns.fill(0, 0, width + span);
   for (let y = -r; y <= r; y++) {
     const row = Math.min(Math.max(y, 0), height - 1) * width;
-    for (let x = 0; x < width; x++) acc[x] += tmp[row + x];
+    for (let x = 0; x < width; x++) columns[x + r] += src[row + x];
   }
   for (let y = 0; y < height; y++) {
-    const row = y * width, entering = Math.min(y + r + 1, height - 1) * width, leaving = Math.max(y - r, 0) * width;
-    for (let x = 0; x < width; x++) {
-      out[row + x] = acc[x];
-      acc[x] += tmp[entering + x] - tmp[leaving + x];
+    for (let j = 0; j < r; j++) {
+      columns[j] = columns[r];
+      columns[r + width + j] = columns[r + width - 1];
     }
+    let sum = 0;
+    for (let j = 0; j < span; j++) sum += columns[j];
+    for (let x = 0, row = y * width; x < width; x++) {
+      sum += columns[x + span];
+      out[row + x] = sum;
+      sum -= columns[x];
+    }
+    const entering = Math.min(y + r + 1, height - 1) * width, leaving = Math.max(y - r, 0) * width;
+    for (let x = 0; x < width; x++) columns[x + r] += src[entering + x] - src[leaving + x];
   }
 }
 

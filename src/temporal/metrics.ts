@@ -12,7 +12,6 @@ import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { boxSum, opticalFlow, toGray, warpRgb } from './flow.js';
 import { CUT_COVERAGE, flowImage, motionBetween, type FlowMethod } from './motion.js';
-import { meanSsim } from './ssim.js';
 
 /** The flow the report measures along: one the temporal stage does not use. */
 export const METRICS_FLOW = 'Lucas–Kanade, coarse to fine';
@@ -47,6 +46,29 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
   return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
 }
 
+/** Window sums of two images a and b, and of a², b² and a·b, over windows of `area` pixels. */
+interface WindowSums {
+  a: Float32Array;
+  b: Float32Array;
+  aa: Float32Array;
+  bb: Float32Array;
+  ab: Float32Array;
+}
+
+/** Mean SSIM over the pixels, for intensities from 0 to `range` (1 or 255). */
+function meanSsim(sums: WindowSums, area: number, range: number): number {
+  const { a, b, aa, bb, ab } = sums;
+  const c1 = (0.01 * range) ** 2, c2 = (0.03 * range) ** 2;
+  const perArea = 1 / area;
+  let total = 0;
+  for (let k = 0; k < a.length; k++) {
+    const ma = a[k] * perArea, mb = b[k] * perArea;
+    const va = aa[k] * perArea - ma * ma, vb = bb[k] * perArea - mb * mb, cov = ab[k] * perArea - ma * mb;
+    total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+  }
+  return total / a.length;
+}
+
 /** SSIM on luma with 7x7 box windows (Wang et al. 2004 constants). */
 export function ssim(a: RgbFrame, b: RgbFrame): number {
   const { width, height } = a;
@@ -54,10 +76,9 @@ export function ssim(a: RgbFrame, b: RgbFrame): number {
   const y = toGray(b.data, width, height).data;
   const n = width * height;
   const prod = (f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
-  const tmp = new Float32Array(n);
   const sum = (src: Float32Array) => {
     const out = new Float32Array(n);
-    boxSum(src, width, height, 3, out, tmp);
+    boxSum(src, width, height, 3, out);
     return out;
   };
   const sums = { a: sum(x), b: sum(y), aa: sum(prod((i) => x[i] * x[i])), bb: sum(prod((i) => y[i] * y[i])), ab: sum(prod((i) => x[i] * y[i])) };
