@@ -5,7 +5,7 @@ import { LOOKAHEAD_WEIGHT, PRICE_RAISES, PRICE_STEP, STYLE_FLOOR, blend, stageFl
 import { lookaheadFrames } from '../src/parts/part-plan.js';
 import { BlendWeights, STRUCTURE_PRICE } from '../src/temporal/blend-weights.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
-import { resizeFlow, warpRgb, warpRgbBilinear, type Gray } from '../src/temporal/flow.js';
+import { resizeFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';
 
 const flows = await stageFlows(false);
 
@@ -280,9 +280,13 @@ describe('the blend against the formula written out', () => {
    */
   function firstFrameOf([input0, input1]: Uint8Array[], [stylized0, stylized1]: Uint8Array[]): { expected: Uint8Array; mixed: boolean } {
     const ahead = motionAlongFlow(flowImage(big(1, input1)), flowImage(big(0, input0)), 2, flows.forward, flows.backward);
-    const next = warpRgbBilinear(stylized1, resizeFlow(ahead.backward, FW, FH));
+    const toNext = resizeFlow(ahead.backward, FW, FH).data;
     const aheadTrust = resizedMask(ahead.mask);
-    const mix = stylized0.map((v, i) => Math.round(v + LOOKAHEAD_WEIGHT * aheadTrust[Math.floor(i / 3)] * (next[i] - v)));
+    const mix = stylized0.map((v, i) => {
+      const p = Math.floor(i / 3), x = p % FW, y = Math.floor(p / FW);
+      const next = sample(stylized1, FW, FH, 3, x + toNext[2 * p], y + toNext[2 * p + 1], i % 3);
+      return Math.round(v + LOOKAHEAD_WEIGHT * aheadTrust[p] * (next - v));
+    });
     const mixed = naiveSimilarity(mix, stylized0, FW, FH) >= STYLE_FLOOR;
     return { expected: mixed ? mix : stylized0, mixed };
   }

@@ -34,6 +34,9 @@ export class BlendWeights {
   private readonly outLuma: Float32Array;
   private readonly squares: Float32Array;
   private readonly sums: Float32Array[];
+  /** per pixel, the terms of the weight that do not depend on the price: E[d²], and var(d) / (2·var(s) + C2) */
+  private readonly energy: Float64Array;
+  private readonly structureCost: Float64Array;
   /** the stylized frame's luma and its square summed over similarity's windows, once per `measure` */
   private readonly ownSums: [Float32Array, Float32Array];
   private ownSummed = false;
@@ -51,6 +54,8 @@ export class BlendWeights {
     this.outLuma = new Float32Array(n);
     this.squares = new Float32Array(n);
     this.sums = Array.from({ length: 4 }, () => new Float32Array(n));
+    this.energy = new Float64Array(n);
+    this.structureCost = new Float64Array(n);
     this.ownSums = [new Float32Array(n), new Float32Array(n)];
     this.columns = Array.from({ length: 3 }, () => new Float64Array(width + 2 * SIMILARITY_RADIUS));
     this.weights = new Float32Array(n);
@@ -77,25 +82,24 @@ export class BlendWeights {
     boxSum(difference, width, height, RADIUS, sumD);
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
     boxSum(squares, width, height, RADIUS, sumDD);
+    const area = (2 * RADIUS + 1) ** 2;
+    for (let k = 0; k < n; k++) {
+      const meanS = sumS[k] / area, meanD = sumD[k] / area;
+      const varS = Math.max(0, sumSS[k] / area - meanS * meanS);
+      const energyD = sumDD[k] / area + 1e-3; // no difference at all: any weight is as good, keep the most
+      this.energy[k] = energyD;
+      this.structureCost[k] = Math.max(0, energyD - meanD * meanD) / (2 * varS + C2);
+    }
     this.ownSummed = false;
     this.weighed = undefined;
   }
 
   /** The weight of `warped` at every pixel, at most `strength`, at a price, from the statistics of the last `measure`. */
   at(strength: number, price = STRUCTURE_PRICE): Float32Array {
-    const { width, height, weights } = this;
+    const { width, height, weights, energy, structureCost } = this;
     if (this.weighed?.strength === strength && this.weighed.price === price) return weights;
     this.weighed = { strength, price };
-    const [sumS, sumSS, sumD, sumDD] = this.sums;
-    const n = width * height;
-    const area = (2 * RADIUS + 1) ** 2;
-    for (let k = 0; k < n; k++) {
-      const meanS = sumS[k] / area, meanD = sumD[k] / area;
-      const varS = Math.max(0, sumSS[k] / area - meanS * meanS);
-      const energyD = sumDD[k] / area + 1e-3; // no difference at all: any weight is as good, keep the most
-      const varD = Math.max(0, energyD - meanD * meanD);
-      weights[k] = (strength * energyD) / (energyD + (price * varD) / (2 * varS + C2));
-    }
+    for (let k = 0, n = width * height; k < n; k++) weights[k] = (strength * energy[k]) / (energy[k] + price * structureCost[k]);
     return weights;
   }
 

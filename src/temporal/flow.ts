@@ -386,16 +386,19 @@ export function warpRgb(image: Uint8Array | Float32Array, flow: Flow, width = fl
 }
 
 /**
- * warpRgb with bilinear sampling, at about half the cost: for an image warped once, not again and
- * again (the next frame's stylization, brought back for the temporal stage's look-ahead).
+ * target + share · trust · (image(p + flow(p)) − target) at every pixel p, rounded and clamped to
+ * 8 bits: `image` warped as warpRgb warps it, but bilinearly (it is warped once, not again and
+ * again: the next frame's stylization brought back for the temporal stage's look-ahead), and mixed
+ * into `target` on the way, without a full-size float copy. `trust` is per pixel of the frame.
  */
-export function warpRgbBilinear(image: Uint8Array | Float32Array, flow: Flow, width = flow.width, height = flow.height, into?: Float32Array): Float32Array {
+export function mixWarpedBilinear(target: Uint8Array, image: Uint8Array, flow: Flow, share: number, trust: Float32Array, width: number, height: number): Uint8Array {
   const resize = flowResize(flow, width, height);
   const row = new Float32Array(2 * width);
-  const out = into?.length === width * height * 3 ? into : new Float32Array(width * height * 3);
-  for (let y = 0, o = 0; y < height; y++) {
+  const out = new Uint8ClampedArray(width * height * 3); // rounds to nearest
+  for (let y = 0, o = 0, p = 0; y < height; y++) {
     resizedFlowRow(flow, resize, y, row, 0);
-    for (let x = 0; x < width; x++, o += 3) {
+    for (let x = 0; x < width; x++, o += 3, p++) {
+      const w = share * trust[p];
       const sx = Math.min(Math.max(x + row[2 * x], 0), width - 1);
       const sy = Math.min(Math.max(y + row[2 * x + 1], 0), height - 1);
       const x0 = sx | 0, y0 = sy | 0; // sx, sy ≥ 0: truncation is floor
@@ -403,10 +406,11 @@ export function warpRgbBilinear(image: Uint8Array | Float32Array, flow: Flow, wi
       const p00 = (y0 * width + x0) * 3, p01 = x0 + 1 < width ? p00 + 3 : p00;
       const p10 = y0 + 1 < height ? p00 + 3 * width : p00, p11 = x0 + 1 < width ? p10 + 3 : p10;
       const w00 = (1 - tx) * (1 - ty), w01 = tx * (1 - ty), w10 = (1 - tx) * ty, w11 = tx * ty;
-      out[o] = w00 * image[p00] + w01 * image[p01] + w10 * image[p10] + w11 * image[p11];
-      out[o + 1] = w00 * image[p00 + 1] + w01 * image[p01 + 1] + w10 * image[p10 + 1] + w11 * image[p11 + 1];
-      out[o + 2] = w00 * image[p00 + 2] + w01 * image[p01 + 2] + w10 * image[p10 + 2] + w11 * image[p11 + 2];
+      const r = target[o], g = target[o + 1], b = target[o + 2];
+      out[o] = r + w * (w00 * image[p00] + w01 * image[p01] + w10 * image[p10] + w11 * image[p11] - r);
+      out[o + 1] = g + w * (w00 * image[p00 + 1] + w01 * image[p01 + 1] + w10 * image[p10 + 1] + w11 * image[p11 + 1] - g);
+      out[o + 2] = b + w * (w00 * image[p00 + 2] + w01 * image[p01 + 2] + w10 * image[p10 + 2] + w11 * image[p11 + 2] - b);
     }
   }
-  return out;
+  return new Uint8Array(out.buffer);
 }

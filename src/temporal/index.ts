@@ -7,7 +7,7 @@ import { BlendWeights, STRUCTURE_PRICE } from './blend-weights.js';
 import { DIS_PRESETS, disFlow } from './dis-flow.js';
 import { farnebackFlow, loadOpenCv } from './farneback.js';
 import { fusedFlow } from './fused-flow.js';
-import { resizeTaps, warpRgb, warpRgbBilinear, type Gray } from './flow.js';
+import { mixWarpedBilinear, resizeTaps, warpRgb, type Gray } from './flow.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
 
@@ -113,7 +113,6 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   let held: HeldFrame | undefined;
   let previousOutput: Uint8Array | undefined;
   let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
-  let ahead: Float32Array | undefined;
   let aheadTrust: Float32Array | undefined;
   let weights: BlendWeights | undefined;
   let trust: Float32Array | undefined;
@@ -122,16 +121,8 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   /** The frame's stylization mixed with the next one's brought back along `motion` (the flow from this frame to the next). */
   function lookingAhead(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
     const { width, height, data } = frame.stylized;
-    ahead = warpRgbBilinear(next.data, motion.backward, width, height, ahead); // warped once: bilinear is enough, and cheaper
     aheadTrust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
-    const mixed = new Uint8ClampedArray(data.length); // rounds to nearest
-    for (let i = 0, p = 0; i < data.length; i += 3, p++) {
-      const w = LOOKAHEAD_WEIGHT * aheadTrust[p];
-      mixed[i] = data[i] + w * (ahead[i] - data[i]);
-      mixed[i + 1] = data[i + 1] + w * (ahead[i + 1] - data[i + 1]);
-      mixed[i + 2] = data[i + 2] + w * (ahead[i + 2] - data[i + 2]);
-    }
-    return new Uint8Array(mixed.buffer);
+    return mixWarpedBilinear(data, next.data, motion.backward, LOOKAHEAD_WEIGHT, aheadTrust, width, height);
   }
 
   /** The weights' buffers for frames of this size: a new size starts the floor's search afresh. */
