@@ -69,19 +69,21 @@ const priceAfter = (raises: number) => STRUCTURE_PRICE * PRICE_STEP ** raises;
 
 /**
  * The fewest raises of the structure price that keep the blend at the style floor (at most
- * PRICE_RAISES), searched from `from` up or down, and whether that many hold it. The similarity
+ * PRICE_RAISES), searched from `from` up or down; the most when none do. The similarity
  * rises with the price, so this is the answer a search from no raise would give, in about two
- * tries where frames alike need alike.
+ * tries where frames alike need alike. It rises towards the target's own similarity, so before
+ * climbing it asks `reachable` (is the target itself at the floor?) and does not climb if not.
  */
-function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number): { raises: number; held: boolean } {
+function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number, reachable = () => true): { raises: number; reachable: boolean } {
   const holds = (raises: number) => weights.similarity(weights.at(strength, priceAfter(raises)), trust) >= STYLE_FLOOR;
   let raises = from;
   if (holds(raises)) {
     while (raises > 0 && holds(raises - 1)) raises--;
-    return { raises, held: true };
+    return { raises, reachable: true };
   }
-  while (raises < PRICE_RAISES) if (holds(++raises)) return { raises, held: true };
-  return { raises, held: false };
+  if (!reachable()) return { raises, reachable: false };
+  while (raises < PRICE_RAISES) if (holds(++raises)) return { raises, reachable: true };
+  return { raises, reachable: true };
 }
 
 /**
@@ -153,12 +155,13 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       warped = warpRgb(previousOutput, motion.backward, width, height, warped);
       trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
       statistics.measure(stylized.data, warped, target);
-      let floor = leastRaises(statistics, trust, strength, raises);
-      if (!floor.held && target !== stylized.data && statistics.similarity() < STYLE_FLOOR) {
+      const mixed = target !== stylized.data;
+      let floor = leastRaises(statistics, trust, strength, raises, () => !mixed || statistics.similarity() >= STYLE_FLOOR);
+      if (!floor.reachable) {
         // The next frame's share alone takes the frame under the floor: without it.
         target = stylized.data;
         statistics.measure(stylized.data, warped);
-        floor = leastRaises(statistics, trust, strength, floor.raises);
+        floor = leastRaises(statistics, trust, strength, raises);
       }
       raises = floor.raises;
       output = blend(stylized.data, warped, statistics.at(strength, priceAfter(raises)), trust, width, height, target);
