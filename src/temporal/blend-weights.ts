@@ -82,11 +82,11 @@ export class BlendWeights {
     boxSum(difference, width, height, RADIUS, sumD);
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
     boxSum(squares, width, height, RADIUS, sumDD);
-    const area = (2 * RADIUS + 1) ** 2;
+    const perArea = 1 / (2 * RADIUS + 1) ** 2;
     for (let k = 0; k < n; k++) {
-      const meanS = sumS[k] / area, meanD = sumD[k] / area;
-      const varS = Math.max(0, sumSS[k] / area - meanS * meanS);
-      const energyD = sumDD[k] / area + 1e-3; // no difference at all: any weight is as good, keep the most
+      const meanS = sumS[k] * perArea, meanD = sumD[k] * perArea;
+      const varS = Math.max(0, sumSS[k] * perArea - meanS * meanS);
+      const energyD = sumDD[k] * perArea + 1e-3; // no difference at all: any weight is as good, keep the most
       this.energy[k] = energyD;
       this.structureCost[k] = Math.max(0, energyD - meanD * meanD) / (2 * varS + C2);
     }
@@ -137,7 +137,7 @@ export class BlendWeights {
     const { width, height, outLuma: out, ownLuma: own } = this;
     const [sumS, sumSS] = this.ownSums;
     const [o, oo, so] = this.columns;
-    const r = SIMILARITY_RADIUS, span = 2 * r, area = (span + 1) ** 2;
+    const r = SIMILARITY_RADIUS, span = 2 * r, perArea = 1 / (span + 1) ** 2;
     const c1 = (0.01 * 255) ** 2;
     o.fill(0); oo.fill(0); so.fill(0);
     for (let y = -r; y <= r; y++) {
@@ -158,8 +158,8 @@ export class BlendWeights {
       for (let j = 0; j < span; j++) { a += o[j]; b += oo[j]; c += so[j]; }
       for (let x = 0, k = y * width; x < width; x++, k++) {
         a += o[x + span]; b += oo[x + span]; c += so[x + span];
-        const meanS = sumS[k] / area, meanO = a / area;
-        const varS = sumSS[k] / area - meanS * meanS, varO = b / area - meanO * meanO, cov = c / area - meanS * meanO;
+        const meanS = sumS[k] * perArea, meanO = a * perArea;
+        const varS = sumSS[k] * perArea - meanS * meanS, varO = b * perArea - meanO * meanO, cov = c * perArea - meanS * meanO;
         total += ((2 * meanS * meanO + c1) * (2 * cov + C2)) / ((meanS * meanS + meanO * meanO + c1) * (varS + varO + C2));
         a -= o[x]; b -= oo[x]; c -= so[x];
       }
