@@ -64,17 +64,12 @@ export class BlendWeights {
   /**
    * The window statistics of `target` (what `warped` is blended into: the stylized frame, or it
    * mixed with the next one's) and of its difference to `warped`, for `at`; and the stylized frame's
-   * own luma, which `similarity` measures against. Without `warped`, the target's own similarity.
+   * own luma, which `similarity` measures against.
    */
-  measure(stylized: Uint8Array, warped: Float32Array | undefined, target: Uint8Array = stylized): void {
-    const { width, height, luma, ownLuma, difference, squares } = this;
+  measure(stylized: Uint8Array, warped: Float32Array, target: Uint8Array = stylized): void {
+    const { width, height, luma, difference, squares } = this;
     const n = width * height;
-    for (let k = 0, i = 0; k < n; k++, i += 3) {
-      const s = 0.299 * target[i] + 0.587 * target[i + 1] + 0.114 * target[i + 2];
-      luma[k] = s;
-      ownLuma[k] = target === stylized ? s : 0.299 * stylized[i] + 0.587 * stylized[i + 1] + 0.114 * stylized[i + 2];
-      difference[k] = warped ? 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s : 0;
-    }
+    this.lumaOf(stylized, target, warped);
     const [sumS, sumSS, sumD, sumDD] = this.sums;
     boxSum(luma, width, height, RADIUS, sumS);
     for (let k = 0; k < n; k++) squares[k] = luma[k] * luma[k];
@@ -89,6 +84,27 @@ export class BlendWeights {
       const energyD = sumDD[k] * perArea + 1e-3; // no difference at all: any weight is as good, keep the most
       this.energy[k] = energyD;
       this.structureCost[k] = Math.max(0, energyD - meanD * meanD) / (2 * varS + C2);
+    }
+  }
+
+  /**
+   * The target's own structural similarity to the stylized frame, as `similarity` measures it, without
+   * the window statistics a blend needs: whether a look-ahead mix holds the style floor at all, for
+   * less than a `measure`. `at` then wants a new `measure`.
+   */
+  compare(stylized: Uint8Array, target: Uint8Array): number {
+    this.lumaOf(stylized, target);
+    return this.similarity();
+  }
+
+  /** The luma of the target, of the stylized frame and, with `warped`, of their difference. */
+  private lumaOf(stylized: Uint8Array, target: Uint8Array, warped?: Float32Array): void {
+    const { luma, ownLuma, difference } = this;
+    for (let k = 0, i = 0, n = this.width * this.height; k < n; k++, i += 3) {
+      const s = 0.299 * target[i] + 0.587 * target[i + 1] + 0.114 * target[i + 2];
+      luma[k] = s;
+      ownLuma[k] = target === stylized ? s : 0.299 * stylized[i] + 0.587 * stylized[i + 1] + 0.114 * stylized[i + 2];
+      if (warped) difference[k] = 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s;
     }
     this.ownSummed = false;
     this.weighed = undefined;

@@ -119,6 +119,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   let weights: BlendWeights | undefined;
   let trust: Float32Array | undefined;
   let raises = 0; // the last frame's: neighbouring frames mostly need the same
+  let mixFellShort = false; // the last look-ahead mix's lot: only which check runs first
 
   /** The frame's stylization mixed with the next one's brought back along `motion` (the flow from this frame to the next). */
   function lookingAhead(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
@@ -141,22 +142,23 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
     const { input, stylized, motion } = frame;
     const { width, height } = input;
     const statistics = weightsFor(width, height);
+    const mixed = target !== stylized.data;
     let output: Uint8Array;
     if (!motion || !previousOutput || motion.coverage < cutCoverage) {
       // Nothing before it to blend (a run's first frame, a cut): the target, unless the next
       // frame's share alone takes it under the floor.
       raises = 0;
-      if (target !== stylized.data) {
-        statistics.measure(stylized.data, undefined, target);
-        if (statistics.similarity() < STYLE_FLOOR) target = stylized.data;
-      }
+      if (mixed && statistics.compare(stylized.data, target) < STYLE_FLOOR) target = stylized.data;
       output = target;
     } else {
       warped = warpRgb(previousOutput, motion.backward, width, height, warped);
       trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
+      // Where the last frame's mix fell under the floor, this one's mostly does too: look at the mix
+      // alone first, for less than the statistics of a blend (the answer is the same either way).
+      if (mixed && mixFellShort && statistics.compare(stylized.data, target) < STYLE_FLOOR) target = stylized.data;
       statistics.measure(stylized.data, warped, target);
-      const mixed = target !== stylized.data;
-      let floor = leastRaises(statistics, trust, strength, raises, () => !mixed || statistics.similarity() >= STYLE_FLOOR);
+      const withMix = target !== stylized.data;
+      let floor = leastRaises(statistics, trust, strength, raises, () => !withMix || statistics.similarity() >= STYLE_FLOOR);
       if (!floor.reachable) {
         // The next frame's share alone takes the frame under the floor: without it.
         target = stylized.data;
@@ -166,6 +168,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       raises = floor.raises;
       output = blend(stylized.data, warped, statistics.at(strength, priceAfter(raises)), trust, width, height, target);
     }
+    if (mixed) mixFellShort = target === stylized.data;
     previousOutput = output;
     return { input, output: { ...stylized, data: output } };
   }
