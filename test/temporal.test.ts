@@ -152,9 +152,15 @@ describe('the style floor', () => {
     }
     // nothing blended: the frame's own, 1 but for the stylized frame's window sums kept in float32
     expect(Math.abs(weights.similarity(weights.at(0.9), new Float32Array(W * H)) - 1)).toBeLessThan(1e-7);
-    // another frame's own similarity to the stylization (a look-ahead mix's), without a blend's statistics
-    const other = flickering(picture(2), rand, 40);
-    expect(Math.abs(weights.compare(stylized, other) - naiveSimilarity(other, stylized))).toBeLessThan(1e-6);
+    // another frame's own similarity to the stylization (a look-ahead mix's), without a blend's
+    // statistics; its mean moved to the stylization's, as the blend moves it
+    const other = flickering(picture(2), rand, 40).map((v) => Math.max(0, v - 12));
+    const mean = (d: Uint8Array) => d.reduce((a, v) => a + v, 0) / d.length;
+    const shift = mean(stylized) - mean(other);
+    const moved = Float32Array.from(other, (v) => v + shift);
+    expect(Math.abs(shift)).toBeGreaterThan(5);
+    expect(Math.abs(weights.compare(stylized, other) - naiveSimilarity(moved, stylized))).toBeLessThan(1e-6);
+    expect(() => weights.at(0.9, 300)).toThrow(/measure/);
   });
 
   it('keeps every frame at least as alike to its own stylization as the floor, where a plain blend washes strokes out', async () => {

@@ -34,12 +34,14 @@ export class BlendWeights {
   private readonly outLuma: Float32Array;
   private readonly squares: Float32Array;
   private readonly sums: Float32Array[];
-  /** per pixel, the terms of the weight that do not depend on the price: E[d²], and var(d) / (2·var(s) + C2) */
+  /** per pixel, the terms of the weight that do not depend on the price: E[d²] (+ 1e-3), and var(d) / (2·var(s) + C2) */
   private readonly energy: Float64Array;
   private readonly structureCost: Float64Array;
-  /** the stylized frame's luma and its square summed over similarity's windows, once per `measure` */
+  /** the stylized frame's luma and its square summed over similarity's windows, once per `measure` or `compare` */
   private readonly ownSums: [Float32Array, Float32Array];
   private ownSummed = false;
+  /** whether the difference and the weight's terms are the last `measure`'s (a `compare` since leaves them stale) */
+  private measured = false;
   /** column sums of similarity's sweep, edge columns replicated either side */
   private readonly columns: Float64Array[];
   /** what `weights` holds since the last `measure`: the floor's search ends where it may have weighed last */
@@ -70,6 +72,7 @@ export class BlendWeights {
     const { width, height, luma, difference, squares } = this;
     const n = width * height;
     this.lumaOf(stylized, target, warped);
+    this.measured = true;
     const [sumS, sumSS, sumD, sumDD] = this.sums;
     boxSum(luma, width, height, RADIUS, sumS);
     for (let k = 0; k < n; k++) squares[k] = luma[k] * luma[k];
@@ -107,12 +110,14 @@ export class BlendWeights {
       if (warped) difference[k] = 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s;
     }
     this.ownSummed = false;
+    this.measured = false;
     this.weighed = undefined;
   }
 
   /** The weight of `warped` at every pixel, at most `strength`, at a price, from the statistics of the last `measure`. */
   at(strength: number, price = STRUCTURE_PRICE): Float32Array {
     const { width, height, weights, energy, structureCost } = this;
+    if (!this.measured) throw new Error('BlendWeights.at needs a measure after a compare');
     if (this.weighed?.strength === strength && this.weighed.price === price) return weights;
     this.weighed = { strength, price };
     for (let k = 0, n = width * height; k < n; k++) weights[k] = (strength * energy[k]) / (energy[k] + price * structureCost[k]);
@@ -121,12 +126,13 @@ export class BlendWeights {
 
   /**
    * The mean structural similarity (SSIM, Wang et al. 2004) to the stylized frame of the last
-   * `measure` that the target's blend with `warped` by `weight` · `trust` would have (luma, each
+   * `measure` (or `compare`, without a weight) that the target's blend with `warped` by `weight` · `trust` would have (luma, each
    * channel's mean moved to the stylized frame's as `blend` moves it, before rounding and clamping), over 5x5 windows with edges replicated: the box
    * with the spread of SSIM's usual 11-tap Gaussian (σ 1.5). Computed on luma alone, which is linear
    * in the blend, so that trying a price costs no blend. Without a weight, the target's own.
    */
   similarity(weight?: Float32Array, trust?: Float32Array): number {
+    if (weight && !this.measured) throw new Error('BlendWeights.similarity of a blend needs a measure after a compare');
     const { width, height, luma, ownLuma, outLuma, difference, squares } = this;
     const n = width * height;
     if (!this.ownSummed) {

@@ -72,7 +72,8 @@ const priceAfter = (raises: number) => STRUCTURE_PRICE * PRICE_STEP ** raises;
  * PRICE_RAISES), searched from `from` up or down; the most when none do. The similarity
  * rises with the price, so this is the answer a search from no raise would give, in about two
  * tries where frames alike need alike. It rises towards the target's own similarity, so before
- * climbing it asks `reachable` (is the target itself at the floor?) and does not climb if not.
+ * climbing it asks `reachable` (is the target itself at the floor?) and does not climb if not:
+ * `reachable` false says the climb was skipped, and `raises` is then where the search started.
  */
 function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number, reachable = () => true): { raises: number; reachable: boolean } {
   const holds = (raises: number) => weights.similarity(weights.at(strength, priceAfter(raises)), trust) >= STYLE_FLOOR;
@@ -154,11 +155,14 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       warped = warpRgb(previousOutput, motion.backward, width, height, warped);
       trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
       // Where the last frame's mix fell under the floor, this one's mostly does too: look at the mix
-      // alone first, for less than the statistics of a blend (the answer is the same either way).
-      if (mixed && mixFellShort && statistics.compare(stylized.data, target) < STYLE_FLOOR) target = stylized.data;
+      // alone first, for less than the statistics of a blend. As no blend is more like the
+      // stylization than the mix itself (the similarity rises with the price towards the mix's
+      // own), the answer is the one the search below would give.
+      const mixAlone = mixed && mixFellShort ? statistics.compare(stylized.data, target) : undefined;
+      if (mixAlone !== undefined && mixAlone < STYLE_FLOOR) target = stylized.data;
       statistics.measure(stylized.data, warped, target);
       const withMix = target !== stylized.data;
-      let floor = leastRaises(statistics, trust, strength, raises, () => !withMix || statistics.similarity() >= STYLE_FLOOR);
+      let floor = leastRaises(statistics, trust, strength, raises, () => !withMix || (mixAlone ?? statistics.similarity()) >= STYLE_FLOOR);
       if (!floor.reachable) {
         // The next frame's share alone takes the frame under the floor: without it.
         target = stylized.data;
