@@ -1,8 +1,7 @@
 // The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
 import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-video';
-import { LOOKAHEAD_WEIGHT, PRICE_RAISES, PRICE_STEP, STYLE_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
-import { lookaheadFrames } from '../src/parts/part-plan.js';
+import { LOOKAHEAD_WEIGHT, lookaheadFrames, PRICE_RAISES, PRICE_STEP, STYLE_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
 import { BlendWeights, STRUCTURE_PRICE } from '../src/temporal/blend-weights.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
 import { resizeFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';

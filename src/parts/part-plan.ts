@@ -98,18 +98,3 @@ export function warmupFrames(strength: number): number {
 }
 
 export const MAX_WARMUP_FRAMES = 150;
-
-/**
- * Frames the temporal stage needs after a part that does not end its range: it finishes each frame
- * with the next one's stylization (temporal/index.ts, LOOKAHEAD_WEIGHT), so a run stylizes the
- * frame after its last part too, and parts rendered apart end as an uninterrupted run ends them.
- */
-export function lookaheadFrames(strength: number): number {
-  return strength > 0 ? 1 : 0;
-}
-
-/**
- * Which temporal stage made a render's parts, recorded in its parts folder: parts from another
- * (an older version of this tool) would not join seamlessly with these, so they are not resumed.
- */
-export const TEMPORAL_METHOD = 'flow blend, one frame ahead';

@@ -35,7 +35,7 @@ export interface PartsManifest {
    * resolved them; a --model by its weights' SHA-256): parts made otherwise do not belong with these.
    */
   settings: Readonly<Record<string, unknown>>;
-  /** the temporal stage that made the parts (TEMPORAL_METHOD); none in older folders and renders without one */
+  /** the temporal stage that made the parts (temporal/index.ts, TEMPORAL_METHOD); none in older folders and renders without one */
   temporalMethod?: string;
 }
 

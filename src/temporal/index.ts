@@ -100,6 +100,21 @@ function leastRaises(weights: BlendWeights, trust: Float32Array, strength: numbe
  */
 export const LOOKAHEAD_WEIGHT = 0.4;
 
+/**
+ * Frames the stage holds back at a strength: it finishes each frame with the next one's
+ * stylization, so a render stylizes one frame past the last part it writes (job.ts, plannedRuns),
+ * and parts rendered apart end as an uninterrupted run ends them.
+ */
+export function lookaheadFrames(strength: number): number {
+  return strength > 0 ? 1 : 0;
+}
+
+/**
+ * The stage's method, recorded in a render's parts folder: parts an older stage made would not
+ * join seamlessly with these, so they are not resumed into this render.
+ */
+export const TEMPORAL_METHOD = 'flow blend, one frame ahead';
+
 /** A frame held until the next one arrives, with the motion back to the one before it. */
 interface HeldFrame {
   input: RgbFrame;
@@ -110,7 +125,7 @@ interface HeldFrame {
 
 export async function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
   const strength = options.strength;
-  if (strength === 0) return { name: 'off', lookahead: 0, next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
+  if (strength === 0) return { name: 'off', lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
   const { backward: flow, forward: forwardFlow } = await stageFlows(options.flowOnBackend ?? false);
   let held: HeldFrame | undefined;
@@ -144,22 +159,19 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
     const { width, height } = input;
     const statistics = weightsFor(width, height);
     const mixed = target !== stylized.data;
-    let output: Uint8Array;
-    if (!motion || !previousOutput || motion.coverage < cutCoverage) {
-      // Nothing before it to blend (a run's first frame, a cut): the target, unless the next
-      // frame's share alone takes it under the floor.
-      raises = 0;
-      if (mixed && statistics.compare(stylized.data, target) < STYLE_FLOOR) target = stylized.data;
-      output = target;
-    } else {
-      warped = warpRgb(previousOutput, motion.backward, width, height, warped);
-      trust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
-      // Where the last frame's mix fell under the floor, this one's mostly does too: look at the mix
-      // alone first, for less than the statistics of a blend. As no blend is more like the
-      // stylization than the mix itself (the similarity rises with the price towards the mix's
-      // own), the answer is the one the search below would give.
-      const mixAlone = mixed && mixFellShort ? statistics.compare(stylized.data, target) : undefined;
-      if (mixAlone !== undefined && mixAlone < STYLE_FLOOR) target = stylized.data;
+    // What it is blended with: nothing after a run's first frame or a cut.
+    const past = motion && previousOutput && motion.coverage >= cutCoverage ? { motion, output: previousOutput } : undefined;
+    // A mix is looked at alone first where there is nothing to blend it with, and where the last
+    // frame's mix fell under the floor (this one's mostly does too): for less than the statistics
+    // of a blend. As no blend is more like the stylization than the mix itself (the similarity
+    // rises with the price towards the mix's own), the answer is the one the search would give.
+    const mixAlone = mixed && (!past || mixFellShort) ? statistics.compare(stylized.data, target) : undefined;
+    if (mixAlone !== undefined && mixAlone < STYLE_FLOOR) target = stylized.data;
+    let output = target;
+    if (!past) raises = 0;
+    else {
+      warped = warpRgb(past.output, past.motion.backward, width, height, warped);
+      trust = upsampleMask(past.motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
       statistics.measure(stylized.data, warped, target);
       const withMix = target !== stylized.data;
       let floor = leastRaises(statistics, trust, strength, raises, () => !withMix || (mixAlone ?? statistics.similarity()) >= STYLE_FLOOR);
@@ -178,8 +190,8 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   }
 
   return {
-    name: `flow blend ${strength}, one frame ahead${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
-    lookahead: 1,
+    name: `${TEMPORAL_METHOD}, strength ${strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
+    lookahead: lookaheadFrames(strength),
     next(input, stylized) {
       const gray = flowImage(input);
       const before = held;
