@@ -65,8 +65,8 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
   bar?.done();
   const { kind, ...summary } = routed;
   if (json) return printJson({ type: 'done', ...summary });
-  if (routed.kind === 'image') log(`wrote ${routed.output} (${routed.width}x${routed.height}, ${routed.backend} backend)`);
-  if (routed.kind === 'frame') log(`wrote frame ${routed.frame} of ${input} to ${routed.output} (${routed.width}x${routed.height}, ${routed.backend} backend)`);
+  if (routed.kind === 'image') log(`wrote ${routed.output} (${routed.width}x${routed.height}, ${routed.backend} backend, ${routed.precision})`);
+  if (routed.kind === 'frame') log(`wrote frame ${routed.frame} of ${input} to ${routed.output} (${routed.width}x${routed.height}, ${routed.backend} backend, ${routed.precision})`);
   if (routed.kind !== 'video') return tellLicence(flags.style, routed.licence);
   const result = routed;
   const pace = result.stylizedFrames ? ` (${(result.seconds / result.stylizedFrames).toFixed(2)} s/frame)` : '';

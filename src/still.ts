@@ -26,6 +26,8 @@ export interface StylizeImageResult {
   width: number;
   height: number;
   backend: string;
+  /** 'fp32' or 'int8': the precision the network ran at, as --precision resolved */
+  precision: string;
   /** the catalogue style's licence (undefined for a model folder) */
   licence?: StyleLicence;
 }
@@ -73,12 +75,12 @@ export async function stylizeVideoFrame(options: StylizeVideoFrameOptions): Prom
   const { start } = clampFrameRange({ start: options.frame, end: options.frame }, info.frameCount);
   let frame: RgbFrame | undefined;
   for await (const decoded of decodeFrames(info, { startFrame: start, frameCount: 1 })) frame = decoded;
-  const backend = await stylizeToStill(frame!, options);
-  return { output: options.output, frame: start, width: info.width, height: info.height, backend, licence: licenceOf(options) };
+  const ran = await stylizeToStill(frame!, options);
+  return { output: options.output, frame: start, width: info.width, height: info.height, ...ran, licence: licenceOf(options) };
 }
 
-/** Stylizes one frame and writes it to options.output whole or not at all; returns the backend's name. */
-async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Promise<string> {
+/** Stylizes one frame and writes it to options.output whole or not at all; returns the backend and precision it ran on. */
+async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Promise<{ backend: string; precision: string }> {
   const output = await prepareOutput(options.output, { input: options.input, overwrite: options.overwrite });
   // A picture style's strength below 1 mixes in this picture's own style.
   const stylizer = await createStylizer(stylizerOptionsFor(options, { width: frame.width, height: frame.height }, undefined, async () => frame));
@@ -86,7 +88,7 @@ async function stylizeToStill(frame: RgbFrame, options: StylizeImageOptions): Pr
     const [stylized] = await stylizer.stylize([frame]);
     await writeStill(stylized, options.output, output.temporaryPath);
     await output.commit();
-    return stylizer.backend.name;
+    return { backend: stylizer.backend.name, precision: stylizer.precision.name };
   } catch (err) {
     await output.discard();
     throw err;
@@ -106,6 +108,6 @@ export async function stylizeImage(options: StylizeImageOptions): Promise<Styliz
     throw new UserError(`cannot read ${options.input} as an image (${(err as Error).message}): give a JPEG, PNG, WebP, TIFF or AVIF file`);
   }
   const { width, height } = decoded.info;
-  const backend = await stylizeToStill({ index: 0, width, height, data: new Uint8Array(decoded.data) }, options);
-  return { output: options.output, width, height, backend, licence: licenceOf(options) };
+  const ran = await stylizeToStill({ index: 0, width, height, data: new Uint8Array(decoded.data) }, options);
+  return { output: options.output, width, height, ...ran, licence: licenceOf(options) };
 }

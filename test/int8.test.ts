@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelWeights, type ModelWeights } from 'stylize-video';
 import { prepareRender, resolveRender } from '../src/job.js';
@@ -119,6 +120,22 @@ describe('--precision', () => {
     expect((await identity('fp32')).precision).toBe('fp32');
     expect((await identity('int8')).precision).toBe('int8');
     expect(await identity('int8')).not.toEqual(await identity('fp32'));
+  });
+
+  it('is reported for a still as it ran: a picture and a frame of a video', async () => {
+    const dir = tempDir();
+    const photo = join(dir, 'photo.png');
+    await sharp({ create: { width: 40, height: 32, channels: 3, background: '#3080c0' } }).png().toFile(photo);
+    const clip = makeClip(join(dir, 'clip.mp4'), { width: 64, height: 48, seconds: 1, audio: false });
+    const precisionOf = (args: string[], precision: string) => {
+      const r = runCli([...args, '--model', modelDir, '--backend', 'onnx', '--precision', precision, '--json', '-o', join(dir, `${precision}.png`), '--overwrite']);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').at(-1)!).precision;
+    };
+    for (const precision of ['int8', 'fp32']) {
+      expect(precisionOf([photo], precision)).toBe(precision);
+      expect(precisionOf([clip, '--frames', '3'], precision)).toBe(precision);
+    }
   });
 
   it('reaches a farm as resolved: plan hands every shard --precision int8 or fp32, never auto', () => {
