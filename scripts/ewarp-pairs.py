@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Which frame pairs make up an E_warp, under the independent judge (../shared/tools/ewarp.py).
+
+usage: /usr/bin/python3 scripts/ewarp-pairs.py INPUT OUTPUT PERFRAME [--judge ../shared/tools] [--top 3]
+
+Runs the judge's own flows, occlusion check and error (imported from ewarp.py, not rewritten) pair
+by pair, for OUTPUT and for PERFRAME (the --no-temporal render), and prints E_warp(OUTPUT) /
+E_warp(PERFRAME), the pairs with the largest error, and for the largest: its share of OUTPUT's
+E_warp and the ratio OUTPUT would read if every other pair were perfectly stable. That last figure
+is a floor for any method that leaves this pair as it is (a hard cut the judge does not catch: the
+first frame after a cut must stay its own stylization).
+"""
+import argparse, os, sys
+import numpy as np
+
+p = argparse.ArgumentParser()
+p.add_argument('input'); p.add_argument('output'); p.add_argument('perframe')
+p.add_argument('--judge', default=os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'tools'))
+p.add_argument('--top', type=int, default=3)
+a = p.parse_args()
+sys.path.insert(0, a.judge)
+import ewarp  # noqa: E402  the judge itself
+
+out = ewarp.frames(a.output, 100000)
+size = (out[0].shape[1], out[0].shape[0])
+inp = ewarp.frames(a.input, len(out), size)
+ref = ewarp.frames(a.perframe, len(out), size)
+n = min(len(inp), len(out), len(ref))
+inp = inp[:n]
+backward, forward = ewarp.judge_flows(a.input, inp, 'deepflow')
+
+
+def pair_errors(video):
+    """{t: error of the pair (t-1, t)} as ewarp.py computes it; the pairs it takes as cuts left out."""
+    errors = {}
+    for t in range(1, n):
+        fb, ff = backward[t - 1], forward[t - 1]
+        back = ewarp.warp(ff, fb)
+        d = fb + back
+        mask = ((d ** 2).sum(-1) <= 0.01 * ((fb ** 2).sum(-1) + (back ** 2).sum(-1)) + 0.5).astype(np.float64)
+        if mask.mean() < 0.4:
+            continue
+        warped = ewarp.warp(video[t - 1], fb).astype(np.float64) / 255
+        errors[t] = float((mask[..., None] * (video[t].astype(np.float64) / 255 - warped) ** 2).sum() / (3 * mask.sum() + 1e-9))
+    return errors
+
+
+mine, own = pair_errors(out), pair_errors(ref)
+e_mine, e_own = np.mean(list(mine.values())), np.mean(list(own.values()))
+print(f'E_warp {100 * e_mine / e_own:.1f}% of per-frame over {len(mine)} pairs')
+worst = sorted(mine, key=lambda t: -mine[t])[:a.top]
+for t in worst:
+    print(f'  pair {t - 1}-{t}: {mine[t]:.5f} (per-frame {own[t]:.5f}, {100 * mine[t] / own[t]:.0f}% of it)')
+t = worst[0]
+print(f'pair {t - 1}-{t} is {100 * mine[t] / len(mine) / e_mine:.1f}% of the E_warp; with every other pair at 0 the clip would read {100 * mine[t] / len(mine) / e_own:.1f}% of per-frame')
