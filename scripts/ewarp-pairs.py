@@ -8,7 +8,10 @@ by pair, for OUTPUT and for PERFRAME (the --no-temporal render), and prints E_wa
 E_warp(PERFRAME), the pairs with the largest error, and for the largest: its share of OUTPUT's
 E_warp and the ratio OUTPUT would read if every other pair were perfectly stable. That last figure
 is a floor for any method that leaves this pair as it is (a hard cut the judge does not catch: the
-first frame after a cut must stay its own stylization).
+first frame after a cut must stay its own stylization). Last, the E_warp ratio over the pairs where
+the judge explains the input itself (the input's own error along the judge's flow at most 10x its
+median) and over the rest, where the input changes in ways the judge's flow does not follow (fast,
+blurred motion; light changing): there any output that follows the input reads as unstable.
 """
 import argparse, os, sys
 import numpy as np
@@ -45,7 +48,7 @@ def pair_errors(video):
     return errors
 
 
-mine, own = pair_errors(out), pair_errors(ref)
+mine, own, source = pair_errors(out), pair_errors(ref), pair_errors(inp)
 e_mine, e_own = np.mean(list(mine.values())), np.mean(list(own.values()))
 print(f'E_warp {100 * e_mine / e_own:.1f}% of per-frame over {len(mine)} pairs')
 worst = sorted(mine, key=lambda t: -mine[t])[:a.top]
@@ -53,3 +56,9 @@ for t in worst:
     print(f'  pair {t - 1}-{t}: {mine[t]:.5f} (per-frame {own[t]:.5f}, {100 * mine[t] / own[t]:.0f}% of it)')
 t = worst[0]
 print(f'pair {t - 1}-{t} is {100 * mine[t] / len(mine) / e_mine:.1f}% of the E_warp; with every other pair at 0 the clip would read {100 * mine[t] / len(mine) / e_own:.1f}% of per-frame')
+median = np.median(list(source.values()))
+unexplained = [t for t in mine if source[t] > 10 * median]
+explained = [t for t in mine if source[t] <= 10 * median]
+ratio = lambda pairs: 100 * sum(mine[t] for t in pairs) / max(sum(own[t] for t in pairs), 1e-12)
+print(f'{len(unexplained)} pair(s) where the input\'s own error is over 10x its median hold {100 * sum(mine[t] for t in unexplained) / sum(mine.values()):.0f}% of the E_warp; '
+      f'over the other {len(explained)} pairs it reads {ratio(explained):.1f}% of per-frame' + (f', over those {ratio(unexplained):.1f}%' if unexplained else ''))
