@@ -1,7 +1,7 @@
 // The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
 import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-video';
-import { LOOKAHEAD_WEIGHT, lookaheadFrames, PRICE_RAISES, PRICE_STEP, STYLE_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
+import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, lookaheadFrames, PRICE_RAISES, PRICE_STEP, STYLE_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
 import { BlendWeights, STRUCTURE_PRICE } from '../src/temporal/blend-weights.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
 import { resizeFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';
@@ -141,14 +141,19 @@ describe('the style floor', () => {
     const stylized = flickering(picture(2), rand, 40);
     const warped = Float32Array.from(flickering(picture(3), rand, 30));
     const trust = Float32Array.from({ length: W * H }, (_, p) => (p % W < W / 3 ? 0 : rand()));
+    // with and without a low band of the difference blended apart
+    for (const lowWeight of [0, 0.7]) {
+      const banded = new BlendWeights(W, H, lowWeight);
+      banded.measure(stylized, warped);
+      for (const price of [100, 700, 5000]) {
+        const weight = banded.at(0.9, price);
+        const blended = blend(stylized, warped.slice(), weight, trust, W, H, stylized, lowWeight);
+        // within what rounding the blend to 8 bits moves it (nothing clamps in this picture)
+        expect(Math.abs(banded.similarity(weight, trust) - naiveSimilarity(blended, stylized))).toBeLessThan(2e-3);
+      }
+    }
     const weights = new BlendWeights(W, H);
     weights.measure(stylized, warped);
-    for (const price of [100, 700, 5000]) {
-      const weight = weights.at(0.9, price);
-      const blended = blend(stylized, warped.slice(), weight, trust, W, H);
-      // within what rounding the blend to 8 bits moves it (nothing clamps in this picture)
-      expect(Math.abs(weights.similarity(weight, trust) - naiveSimilarity(blended, stylized))).toBeLessThan(2e-3);
-    }
     // nothing blended: the frame's own, 1 but for the stylized frame's window sums kept in float32
     expect(Math.abs(weights.similarity(weights.at(0.9), new Float32Array(W * H)) - 1)).toBeLessThan(1e-7);
     // another frame's own similarity to the stylization (a look-ahead mix's), without a blend's
@@ -310,17 +315,36 @@ describe('the blend against the formula written out', () => {
     expect(worstDifference(first, stylized[0])).toBeGreaterThan(1); // the look-ahead did something
   });
 
+  /** Each channel of a − b averaged over the 9x9 window around every pixel, edges replicated. */
+  function lowBandWrittenOut(a: Float32Array, b: Uint8Array): Float64Array {
+    const low = new Float64Array(FW * FH * 3);
+    for (let y = 0; y < FH; y++)
+      for (let x = 0; x < FW; x++)
+        for (let c = 0; c < 3; c++) {
+          let sum = 0;
+          for (let dy = -4; dy <= 4; dy++)
+            for (let dx = -4; dx <= 4; dx++) {
+              const i = 3 * (Math.min(Math.max(y + dy, 0), FH - 1) * FW + Math.min(Math.max(x + dx, 0), FW - 1)) + c;
+              sum += a[i] - b[i];
+            }
+          low[3 * (y * FW + x) + c] = sum / 81;
+        }
+    return low;
+  }
+
   /**
-   * A frame's stylization (no look-ahead mix) blended with the previous output, written out: the
-   * formula's weights where the motion from the frame before is trusted, at the first of
-   * price·step^k, k = 0 … PRICE_RAISES, whose blend keeps the style floor, each channel's mean
-   * moved back; before rounding.
+   * A frame's stylization (no look-ahead mix) blended with the previous output, written out: where
+   * the motion from the frame before is trusted, the difference's low band (9x9 means) by
+   * LOW_BAND_WEIGHT and the rest by the formula's weights, at the first of price·step^k, k = 0 …
+   * PRICE_RAISES, whose blend keeps the style floor, each channel's mean moved back; before rounding.
    */
   function blendWrittenOut(previousOutput: Uint8Array, [input0, input1]: Uint8Array[], stylized1: Uint8Array, strength: number) {
     const motion = motionAlongFlow(flowImage(big(0, input0)), flowImage(big(1, input1)), 2, flows.backward, flows.forward);
     const warped = warpRgb(previousOutput, resizeFlow(motion.backward, FW, FH));
     const trust = resizedMask(motion.mask);
     const windows = Array.from({ length: FW * FH }, (_, p) => naiveWindow(stylized1, warped, p % FW, Math.floor(p / FW)));
+    const low = lowBandWrittenOut(warped, stylized1);
+    const lowWeight = Math.min(LOW_BAND_WEIGHT, strength);
     const blendAt = (price: number) => {
       const mixed = new Float64Array(FW * FH * 3);
       const shift = [0, 0, 0];
@@ -330,7 +354,7 @@ describe('the blend against the formula written out', () => {
         weightSum += w;
         for (let c = 0; c < 3; c++) {
           const i = 3 * p + c;
-          mixed[i] = w * warped[i] + (1 - w) * stylized1[i];
+          mixed[i] = stylized1[i] + trust[p] * lowWeight * low[i] + w * (warped[i] - stylized1[i] - low[i]);
           shift[c] += (stylized1[i] - mixed[i]) / (FW * FH);
         }
       }

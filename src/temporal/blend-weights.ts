@@ -26,6 +26,15 @@ const SIMILARITY_RADIUS = 2;
  */
 export const STRUCTURE_PRICE = 250;
 
+/**
+ * The difference's low band (its mean over 9x9 windows, edges replicated) is blended apart from
+ * the rest, by one weight everywhere (index.ts, LOW_BAND_WEIGHT): a slow change of colour over a
+ * region (the flicker of painterly styles with broad, smooth strokes) is mostly the window's
+ * mean, which costs SSIM little, while the formula above, judging the whole difference, blends
+ * such a region as little as it blends texture. See README, Temporal consistency.
+ */
+export const LOW_BAND_RADIUS = 4;
+
 /** Buffers for one frame size, reused from frame to frame. */
 export class BlendWeights {
   private readonly luma: Float32Array;
@@ -47,8 +56,11 @@ export class BlendWeights {
   /** what `weights` holds since the last `measure`: the floor's search ends where it may have weighed last */
   private weighed?: { strength: number; price: number };
   readonly weights: Float32Array;
+  /** the low band of the luma difference (its 9x9 mean), blended by `lowWeight` */
+  private readonly lowDifference: Float32Array;
 
-  constructor(readonly width: number, readonly height: number) {
+  /** `lowWeight`: the share of the difference's low band every trusted pixel takes (0: no band of its own) */
+  constructor(readonly width: number, readonly height: number, readonly lowWeight = 0) {
     const n = width * height;
     this.luma = new Float32Array(n);
     this.ownLuma = new Float32Array(n);
@@ -61,6 +73,7 @@ export class BlendWeights {
     this.ownSums = [new Float32Array(n), new Float32Array(n)];
     this.columns = Array.from({ length: 3 }, () => new Float64Array(width + 2 * SIMILARITY_RADIUS));
     this.weights = new Float32Array(n);
+    this.lowDifference = new Float32Array(n);
   }
 
   /**
@@ -80,6 +93,11 @@ export class BlendWeights {
     boxSum(difference, width, height, RADIUS, sumD);
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
     boxSum(squares, width, height, RADIUS, sumDD);
+    if (this.lowWeight > 0) {
+      boxSum(difference, width, height, LOW_BAND_RADIUS, this.lowDifference);
+      const perLowArea = 1 / (2 * LOW_BAND_RADIUS + 1) ** 2;
+      for (let k = 0; k < n; k++) this.lowDifference[k] *= perLowArea;
+    }
     const perArea = 1 / (2 * RADIUS + 1) ** 2;
     for (let k = 0; k < n; k++) {
       const meanS = sumS[k] * perArea, meanD = sumD[k] * perArea;
@@ -126,14 +144,14 @@ export class BlendWeights {
 
   /**
    * The mean structural similarity (SSIM, Wang et al. 2004) to the stylized frame of the last
-   * `measure` (or `compare`, without a weight) that the target's blend with `warped` by `weight` · `trust` would have (luma, each
+   * `measure` (or `compare`, without a weight) that the target's blend with `warped` by `weight` · `trust` (and its low band by `lowWeight` · `trust`) would have (luma, each
    * channel's mean moved to the stylized frame's as `blend` moves it, before rounding and clamping), over 5x5 windows with edges replicated: the box
    * with the spread of SSIM's usual 11-tap Gaussian (σ 1.5). Computed on luma alone, which is linear
    * in the blend, so that trying a price costs no blend. Without a weight, the target's own.
    */
   similarity(weight?: Float32Array, trust?: Float32Array): number {
     if (weight && !this.measured) throw new Error('BlendWeights.similarity of a blend needs a measure after a compare');
-    const { width, height, luma, ownLuma, outLuma, difference, squares } = this;
+    const { width, height, luma, ownLuma, outLuma, difference, lowDifference, lowWeight, squares } = this;
     const n = width * height;
     if (!this.ownSummed) {
       this.ownSummed = true;
@@ -143,7 +161,8 @@ export class BlendWeights {
     }
     let moved = 0;
     for (let k = 0; k < n; k++) {
-      const out = weight && trust ? luma[k] + trust[k] * weight[k] * difference[k] : luma[k];
+      // lowDifference stays 0 without a low band of its own
+      const out = weight && trust ? luma[k] + trust[k] * (lowWeight * lowDifference[k] + weight[k] * (difference[k] - lowDifference[k])) : luma[k];
       outLuma[k] = out;
       moved += out - ownLuma[k];
     }
