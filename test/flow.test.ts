@@ -66,19 +66,21 @@ function pair(truth: (x: number, y: number) => [number, number]): [Gray, Gray] {
 }
 
 describe('box sums', () => {
-  it('equal the window sums written out, edges replicated, for any radius and size', () => {
-    for (const [width, height, r] of [[37, 23, 2], [37, 23, 3], [5, 4, 3], [1, 9, 2], [64, 1, 1]]) {
-      const src = Float32Array.from({ length: width * height }, (_, k) => ((k * 7919) % 251) - 125.5);
-      const out = new Float32Array(width * height);
-      boxSum(src, width, height, r, out);
-      const at = (x: number, y: number) => src[Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1)];
-      for (let y = 0; y < height; y++)
-        for (let x = 0; x < width; x++) {
-          let sum = 0;
-          for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) sum += at(x + dx, y + dy);
-          expect(out[y * width + x]).toBeCloseTo(sum, 2);
-        }
-    }
+  it('equal the window sums written out, edges replicated, for any radius and size, of each channel of an interleaved image', () => {
+    for (const channels of [1, 3])
+      for (const [width, height, r] of [[37, 23, 2], [37, 23, 3], [5, 4, 3], [1, 9, 2], [64, 1, 1], [7, 6, 4]]) {
+        const src = Float32Array.from({ length: width * height * channels }, (_, k) => ((k * 7919) % 251) - 125.5);
+        const out = new Float32Array(width * height * channels);
+        boxSum(src, width, height, r, out, channels);
+        const at = (x: number, y: number, c: number) => src[(Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1)) * channels + c];
+        for (let y = 0; y < height; y++)
+          for (let x = 0; x < width; x++)
+            for (let c = 0; c < channels; c++) {
+              let sum = 0;
+              for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) sum += at(x + dx, y + dy, c);
+              expect(out[(y * width + x) * channels + c]).toBeCloseTo(sum, 2);
+            }
+      }
   });
 });
 

@@ -147,7 +147,7 @@ describe('the style floor', () => {
       banded.measure(stylized, warped);
       for (const price of [100, 700, 5000]) {
         const weight = banded.at(0.9, price);
-        const blended = blend(stylized, warped.slice(), weight, trust, W, H, stylized, lowWeight);
+        const blended = blend(stylized, warped.slice(), weight, trust, W, H, stylized, banded.band());
         // within what rounding the blend to 8 bits moves it (nothing clamps in this picture)
         expect(Math.abs(banded.similarity(weight, trust) - naiveSimilarity(blended, stylized))).toBeLessThan(2e-3);
       }

@@ -58,6 +58,9 @@ export class BlendWeights {
   readonly weights: Float32Array;
   /** the low band of the luma difference (its 9x9 mean), blended by `lowWeight` */
   private readonly lowDifference: Float32Array;
+  /** each channel's difference (warped − target), and its low band, interleaved as the frame is */
+  private readonly channelDifference: Float32Array;
+  private readonly channelLow: Float32Array;
 
   /** `lowWeight`: the share of the difference's low band every trusted pixel takes (0: no band of its own) */
   constructor(readonly width: number, readonly height: number, readonly lowWeight = 0) {
@@ -74,6 +77,13 @@ export class BlendWeights {
     this.columns = Array.from({ length: 3 }, () => new Float64Array(width + 2 * SIMILARITY_RADIUS));
     this.weights = new Float32Array(n);
     this.lowDifference = new Float32Array(n);
+    this.channelDifference = new Float32Array(lowWeight > 0 ? 3 * n : 0);
+    this.channelLow = new Float32Array(lowWeight > 0 ? 3 * n : 0);
+  }
+
+  /** What `blend` needs to blend the low band apart, from the last `measure`: none without a band of its own. */
+  band(): { weight: number; low: Float32Array } | undefined {
+    return this.lowWeight > 0 ? { weight: this.lowWeight, low: this.channelLow } : undefined;
   }
 
   /**
@@ -94,9 +104,15 @@ export class BlendWeights {
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
     boxSum(squares, width, height, RADIUS, sumDD);
     if (this.lowWeight > 0) {
-      boxSum(difference, width, height, LOW_BAND_RADIUS, this.lowDifference);
+      // per channel, for the blend; the luma's is their mix, as luma is linear
+      const { channelDifference, channelLow, lowDifference } = this;
+      for (let i = 0; i < 3 * n; i++) channelDifference[i] = warped[i] - target[i];
+      boxSum(channelDifference, width, height, LOW_BAND_RADIUS, channelLow, 3);
       const perLowArea = 1 / (2 * LOW_BAND_RADIUS + 1) ** 2;
-      for (let k = 0; k < n; k++) this.lowDifference[k] *= perLowArea;
+      for (let k = 0, i = 0; k < n; k++, i += 3) {
+        const r = (channelLow[i] *= perLowArea), g = (channelLow[i + 1] *= perLowArea), b = (channelLow[i + 2] *= perLowArea);
+        lowDifference[k] = 0.299 * r + 0.587 * g + 0.114 * b;
+      }
     }
     const perArea = 1 / (2 * RADIUS + 1) ** 2;
     for (let k = 0; k < n; k++) {

@@ -63,31 +63,34 @@ let columnSums = new Float64Array(0);
  * Sum over a (2r+1)² window, edges replicated, in one sweep down the rows: each column's sum over
  * the window's rows is carried from row to row (a row entering, one leaving), and a running sum
  * along those column sums gives the row's windows. The column sums are padded with their edge
- * values, so the running sum needs no clamping.
+ * values, so the running sum needs no clamping. With `channels` > 1, of each channel of an
+ * interleaved image.
  */
-export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array): void {
-  const span = 2 * r;
-  if (columnSums.length < width + span) columnSums = new Float64Array(width + span);
+export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, channels = 1): void {
+  const span = 2 * r * channels, pad = r * channels, rowLength = width * channels;
+  if (columnSums.length < rowLength + span) columnSums = new Float64Array(rowLength + span);
   const columns = columnSums;
-  columns.fill(0, 0, width + span);
+  columns.fill(0, 0, rowLength + span);
   for (let y = -r; y <= r; y++) {
-    const row = Math.min(Math.max(y, 0), height - 1) * width;
-    for (let x = 0; x < width; x++) columns[x + r] += src[row + x];
+    const row = Math.min(Math.max(y, 0), height - 1) * rowLength;
+    for (let i = 0; i < rowLength; i++) columns[i + pad] += src[row + i];
   }
   for (let y = 0; y < height; y++) {
-    for (let j = 0; j < r; j++) {
-      columns[j] = columns[r];
-      columns[r + width + j] = columns[r + width - 1];
+    for (let j = 0; j < pad; j++) {
+      columns[j] = columns[pad + (j % channels)];
+      columns[pad + rowLength + j] = columns[pad + rowLength - channels + (j % channels)];
     }
-    let sum = 0;
-    for (let j = 0; j < span; j++) sum += columns[j];
-    for (let x = 0, row = y * width; x < width; x++) {
-      sum += columns[x + span];
-      out[row + x] = sum;
-      sum -= columns[x];
+    for (let c = 0; c < channels; c++) {
+      let sum = 0;
+      for (let j = c; j < span; j += channels) sum += columns[j];
+      for (let i = c, row = y * rowLength; i < rowLength; i += channels) {
+        sum += columns[i + span];
+        out[row + i] = sum;
+        sum -= columns[i];
+      }
     }
-    const entering = Math.min(y + r + 1, height - 1) * width, leaving = Math.max(y - r, 0) * width;
-    for (let x = 0; x < width; x++) columns[x + r] += src[entering + x] - src[leaving + x];
+    const entering = Math.min(y + r + 1, height - 1) * rowLength, leaving = Math.max(y - r, 0) * rowLength;
+    for (let i = 0; i < rowLength; i++) columns[i + pad] += src[entering + i] - src[leaving + i];
   }
 }
 

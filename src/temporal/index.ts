@@ -3,11 +3,11 @@
 // along the input's motion, is blended in where the motion can be trusted (motion.ts), by a weight
 // that keeps the style's structure (blend-weights.ts).
 import type { RgbFrame } from '../frame.js';
-import { BlendWeights, LOW_BAND_RADIUS, STRUCTURE_PRICE } from './blend-weights.js';
+import { BlendWeights, STRUCTURE_PRICE } from './blend-weights.js';
 import { DIS_PRESETS, disFlow } from './dis-flow.js';
 import { farnebackFlow, loadOpenCv } from './farneback.js';
 import { fusedFlow } from './fused-flow.js';
-import { boxSum, mixWarpedBilinear, resizeTaps, warpRgb, type Gray } from './flow.js';
+import { mixWarpedBilinear, resizeTaps, warpRgb, type Gray } from './flow.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
 
@@ -196,7 +196,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
         floor = leastRaises(statistics, trust, strength, raises);
       }
       raises = floor.raises;
-      output = blend(stylized.data, warped, statistics.at(strength, priceAfter(raises)), trust, width, height, target, statistics.lowWeight);
+      output = blend(stylized.data, warped, statistics.at(strength, priceAfter(raises)), trust, width, height, target, statistics.band());
     }
     if (mixed) mixFellShort = target === stylized.data;
     previousOutput = output;
@@ -246,21 +246,21 @@ export function upsampleMask(mask: Float32Array, maskWidth: number, maskHeight: 
 }
 
 /**
- * target + trust·(lowWeight·L + weight·(d − L)) with d = warped − target (the stylized frame, unless
- * mixed with the next) and L its low band (each channel's 9x9 means, edges replicated; none when
- * lowWeight is 0), then each channel's mean moved back to the stylized frame's: repeated resampling
- * and masking otherwise creep (darker, flatter) over time. The mix is written over `warped`.
+ * target + trust·(band.weight·L + weight·(d − L)) with d = warped − target (the stylized frame,
+ * unless mixed with the next) and L its low band (each channel's 9x9 means, edges replicated, as
+ * BlendWeights measured it; none without a band), then each channel's mean moved back to the
+ * stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
+ * The mix is written over `warped`.
  */
-export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number, target = stylized, lowWeight = 0): Uint8Array {
+export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number, target = stylized, band?: { weight: number; low: Float32Array }): Uint8Array {
   const mixed = warped;
-  const low = lowWeight > 0 ? lowBandOfDifference(warped, target, width, height) : undefined;
   let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;
   for (let i = 0, p = 0, n = width * height; p < n; i += 3, p++) {
     const w = trust[p] * weight[p];
     const sr = target[i], sg = target[i + 1], sb = target[i + 2];
     let mr = sr + w * (warped[i] - sr), mg = sg + w * (warped[i + 1] - sg), mb = sb + w * (warped[i + 2] - sb);
-    if (low) {
-      const wl = trust[p] * lowWeight - w;
+    if (band) {
+      const wl = trust[p] * band.weight - w, low = band.low;
       mr += wl * low[i]; mg += wl * low[i + 1]; mb += wl * low[i + 2];
     }
     mixed[i] = mr; mixed[i + 1] = mg; mixed[i + 2] = mb;
@@ -276,21 +276,4 @@ export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float3
     out[i + 2] = mixed[i + 2] + shiftB;
   }
   return new Uint8Array(out.buffer);
-}
-
-/** Buffers of lowBandOfDifference, kept from frame to frame: a video's frames share one size. */
-let lowBand = { plane: new Float32Array(0), sums: new Float32Array(0), low: new Float32Array(0) };
-
-/** Each channel of warped − target averaged over LOW_BAND_RADIUS windows, edges replicated, interleaved as the frame is. */
-function lowBandOfDifference(warped: Float32Array, target: Uint8Array, width: number, height: number): Float32Array {
-  const n = width * height;
-  if (lowBand.plane.length !== n) lowBand = { plane: new Float32Array(n), sums: new Float32Array(n), low: new Float32Array(3 * n) };
-  const { plane, sums, low } = lowBand;
-  const perArea = 1 / (2 * LOW_BAND_RADIUS + 1) ** 2;
-  for (let c = 0; c < 3; c++) {
-    for (let p = 0, i = c; p < n; p++, i += 3) plane[p] = warped[i] - target[i];
-    boxSum(plane, width, height, LOW_BAND_RADIUS, sums);
-    for (let p = 0, i = c; p < n; p++, i += 3) low[i] = sums[p] * perArea;
-  }
-  return low;
 }
