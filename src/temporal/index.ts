@@ -71,9 +71,10 @@ const priceAfter = (raises: number) => STRUCTURE_PRICE * PRICE_STEP ** raises;
  * The fewest raises of the structure price that keep the blend at the style floor (at most
  * PRICE_RAISES), searched from `from` up or down; the most when none do. The similarity
  * rises with the price, so this is the answer a search from no raise would give, in about two
- * tries where frames alike need alike. It rises towards the target's own similarity, so before
- * climbing it asks `reachable` (is the target itself at the floor?) and does not climb if not:
- * `reachable` false says the climb was skipped, and `raises` is then where the search started.
+ * tries where frames alike need alike. It rises towards the target's own similarity (with the
+ * low band, which no price holds back, towards that of the target with its band blended), so
+ * before climbing it asks `reachable` (is the target itself at the floor?) and does not climb if
+ * not: `reachable` false says the climb was skipped, and `raises` is then where the search started.
  */
 function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number, reachable = () => true): { raises: number; reachable: boolean } {
   const holds = (raises: number) => weights.similarity(weights.at(strength, priceAfter(raises)), trust) >= STYLE_FLOOR;
@@ -177,8 +178,9 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
     const past = motion && previousOutput && motion.coverage >= cutCoverage ? { motion, output: previousOutput } : undefined;
     // A mix is looked at alone first where there is nothing to blend it with, and where the last
     // frame's mix fell under the floor (this one's mostly does too): for less than the statistics
-    // of a blend. As no blend is more like the stylization than the mix itself (the similarity
-    // rises with the price towards the mix's own), the answer is the one the search would give.
+    // of a blend. The similarity rises with the price towards the mix's own (less what the low
+    // band, which no price holds back, takes), so a mix under the floor alone is given up, as the
+    // search would give it up.
     const mixAlone = mixed && (!past || mixFellShort) ? statistics.compare(stylized.data, target) : undefined;
     if (mixAlone !== undefined && mixAlone < STYLE_FLOOR) target = stylized.data;
     let output = target;
