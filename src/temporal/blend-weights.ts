@@ -83,6 +83,7 @@ export class BlendWeights {
 
   /** What `blend` needs to blend the low band apart, from the last `measure`: none without a band of its own. */
   band(): { weight: number; low: Float32Array } | undefined {
+    if (!this.measured) throw new Error('BlendWeights.band needs a measure after a compare');
     return this.lowWeight > 0 ? { weight: this.lowWeight, low: this.channelLow } : undefined;
   }
 
