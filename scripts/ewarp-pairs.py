@@ -33,17 +33,28 @@ inp = inp[:n]
 backward, forward = ewarp.judge_flows(a.input, inp, 'deepflow')
 
 
-def pair_errors(video):
-    """{t: error of the pair (t-1, t)} as ewarp.py computes it; the pairs it takes as cuts left out."""
-    errors = {}
+def occlusion_masks():
+    """{t: the judge's forward-backward mask of the pair (t-1, t)}, as in ewarp.py's loop (which exports no
+    function for it); the pairs it takes as cuts left out. The same for every video judged."""
+    masks = {}
     for t in range(1, n):
         fb, ff = backward[t - 1], forward[t - 1]
         back = ewarp.warp(ff, fb)
         d = fb + back
         mask = ((d ** 2).sum(-1) <= 0.01 * ((fb ** 2).sum(-1) + (back ** 2).sum(-1)) + 0.5).astype(np.float64)
-        if mask.mean() < 0.4:
-            continue
-        warped = ewarp.warp(video[t - 1], fb).astype(np.float64) / 255
+        if mask.mean() >= 0.4:
+            masks[t] = mask
+    return masks
+
+
+masks = occlusion_masks()
+
+
+def pair_errors(video):
+    """{t: error of the pair (t-1, t)} as ewarp.py computes it."""
+    errors = {}
+    for t, mask in masks.items():
+        warped = ewarp.warp(video[t - 1], backward[t - 1]).astype(np.float64) / 255
         errors[t] = float((mask[..., None] * (video[t].astype(np.float64) / 255 - warped) ** 2).sum() / (3 * mask.sum() + 1e-9))
     return errors
 

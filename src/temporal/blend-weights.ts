@@ -105,9 +105,9 @@ export class BlendWeights {
     for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
     boxSum(squares, width, height, RADIUS, sumDD);
     if (this.lowWeight > 0) {
-      // per channel, for the blend; the luma's is their mix, as luma is linear
+      // per channel, for the blend (lumaOf wrote the channels' differences); the luma's is their
+      // mix, as luma is linear
       const { channelDifference, channelLow, lowDifference } = this;
-      for (let i = 0; i < 3 * n; i++) channelDifference[i] = warped[i] - target[i];
       boxSum(channelDifference, width, height, LOW_BAND_RADIUS, channelLow, 3);
       const perLowArea = 1 / (2 * LOW_BAND_RADIUS + 1) ** 2;
       for (let k = 0, i = 0; k < n; k++, i += 3) {
@@ -135,14 +135,23 @@ export class BlendWeights {
     return this.similarity();
   }
 
-  /** The luma of the target, of the stylized frame and, with `warped`, of their difference. */
+  /**
+   * The luma of the target, of the stylized frame and, with `warped`, of their difference (and,
+   * with a low band of its own, each channel's difference, in the same pass over the frames).
+   */
   private lumaOf(stylized: Uint8Array, target: Uint8Array, warped?: Float32Array): void {
-    const { luma, ownLuma, difference } = this;
+    const { luma, ownLuma, difference, channelDifference } = this;
+    const channels = warped && this.lowWeight > 0;
     for (let k = 0, i = 0, n = this.width * this.height; k < n; k++, i += 3) {
       const s = 0.299 * target[i] + 0.587 * target[i + 1] + 0.114 * target[i + 2];
       luma[k] = s;
       ownLuma[k] = target === stylized ? s : 0.299 * stylized[i] + 0.587 * stylized[i + 1] + 0.114 * stylized[i + 2];
       if (warped) difference[k] = 0.299 * warped[i] + 0.587 * warped[i + 1] + 0.114 * warped[i + 2] - s;
+      if (channels) {
+        channelDifference[i] = warped[i] - target[i];
+        channelDifference[i + 1] = warped[i + 1] - target[i + 1];
+        channelDifference[i + 2] = warped[i + 2] - target[i + 2];
+      }
     }
     this.ownSummed = false;
     this.measured = false;

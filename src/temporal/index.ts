@@ -260,13 +260,14 @@ export function upsampleMask(mask: Float32Array, maskWidth: number, maskHeight: 
  */
 export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number, target = stylized, band?: { weight: number; low: Float32Array }): Uint8Array {
   const mixed = warped;
+  const low = band?.low, lowWeight = band?.weight ?? 0;
   let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;
   for (let i = 0, p = 0, n = width * height; p < n; i += 3, p++) {
     const w = trust[p] * weight[p];
     const sr = target[i], sg = target[i + 1], sb = target[i + 2];
     let mr = sr + w * (warped[i] - sr), mg = sg + w * (warped[i + 1] - sg), mb = sb + w * (warped[i + 2] - sb);
-    if (band) {
-      const wl = trust[p] * band.weight - w, low = band.low;
+    if (low) {
+      const wl = trust[p] * lowWeight - w;
       mr += wl * low[i]; mg += wl * low[i + 1]; mb += wl * low[i + 2];
     }
     mixed[i] = mr; mixed[i + 1] = mg; mixed[i + 2] = mb;
