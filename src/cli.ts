@@ -5,20 +5,20 @@ import { Command, CommanderError, Option } from 'commander';
 import { basename, dirname, extname, sep } from 'node:path';
 import { UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
-import { resolveRender, prepareRender } from './job.js';
+import { resolveVideo } from './job/index.js';
 import { discardAllPending } from './output.js';
 import { type PipelineEvent } from './pipeline.js';
 import { stylize } from './stylize-input.js';
-import { probeVideo } from './decode/probe.js';
 import { joinParts } from './parts/join.js';
 import { kubernetesManifest, planFarm, PLAN_FORMATS, slurmScript, type PlanFormat } from './parts/farm-plan.js';
 import { preview, type PreviewOptions } from './preview.js';
 import { addOptions, commanderParser, shardArguments } from './options/derive.js';
-import { spelledMessage } from './options/option-error.js';
-import { flagSpelling, PLAN_OPTIONS, PREVIEW_OPTIONS, RENDER_OPTIONS, type OptionValues } from './options/table.js';
+import { spelledMessage } from './errors.js';
+import { flagSpelling, OPTIONS, PLAN_OPTIONS, PREVIEW_OPTIONS, RENDER_OPTIONS, type OptionValues } from './options/table.js';
 import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
 import { ARBITRARY, ARBITRARY_LICENCE } from './stylize/magenta.js';
+import { BUILT_IN_STYLES } from './stylize/built-in-styles.js';
 import { createProgressBar } from './progress-bar.js';
 import { STAGE_FLOW } from './temporal/index.js';
 import { measureStability } from './temporal/metrics.js';
@@ -94,19 +94,23 @@ async function listStyles(flags: { json?: boolean }): Promise<void> {
       };
     }),
   );
+  const builtIn = BUILT_IN_STYLES.map((s) => ({ name: s.name, credit: s.credit, licence: ARBITRARY_LICENCE, default: s.name === OPTIONS.style.default }));
   const arbitrary = { name: ARBITRARY.name, usage: '--style <picture file>', credit: ARBITRARY.credit, licence: ARBITRARY_LICENCE, files: Object.keys(ARBITRARY.files) };
-  if (flags.json) return printJson({ cache: modelCacheDir(), modelsFolder: shelf ?? null, source: MODEL_SOURCE, styles: rows, arbitrary });
-  process.stdout.write(`styles (source: ${MODEL_SOURCE}); cache: ${modelCacheDir()}${shelf ? `; STYLIZE_VIDEO_MODELS: ${shelf}` : ''}\n`);
+  if (flags.json) return printJson({ cache: modelCacheDir(), modelsFolder: shelf ?? null, source: MODEL_SOURCE, builtIn, styles: rows, arbitrary });
+  const out = (line: string) => void process.stdout.write(line + '\n');
+  out(`built in (in the package, offline; the paintings are public domain, the networks ${ARBITRARY_LICENCE.name}: any use):`);
+  for (const s of builtIn) out(`  ${s.name.padEnd(15)} ${(s.default ? 'the default' : '').padEnd(23)} ${s.licence.name.padEnd(18)} ${s.credit}`);
+  out(`\ncatalogue networks (source: ${MODEL_SOURCE}); cache: ${modelCacheDir()}${shelf ? `; STYLIZE_VIDEO_MODELS: ${shelf}` : ''}`);
   for (const r of rows) {
     const where = r.inModelsFolder ? 'STYLIZE_VIDEO_MODELS' : r.cached ? 'cached' : 'downloads on first use';
     const licence = r.licence.commercialUse ? r.licence.name : 'research use only';
-    process.stdout.write(`  ${r.name.padEnd(15)} ${where.padEnd(23)} ${licence.padEnd(18)} ${r.credit}\n`);
+    out(`  ${r.name.padEnd(15)} ${where.padEnd(23)} ${licence.padEnd(18)} ${r.credit}`);
   }
-  process.stdout.write(`\nany picture as the style (--style painting.jpg, --style-strength 0..1): ${arbitrary.name}, ${arbitrary.licence.name}; ${arbitrary.credit}\n`);
+  out(`\nany picture as the style (--style painting.jpg, --style-strength 0..1): ${arbitrary.name}, ${arbitrary.licence.name}; ${arbitrary.credit}`);
   const research = rows.filter((r) => !r.licence.commercialUse);
   for (const licence of new Set(research.map((r) => r.licence))) {
     const names = research.filter((r) => r.licence === licence).map((r) => r.name).join(', ');
-    process.stdout.write(`\nresearch use only (${names}): ${licence.terms} ${licence.url}\n`);
+    out(`\nresearch use only (${names}): ${licence.terms} ${licence.url}`);
   }
 }
 
@@ -119,12 +123,12 @@ function deepestCommonFolder(a: string, b: string): string {
 }
 
 async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
-  const setup = prepareRender(input, flags);
-  const { span, partFrames, precision } = await resolveRender(setup, await probeVideo(input));
+  // A plan writes nothing itself: its shards check the output where they run.
+  const job = await resolveVideo({ ...flags, input }, 'plan');
   const farm = planFarm({
-    input, output: setup.output, span, partFrames, shards: flags.shards,
-    // The precision as resolved here: every shard renders the same pixels, whatever its CPU.
-    renderArguments: shardArguments({ ...setup.values, precision: precision.name }, PLAN_OPTIONS),
+    input, output: job.output, span: job.span, partFrames: job.partFrames, shards: flags.shards,
+    // The style and precision as resolved here: every shard renders the same pixels, whatever its CPU.
+    renderArguments: shardArguments(job.shardValues, PLAN_OPTIONS),
     command: flags.command ? flags.command.split(/\s+/).filter(Boolean) : ['stylize-video'],
   });
   const name = flags.name ?? `stylize-${basename(input, extname(input))}`;
@@ -158,7 +162,7 @@ export function buildProgram(): Command {
     addOptions(
       new Command('stylize-video')
         .configureOutput(OUTPUT)
-        .description('Turn a video (or a still) into a painting in motion with a TransformerNet style.')
+        .description('Turn a video (or a still) into a painting in motion: a built-in painting, a catalogue network, or any picture as the style.')
         .argument('<input>', 'video or image to stylize'),
       withoutOverwrite(RENDER_OPTIONS),
     ),
@@ -262,6 +266,10 @@ export async function main(argv = process.argv): Promise<number> {
       });
     });
   };
+  // A reader that stops early (`stylize-video styles | head`) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   onSignal('SIGINT', 130);
   onSignal('SIGTERM', 143);
   // Every promise is awaited; should one slip through, it still ends the run cleanly.

@@ -1,13 +1,15 @@
 // The library API: everything the CLI does, typed, for scripts and render farms.
 export { stylize, type StylizeResult } from './stylize-input.js';
+import { OPTIONS } from './options/table.js';
 export { OPTIONS, type OptionValues, type OptionSpec } from './options/table.js';
-export { OptionError } from './options/option-error.js';
-export { prepareRender, resolveRender, type RenderSetup, type RenderJob } from './job.js';
-export { stylizeVideo, defaultOutputPath, frameChooser, DEFAULT_TEMPORAL_STRENGTH } from './pipeline.js';
+export { OptionError } from './errors.js';
+export { resolveRender, resolveVideo, resolveImage, resolveFrame, resolvePreview, plannedRuns, frameChooser, defaultOutputPath, chooseStyle, isStillPath } from './job/index.js';
+export type { VideoJob, ImageJob, FrameJob, PreviewJob, StyleChoice, RenderRequest, VideoRequest } from './job/index.js';
+export { stylizeVideo, runVideo } from './pipeline.js';
 export type { StylizeVideoOptions, StylizeVideoResult, PipelineEvent, StageTimes } from './pipeline.js';
-export { stylizeImage, stylizeVideoFrame, isStillPath } from './still.js';
+export { stylizeImage, stylizeVideoFrame, runImage, runFrame } from './still.js';
 export type { StylizeImageOptions, StylizeImageResult, StylizeVideoFrameOptions, StylizeVideoFrameResult } from './still.js';
-export { preview, type PreviewOptions, type PreviewResult } from './preview.js';
+export { preview, runPreview, type PreviewOptions, type PreviewResult } from './preview.js';
 export { joinParts, type JoinOptions, type JoinResult } from './parts/join.js';
 export { parseShard, partsOf, shardParts, defaultPartLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from './parts/part-plan.js';
 export { planFarm, slurmScript, kubernetesManifest, type FarmPlan, type FarmPlanInput } from './parts/farm-plan.js';
@@ -19,6 +21,7 @@ export { startEncoder } from './encode/encoder.js';
 export { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 export { createStylizer, type Stylizer, type StylizerOptions } from './stylize/stylizer.js';
 export { initBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './stylize/backend.js';
+export { BUILT_IN_STYLES, builtInPicture, type BuiltInStyle } from './stylize/built-in-styles.js';
 export { STYLES, resolveModel, findStyle, isCached, modelCacheDir, licenceNotice, type ResolvedModel, type StyleLicence } from './stylize/model-store.js';
 export { loadModelWeights, type ModelWeights } from './stylize/model-files.js';
 export { isStyleImage, styleVector, blendVectors, prepareForPredictor, magentaOnnx } from './stylize/magenta.js';
@@ -30,3 +33,6 @@ export { UserError, UsageError } from './errors.js';
 export type { RgbFrame } from './frame.js';
 export { createTemporalStage, type FinishedFrame, type TemporalStage, type TemporalOptions } from './temporal/index.js';
 export { measureStability, type StabilityReport } from './temporal/metrics.js';
+
+/** The temporal stage's default strength, as the option table declares it. */
+export const DEFAULT_TEMPORAL_STRENGTH = OPTIONS.temporal.default as number;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { access, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
-import { OptionError } from './options/option-error.js';
+import { OptionError } from './errors.js';
 
 export interface PendingOutput {
   /** the destination */

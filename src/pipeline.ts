@@ -3,9 +3,7 @@ import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
 import type { RgbFrame } from './frame.js';
-import { framesIn, manifestOf, plannedRuns, prepareRender, resolveRender, stylizerOptionsFor } from './job.js';
-import type { OptionValues, RENDER_OPTIONS } from './options/table.js';
-import { checkOutputPath } from './output.js';
+import { framesIn, manifestOf, plannedRuns, resolveVideo, stylizerOptions, type VideoJob, type VideoRequest } from './job/index.js';
 import { joinParts } from './parts/join.js';
 import type { ShardSpec } from './parts/part-plan.js';
 import { openPartsFolder } from './parts/parts-folder.js';
@@ -17,7 +15,7 @@ import { createStylizer, type Stylizer } from './stylize/stylizer.js';
 import { createTemporalStage, type FinishedFrame, type TemporalStage } from './temporal/index.js';
 
 /** A video render: the input, the render options of the table (src/options/table.ts), and how to follow it. */
-export type StylizeVideoOptions = { input: string } & Pick<OptionValues, (typeof RENDER_OPTIONS)[number]> & {
+export type StylizeVideoOptions = VideoRequest & {
   signal?: AbortSignal;
   onEvent?: (event: PipelineEvent) => void;
 };
@@ -38,7 +36,7 @@ export type PipelineEvent =
       /** fp32 or int8, what was asked and why this (undefined when every part was already done) */
       precision?: PrecisionInfo;
       temporal: string;
-      /** the catalogue style's licence (undefined for --model); commercialUse false: research use only */
+      /** the style's licence (undefined for a model folder); commercialUse false: research use only */
       licence?: StyleLicence;
     }
   | { type: 'progress'; frame: number; totalFrames: number; fps: number; etaSeconds: number; elapsedSeconds: number };
@@ -75,23 +73,19 @@ export interface StylizeVideoResult {
   licence?: StyleLicence;
 }
 
-export { DEFAULT_TEMPORAL_STRENGTH, defaultOutputPath, temporalStrength } from './defaults.js';
-export { frameChooser } from './job.js';
-
 const now = () => performance.now() / 1000;
 
 export async function stylizeVideo(options: StylizeVideoOptions): Promise<StylizeVideoResult> {
-  const emit = options.onEvent ?? (() => undefined);
-  const setup = prepareRender(options.input, options);
-  const { output: outputPath, container, codec, shard, values } = setup;
-  // Usage is checked before the input is read: a typo costs nothing.
-  await checkOutputPath(outputPath, { input: options.input, overwrite: values.overwrite });
+  const { signal, onEvent, ...request } = options;
+  return runVideo(await resolveVideo(request), { signal, onEvent });
+}
 
-  const job = await resolveRender(setup, await probeVideo(options.input));
-  const { info, parts, mine } = job;
+export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeVideoOptions, 'signal' | 'onEvent'> = {}): Promise<StylizeVideoResult> {
+  const emit = onEvent ?? (() => undefined);
+  const { info, parts, shardParts, output: outputPath, container, shard } = job;
   const fps = rationalValue(info.fps);
-  const folder = await openPartsFolder(outputPath, manifestOf(job), { overwrite: values.overwrite });
-  const done = await folder.completed(mine);
+  const folder = await openPartsFolder(outputPath, manifestOf(job), { overwrite: job.overwrite });
+  const done = await folder.completed(shardParts);
   const runs = plannedRuns(job, done);
   const toStylize = runs.reduce((n, r) => n + r.warmup + framesIn(r.parts) + r.lookahead, 0);
 
@@ -106,7 +100,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
       // A picture style's content vector comes from the first frame of the whole range (not of this
       // shard or run), which every shard of a plan shares, so their parts agree.
       const contentFrame = () => decodeOne(info, job.span.start);
-      stylizer = await createStylizer(stylizerOptionsFor({ ...values, precision: job.precision }, info, (progress) => emit({ type: 'download', progress }), contentFrame));
+      stylizer = await createStylizer(stylizerOptions(job, info, contentFrame, (progress) => emit({ type: 'download', progress })));
       backend = stylizer.backend.name;
       precision = stylizer.precision.name;
     }
@@ -114,19 +108,19 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     // OpenCV's Farnebäck (wasm) follows real footage best.
     const newTemporalStage = () => createTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'gpu' });
     emit({
-      type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
-      totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
+      type: 'start', input: job.input, output: outputPath, width: info.width, height: info.height, fps,
+      totalFrames: toStylize, parts: { total: shardParts.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
       backend: stylizer?.backend, precision: stylizer?.precision, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-      temporal: (await newTemporalStage()).name, licence: setup.licence,
+      temporal: (await newTemporalStage()).name, licence: job.style.licence,
     });
     for (const run of runs) {
       const first = run.parts[0].start - run.warmup;
       const count = run.parts.at(-1)!.end - first + 1 + run.lookahead;
-      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: values.crf, preset: values.preset });
+      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec: job.codec, crf: job.crf, preset: job.preset });
       try {
         const alreadyProcessed = processed;
         await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
-          signal: options.signal,
+          signal,
           onProgress: (n) => {
             processed = alreadyProcessed + n;
             const elapsed = now() - started;
@@ -148,12 +142,12 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   } finally {
     await stylizer?.close();
   }
-  const joined = shard ? undefined : await joinParts({ output: outputPath, input: options.input, overwrite: values.overwrite });
+  const joined = shard ? undefined : await joinParts({ output: outputPath, input: job.input, overwrite: job.overwrite });
   return {
     output: outputPath,
-    frames: framesIn(mine),
+    frames: framesIn(shardParts),
     stylizedFrames: processed,
-    parts: { total: mine.length, rendered: mine.length - done.size, alreadyDone: done.size, folder: joined ? undefined : folder.dir },
+    parts: { total: shardParts.length, rendered: shardParts.length - done.size, alreadyDone: done.size, folder: joined ? undefined : folder.dir },
     joined: !!joined,
     width: info.width,
     height: info.height,
@@ -162,7 +156,7 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     precision,
     seconds: now() - started,
     stageSeconds: times,
-    licence: setup.licence,
+    licence: job.style.licence,
   };
 }
 

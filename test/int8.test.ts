@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelWeights, type ModelWeights } from 'stylize-video';
-import { prepareRender, resolveRender } from '../src/job.js';
+import { resolveVideo } from '../src/job/index.js';
 import { CALIBRATION_FILE, calibrate, choosePrecision, INT8_LAYERS, int8FasterHere, int8Settings, type Int8Calibration } from '../src/stylize/int8.js';
 import { weightsDigest } from '../src/stylize/model-files.js';
 import { activationQuantization, onnxModel, quantizeKernel } from '../src/stylize/onnx-model.js';
 import { OnnxNet, loadOnnxRuntime } from '../src/stylize/onnx-net.js';
 import { psnr } from '../src/temporal/metrics.js';
-import type { VideoInfo } from '../src/decode/probe.js';
 import { runCli } from './helpers/cli.js';
 import { makeClip, tempDir } from './helpers/media.js';
 import { tinyShapes, writeTinyModel } from './helpers/tiny-model.js';
@@ -103,7 +102,7 @@ describe('--precision', () => {
     expect(choosePrecision('auto', onnx, { ...calibration, quality: { psnr: 29, ssim: 0.9, frames: 4, passes: false } }, fast)).toMatchObject({ name: 'fp32', reason: expect.stringMatching(/below the bar/) });
     expect(choosePrecision('auto', onnx, calibration, { faster: false, why: 'no AVX2' })).toMatchObject({ name: 'fp32', reason: expect.stringMatching(/not faster here: no AVX2/) });
     expect(choosePrecision('fp32', onnx, calibration, fast).name).toBe('fp32');
-    expect(() => choosePrecision('int8', { name: 'wasm' }, calibration, fast)).toThrow(/--precision int8 is not possible/);
+    expect(() => choosePrecision('int8', { name: 'wasm' }, calibration, fast)).toThrow(/precision int8 is not possible/);
     expect(() => choosePrecision('int8', onnx, undefined, fast)).toThrow(/no int8 calibration/);
   });
 
@@ -114,9 +113,9 @@ describe('--precision', () => {
   });
 
   it('is part of the render identity (plan.json), as the precision resolved', async () => {
-    const info = { path: '/in.mp4', bytes: 1, width: 64, height: 48, fps: { num: 24, den: 1 }, frameCount: 24, durationSeconds: 1, startSeconds: 0 } as unknown as VideoInfo;
+    const input = makeClip(join(tempDir(), 'in.mp4'), { width: 64, height: 48, seconds: 1, fps: 24, audio: false });
     const identity = async (precision: 'fp32' | 'int8') =>
-      (await resolveRender(prepareRender('/in.mp4', { model: modelDir, precision, backend: 'onnx', output: join(tempDir(), 'out.mp4') }), info)).identity;
+      (await resolveVideo({ input, model: modelDir, precision, backend: 'onnx', output: join(tempDir(), 'out.mp4') })).identity;
     expect((await identity('fp32')).precision).toBe('fp32');
     expect((await identity('int8')).precision).toBe('int8');
     expect(await identity('int8')).not.toEqual(await identity('fp32'));

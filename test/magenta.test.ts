@@ -1,8 +1,6 @@
 // Arbitrary style transfer: the TF Lite reader, the int8 predictor (tflite-int8.ts) and the ONNX and
 // TF.js runs of the transformer, checked against the official TF Lite runtime (wasm) on a real pair of pictures.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -281,32 +279,25 @@ describe.skipIf(!magenta || !pictures)(`--style <picture> on the command line ($
 });
 
 describe.skipIf(!magenta)(`the arbitrary-style model files (${why})`, () => {
-  it('are downloaded into the cache verified (a corrupt copy is refused and nothing cached), converted once, and the conversion reused', async () => {
-    const home = tempDir('sv-magenta-dl-');
-    const saved = { cache: process.env.XDG_CACHE_HOME, shelf: process.env.STYLIZE_VIDEO_MODELS, url: process.env.STYLIZE_VIDEO_MODEL_URL };
-    let corrupt = true;
-    const server = createServer((req, res) => {
-      const [, folder, file] = (req.url ?? '').split('/');
-      const path = join(magenta!, file ?? '');
-      if (folder !== 'magenta' || !existsSync(path)) return void res.writeHead(404).end();
-      const bytes = readFileSync(path);
-      if (corrupt) bytes[100] ^= 1;
-      res.end(bytes);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  it('ship in the package, verified; a damaged copy on the models shelf is refused; the conversion is made once and reused', async () => {
+    const home = tempDir('sv-magenta-files-');
+    const saved = { cache: process.env.XDG_CACHE_HOME, shelf: process.env.STYLIZE_VIDEO_MODELS };
     try {
       process.env.XDG_CACHE_HOME = join(home, 'cache');
       delete process.env.STYLIZE_VIDEO_MODELS;
-      process.env.STYLIZE_VIDEO_MODEL_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const packaged = await magentaFile(TRANSFORMER);
+      expect(packaged.source).toBe('package');
+      // The same bytes as the independent copy the tests are given.
+      expect(Buffer.compare(packaged.bytes, readFileSync(join(magenta!, TRANSFORMER)))).toBe(0);
+      const shelf = join(home, 'shelf');
+      mkdirSync(join(shelf, 'magenta'), { recursive: true });
+      const damaged = Buffer.from(packaged.bytes);
+      damaged[100] ^= 1;
+      writeFileSync(join(shelf, 'magenta', TRANSFORMER), damaged);
+      process.env.STYLIZE_VIDEO_MODELS = shelf;
+      await expect(magentaFile(TRANSFORMER)).rejects.toThrow(/does not match its catalogue checksum: replace it, or unset STYLIZE_VIDEO_MODELS/);
+      delete process.env.STYLIZE_VIDEO_MODELS;
       const cache = join(home, 'cache', 'stylize-video', 'models', 'magenta');
-      await expect(magentaFile(TRANSFORMER)).rejects.toThrow(/does not match its catalogue checksum/);
-      expect(existsSync(cache) ? readdirSync(cache) : []).toEqual([]);
-      corrupt = false;
-      const progress: number[] = [];
-      const first = await magentaFile(TRANSFORMER, (p) => progress.push(p.receivedBytes));
-      expect(first.source).toBe('download');
-      expect(progress).toEqual([first.bytes.length]);
-      expect((await magentaFile(TRANSFORMER)).source).toBe('cache');
       const converted = await magentaOnnx(TRANSFORMER);
       const onnxFiles = readdirSync(cache).filter((f) => f.endsWith('.onnx'));
       expect(onnxFiles).toHaveLength(1);
@@ -315,8 +306,7 @@ describe.skipIf(!magenta)(`the arbitrary-style model files (${why})`, () => {
       writeFileSync(join(cache, onnxFiles[0]), Buffer.concat([marked, Buffer.from([0])]));
       expect((await magentaOnnx(TRANSFORMER)).length).toBe(converted.length + 1);
     } finally {
-      server.close();
-      for (const [key, value] of [['XDG_CACHE_HOME', saved.cache], ['STYLIZE_VIDEO_MODELS', saved.shelf], ['STYLIZE_VIDEO_MODEL_URL', saved.url]] as const) {
+      for (const [key, value] of [['XDG_CACHE_HOME', saved.cache], ['STYLIZE_VIDEO_MODELS', saved.shelf]] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }

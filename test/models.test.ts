@@ -94,7 +94,7 @@ describe('model resolution', () => {
 
   it('explains how to fix a missing model when offline', async () => {
     process.env.STYLIZE_VIDEO_MODEL_URL = 'http://127.0.0.1:9';
-    await expect(resolveModel('matta')).rejects.toThrow(/could not be downloaded.*STYLIZE_VIDEO_MODELS.*--model/);
+    await expect(resolveModel('matta')).rejects.toThrow(/could not be downloaded.*STYLIZE_VIDEO_MODELS.*give a model folder \(model\)/);
     expect(existsSync(join(home, 'cache', 'stylize-video', 'models', 'matta'))).toBe(false);
   });
 });

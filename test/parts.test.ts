@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { stylizeVideo } from 'stylize-video';
 import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '../src/parts/part-plan.js';
-import { plannedRuns } from '../src/job.js';
+import { plannedRuns } from '../src/job/index.js';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
@@ -66,7 +66,7 @@ describe('part grid and shards', () => {
   it('a run stylizes the frames before it for the warm-up and the one after it for the look-ahead, within the range', () => {
     const span = { start: 4, end: 51 };
     const parts = partsOf(span, 8); // 4-11, 12-19, ..., 44-51
-    const job = (strength: number, mine = parts) => ({ span, mine, strength, warmupLimit: warmupFrames(strength) }) as unknown as Parameters<typeof plannedRuns>[0];
+    const job = (strength: number, shardParts = parts) => ({ span, shardParts, strength, warmupLimit: warmupFrames(strength) }) as unknown as Parameters<typeof plannedRuns>[0];
     const runsOf = (strength: number, done: number[]) =>
       plannedRuns(job(strength), new Set(done)).map((r) => ({ from: r.parts[0].start - r.warmup, first: r.parts[0].start, last: r.parts.at(-1)!.end, to: r.parts.at(-1)!.end + r.lookahead }));
     // parts 0 and 3 done: two runs, parts 1-2 and 4-5

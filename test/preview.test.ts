@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStylizer, ffmpegBinaries, preview, probeVideo } from 'stylize-video';
 import * as stylizerModule from '../src/stylize/stylizer.js';
-import { frameChooser } from '../src/pipeline.js';
+import { frameChooser } from '../src/job/index.js';
 import { psnr, readAllFrames, streams } from './helpers/media.js';
 import { runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';

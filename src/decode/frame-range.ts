@@ -1,5 +1,5 @@
 // The frames option: 0-based, inclusive, as ffmpeg's `n` and Remotion's --frames count them.
-import { invalidOption, OptionError } from '../options/option-error.js';
+import { invalidOption, OptionError } from '../errors.js';
 
 export interface FrameRange {
   start: number;

@@ -1,4 +1,4 @@
-import { invalidOption, OptionError } from '../options/option-error.js';
+import { invalidOption, OptionError } from '../errors.js';
 
 export const VIDEO_CODECS = ['h264', 'h265', 'vp9', 'prores'] as const;
 export type VideoCodec = (typeof VIDEO_CODECS)[number];
@@ -9,13 +9,6 @@ const CONTAINERS: Record<VideoCodec, string[]> = {
   vp9: ['webm', 'mkv', 'mp4'],
   prores: ['mov', 'mkv'],
 };
-
-export const DEFAULT_CRF: Record<VideoCodec, number | undefined> = { h264: 18, h265: 22, vp9: 31, prores: undefined };
-
-/** The codec a container gets when the user names none. */
-export function defaultCodec(container: string): VideoCodec {
-  return container === 'webm' ? 'vp9' : 'h264';
-}
 
 export function checkCodecFits(codec: VideoCodec, container: string): void {
   if (!VIDEO_CODECS.includes(codec)) throw invalidOption('codec', codec, `use one of ${VIDEO_CODECS.join(', ')}`);
@@ -29,7 +22,8 @@ export function codecArguments(
   container: string,
   width: number,
   height: number,
-  crf = DEFAULT_CRF[codec],
+  /** as the job resolved it (the option table's default for the codec); unused by prores */
+  crf: number | undefined,
   preset?: string,
 ): string[] {
   checkCodecFits(codec, container);

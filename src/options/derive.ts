@@ -1,7 +1,7 @@
 // What the option table gives the rest: commander's definitions, the checks a library call runs,
 // and the arguments a farm's shards receive.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { OptionError, spell } from './option-error.js';
+import { OptionError, spell } from '../errors.js';
 import { flagSpelling, OPTIONS, type OptionName, type OptionSpec, type OptionValues } from './table.js';
 import type { Validator } from './validators.js';
 

@@ -23,6 +23,8 @@ export interface OptionSpec<V> {
   choices?: readonly string[];
   /** the value when the caller gives none, on the command line and in the API alike */
   default?: V;
+  /** a default that follows from what the render resolved before it (the help names it in the description) */
+  derivedDefault?: (resolved: { container: string; codec: VideoCodec }) => V | undefined;
   /**
    * Changes the pixels: plan.json records the option under its name, as the render resolved it (see
    * resolveJob), and parts made with another value are not mixed in.
@@ -41,14 +43,15 @@ const asArguments = (flag: string) => (value: unknown) => [flag, String(value)];
 
 export const OPTIONS = {
   /**
-   * a catalogue style (`stylize-video styles` lists them), or a picture file (any image sharp reads)
-   * whose style Magenta's arbitrary-style network takes; default `wave`
+   * a built-in picture style (default `hokusai`; they ship inside the package and work offline), a
+   * catalogue network (`wave`, …, downloaded on first use; `stylize-video styles` lists them all), or
+   * a picture file (any image sharp reads) whose style Magenta's arbitrary-style network takes
    */
   style: spec<string>({
     flags: '-s, --style <name|picture>',
-    description: 'style from the catalogue (stylize-video styles), or a picture file to take the style from',
+    description: 'a built-in style (hokusai, munch, picabia, turner), a catalogue network (stylize-video styles), or a picture file to take the style from',
     validator: text(),
-    default: 'wave',
+    default: 'hokusai',
     pixels: true,
     shardArguments: (style) => ['--style', isStyleImage(style) ? resolve(style) : style],
   }),
@@ -74,18 +77,39 @@ export const OPTIONS = {
   start: spec<number | string>({ flags: '--start <time>', description: 'start at this time (seconds, M:SS or H:MM:SS.ms) instead of --frames', validator: text((value) => void (typeof value === 'string' && parseTimecode(value, 'start'))) }),
   /** ... for this long */
   duration: spec<number | string>({ flags: '--duration <time>', description: 'for this long', validator: text((value) => void (typeof value === 'string' && parseTimecode(value, 'duration'))) }),
-  /** temporal-consistency strength 0..1; false or 0 for independent frames; default 0.9 */
+  /**
+   * temporal-consistency strength 0..1: the largest share of the warped past a pixel takes (the
+   * stage takes less where it would cost the style's structure; docs/temporal-consistency.md); true
+   * for the default, false or 0 for independent frames
+   */
   temporal: spec<boolean | number>({
     flags: '--temporal <strength>',
     description: 'temporal-consistency strength, 0..1',
     negation: 'stylize every frame independently',
     validator: strength,
+    default: 0.9,
     pixels: true,
     shardArguments: (value) => (value === false ? ['--no-temporal'] : typeof value === 'number' ? ['--temporal', String(value)] : []),
   }),
-  codec: spec<VideoCodec>({ flags: '--codec <codec>', description: 'video codec', choices: VIDEO_CODECS, validator: oneOf(VIDEO_CODECS), pixels: true, shardArguments: asArguments('--codec') }),
-  /** quality, lower is better; default 18 h264, 22 h265, 31 vp9 */
-  crf: spec<number>({ flags: '--crf <n>', description: 'constant rate factor (quality; lower is better)', validator: wholeNumber(0, 63), pixels: true, shardArguments: asArguments('--crf') }),
+  /** the video codec; default vp9 in .webm, h264 elsewhere */
+  codec: spec<VideoCodec>({
+    flags: '--codec <codec>',
+    description: 'video codec (default: vp9 in .webm, h264 elsewhere)',
+    choices: VIDEO_CODECS,
+    validator: oneOf(VIDEO_CODECS),
+    derivedDefault: ({ container }) => (container === 'webm' ? 'vp9' : 'h264'),
+    pixels: true,
+    shardArguments: asArguments('--codec'),
+  }),
+  /** quality, lower is better; default 18 h264, 22 h265, 31 vp9 (prores takes a --preset profile instead) */
+  crf: spec<number>({
+    flags: '--crf <n>',
+    description: 'constant rate factor (quality; lower is better; default: 18 h264, 22 h265, 31 vp9)',
+    validator: wholeNumber(0, 63),
+    derivedDefault: ({ codec }) => ({ h264: 18, h265: 22, vp9: 31, prores: undefined })[codec],
+    pixels: true,
+    shardArguments: asArguments('--crf'),
+  }),
   /** x264/x265 preset, vp9 deadline, or prores profile */
   preset: spec<string>({ flags: '--preset <name>', description: 'encoder preset (x264/x265: ultrafast … veryslow)', validator: text(), pixels: true, shardArguments: asArguments('--preset') }),
   /** frames per part (default: 10 s, less for short videos, at least 1 s) */

@@ -1,6 +1,6 @@
 // Checks shared by the options: each reads command-line text or checks an API value, and throws an
 // OptionError naming the option as `{api}`, so the caller sees the name they wrote.
-import { invalidOption } from './option-error.js';
+import { invalidOption } from '../errors.js';
 
 export interface Validator<V> {
   /**

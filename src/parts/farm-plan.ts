@@ -1,7 +1,7 @@
 // `stylize-video plan`: how a render splits into shards, as a manifest, a Slurm submission script
 // (the array of shards and the join that waits for it), or a Kubernetes Indexed Job.
 import { resolve } from 'node:path';
-import { invalidOption } from '../options/option-error.js';
+import { invalidOption } from '../errors.js';
 import { partsOf, shardParts, spanLength, type FrameSpan } from './part-plan.js';
 
 export const PLAN_FORMATS = ['json', 'slurm', 'k8s'] as const;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { audioInputOptions, audioOutputOptions, audioUnderFrames, containerOptions, type AudioSource } from '../encode/encoder.js';
 import { countVideoPackets, parseRational, rationalValue } from '../decode/probe.js';
 import { UserError } from '../errors.js';
-import { OptionFailure } from '../options/option-error.js';
+import { OptionFailure } from '../errors.js';
 import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { prepareOutput } from '../output.js';
 import { partsOf, spanLength, type Part } from './part-plan.js';

@@ -1,7 +1,7 @@
 // A render is cut into parts on a fixed grid of frames. Shards are runs of whole parts, and a
 // resumed render starts at a part boundary, so every part is encoded from the same frames
 // whichever machine or run makes it: the joined video is the one a single run would have written.
-import { invalidOption, OptionError } from '../options/option-error.js';
+import { invalidOption, OptionError } from '../errors.js';
 
 export interface FrameSpan {
   /** first frame, 0-based in the input */

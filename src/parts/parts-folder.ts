@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { OptionError, OptionFailure } from '../options/option-error.js';
+import { OptionError, OptionFailure } from '../errors.js';
 import { prepareOutput, type PendingOutput } from '../output.js';
 import type { FrameSpan, Part } from './part-plan.js';
 

@@ -11,8 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError, UserError } from '../errors.js';
-import { OptionError } from '../options/option-error.js';
+import { OptionError, OptionFailure, UsageError, UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { RESIDUAL_BLOCKS, weightsDigest, type ModelWeights } from './model-files.js';
@@ -31,10 +30,13 @@ export interface PrecisionInfo {
   reason: string;
 }
 
+/** Float, the precision of the PyTorch reference and of earlier renders. */
+export const FP32: PrecisionInfo = Object.freeze({ requested: 'fp32', name: 'fp32', reason: 'asked for' });
+
 /** A picture style runs Magenta's transformer in float: int8 covers the catalogue styles and model folders. */
 export function pictureStylePrecision(requested: PrecisionChoice | PrecisionInfo): PrecisionInfo {
   const asked = typeof requested === 'object' ? requested.requested : requested;
-  if (asked === 'int8') throw new OptionError('{precision} int8 applies to catalogue styles and --model folders; a picture style runs in float: leave {precision} out');
+  if (asked === 'int8') throw new OptionError('{precision} int8 applies to catalogue styles and {model} folders; a picture style runs in float: leave {precision} out');
   return { requested: asked, name: 'fp32', reason: asked === 'fp32' ? 'asked for' : 'a picture style runs in float' };
 }
 
@@ -163,12 +165,12 @@ function readCpuinfo(): string | undefined {
 /** fp32 or int8 for this render: int8 only on ONNX Runtime, with a calibration of these weights. */
 export function choosePrecision(requested: PrecisionChoice, backend: Pick<BackendInfo, 'name'>, calibration: Int8Calibration | undefined, cpu = int8FasterHere()): PrecisionInfo {
   if (!PRECISION_CHOICES.includes(requested)) throw new UsageError(`unknown precision '${requested}': use one of ${PRECISION_CHOICES.join(', ')}`);
-  if (requested === 'fp32') return { requested, name: 'fp32', reason: 'asked for' };
+  if (requested === 'fp32') return FP32;
   const missing = backend.name !== 'onnx'
-    ? `the ${backend.name} backend runs float only (int8 needs --backend onnx)`
+    ? `the ${backend.name} backend runs float only (int8 runs on the onnx backend)`
     : !calibration ? 'no int8 calibration of these weights (scripts/calibrate-int8.js makes one)' : undefined;
   if (requested === 'int8') {
-    if (missing) throw new UserError(`--precision int8 is not possible: ${missing}`);
+    if (missing) throw new OptionFailure(`{precision} int8 is not possible: ${missing}`);
     return { requested, name: 'int8', reason: 'asked for' };
   }
   if (missing) return { requested, name: 'fp32', reason: missing };

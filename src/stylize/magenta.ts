@@ -1,7 +1,6 @@
 // Arbitrary style transfer: Magenta's style predictor (any picture → a 100-number style vector) and
-// its transformer (content + vector → stylized), published as TF Lite files. The files are found
-// like a catalogue style's ($STYLIZE_VIDEO_MODELS/magenta, then the verified cache, then a verified
-// download). The transformer is converted to ONNX once and kept in the cache beside them; the int8
+// its transformer (content + vector → stylized), published as TF Lite files that ship inside the package
+// (assets/magenta). The transformer is converted to ONNX once and kept in the model cache; the int8
 // predictor runs in TypeScript with TF Lite's own integer arithmetic (tflite-int8.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,7 +11,8 @@ import { UsageError, UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { readTflite } from './tflite.js';
 import { tfliteToOnnx, type ConversionOptions } from './tflite-onnx.js';
-import { modelCacheDir, styleEntry, type DownloadProgress, type StyleLicence } from './model-store.js';
+import { modelCacheDir, styleEntry, type StyleLicence } from './model-store.js';
+import { packagedMagentaFile } from './built-in-styles.js';
 import { Int8Graph } from './tflite-int8.js';
 
 export const ARBITRARY = catalogue.arbitrary;
@@ -140,36 +140,20 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Where a model file comes from: $STYLIZE_VIDEO_MODELS/magenta, the verified cache, or a verified download into it. */
-export async function magentaFile(file: MagentaFile, onDownload?: (p: DownloadProgress) => void): Promise<{ bytes: Buffer; source: 'env' | 'cache' | 'download' }> {
+/**
+ * A model file, verified against its catalogue checksum: from $STYLIZE_VIDEO_MODELS/magenta where
+ * it is there (a farm's own copy), else from the package itself (assets/magenta).
+ */
+export async function magentaFile(file: MagentaFile): Promise<{ bytes: Buffer; source: 'env' | 'package' }> {
   const shelf = process.env.STYLIZE_VIDEO_MODELS;
-  if (shelf && (await exists(join(shelf, 'magenta', file)))) {
-    const bytes = await verified(join(shelf, 'magenta', file), file);
-    if (!bytes) throw new UserError(`${join(shelf, 'magenta', file)} does not match its catalogue checksum: replace it, or unset STYLIZE_VIDEO_MODELS`);
-    return { bytes, source: 'env' };
+  const onShelf = shelf ? join(shelf, 'magenta', file) : undefined;
+  const [path, source] = onShelf && (await exists(onShelf)) ? [onShelf, 'env' as const] : [packagedMagentaFile(file), 'package' as const];
+  const bytes = await verified(path, file);
+  if (!bytes) {
+    const fix = source === 'env' ? 'replace it, or unset STYLIZE_VIDEO_MODELS' : 'reinstall stylize-video (npm install)';
+    throw new UserError(`${path} is missing or does not match its catalogue checksum: ${fix}`);
   }
-  const cached = join(modelCacheDir(), 'magenta', file);
-  const bytes = await verified(cached, file);
-  if (bytes) return { bytes, source: 'cache' };
-  const meta = ARBITRARY.files[file];
-  // STYLIZE_VIDEO_MODEL_URL (a farm's own mirror, or a test's) replaces both public addresses.
-  const mirror = process.env.STYLIZE_VIDEO_MODEL_URL;
-  const urls = mirror ? [`${mirror}/magenta/${file}`] : [`${ARBITRARY.baseUrl}/${file}`, `${ARBITRARY.mirrorUrl}/${file}`];
-  const failures: string[] = [];
-  for (const url of urls) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = Buffer.from(await response.arrayBuffer());
-      if (body.length !== meta.size || sha256(body) !== meta.sha256) throw new Error('does not match its catalogue checksum');
-      await writeAtomically(cached, body);
-      onDownload?.({ style: 'magenta', receivedBytes: body.length, totalBytes: meta.size });
-      return { bytes: body, source: 'download' };
-    } catch (err) {
-      failures.push(`${url}: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
-    }
-  }
-  throw new UserError(`the arbitrary-style model ${file} is not in the cache and could not be downloaded (${failures.join('; ')}): connect to the internet, or set STYLIZE_VIDEO_MODELS to a folder holding magenta/${file}`);
+  return { bytes, source };
 }
 
 /** The converted transformer's inputs and outputs: the content enters and leaves as 0..255 (OnnxNet's contract for every network), the style vector as it is. */
@@ -179,12 +163,12 @@ const TRANSFORMER_GRAPH: ConversionOptions = { inputNames: ['rgb', 'style_vector
  * The transformer converted to ONNX: from the cache (named by the TF Lite file's SHA-256 and the
  * converter's version), or converted now and cached.
  */
-export async function magentaOnnx(file: typeof TRANSFORMER, onDownload?: (p: DownloadProgress) => void): Promise<Uint8Array> {
+export async function magentaOnnx(file: typeof TRANSFORMER): Promise<Uint8Array> {
   const meta = ARBITRARY.files[file];
   const cachedPath = join(modelCacheDir(), 'magenta', `${meta.sha256.slice(0, 16)}.v${CONVERTER_VERSION}.onnx`);
   const cached = await readFile(cachedPath).catch(() => undefined);
   if (cached && cached.length > 0) return new Uint8Array(cached.buffer, cached.byteOffset, cached.length);
-  const { bytes } = await magentaFile(file, onDownload);
+  const { bytes } = await magentaFile(file);
   const onnx = tfliteToOnnx(readTflite(bytes, file), TRANSFORMER_GRAPH);
   // A cache that cannot be written costs a conversion next time, not the render.
   await writeAtomically(cachedPath, onnx).catch(() => undefined);
@@ -200,8 +184,8 @@ let predictor: Promise<Int8Graph> | undefined;
  * transformer. Exact integer sums and float32 steps with one rounding each: every machine of a farm
  * gets the same vector.
  */
-export async function styleVector(picture: RgbFrame, onDownload?: (p: DownloadProgress) => void): Promise<Float32Array> {
-  predictor ??= magentaFile(PREDICTOR, onDownload).then(({ bytes }) => new Int8Graph(readTflite(bytes, PREDICTOR)));
+export async function styleVector(picture: RgbFrame): Promise<Float32Array> {
+  predictor ??= magentaFile(PREDICTOR).then(({ bytes }) => new Int8Graph(readTflite(bytes, PREDICTOR)));
   const graph = await predictor.catch((err: unknown) => {
     predictor = undefined;
     throw err;

@@ -5,7 +5,8 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import catalogue from './catalogue.json' with { type: 'json' };
-import { UsageError, UserError } from '../errors.js';
+import { OptionFailure, UsageError, UserError } from '../errors.js';
+import { BUILT_IN_STYLES } from './built-in-styles.js';
 
 /** What a style's weights may be used for: the ml5 repository is MIT, but six of its styles are Logan Engstrom's checkpoints under his own terms. */
 export interface StyleLicence {
@@ -23,7 +24,7 @@ export interface StyleEntry {
   files: Record<string, { size: number; sha256: string }>;
 }
 
-export type ModelSource = 'option' | 'env' | 'cache' | 'download';
+export type ModelSource = 'option' | 'env' | 'cache' | 'download' | 'package';
 
 export interface ResolvedModel {
   style: string;
@@ -71,8 +72,9 @@ function editDistance(a: string, b: string): number {
 export function styleEntry(style: string): StyleEntry {
   const entry = STYLES.find((s) => s.name === style);
   if (entry) return entry;
-  const nearest = [...STYLES].sort((a, b) => editDistance(style, a.name) - editDistance(style, b.name))[0];
-  throw new UsageError(`unknown style '${style}': did you mean '${nearest.name}'? (stylize-video styles lists them all)`);
+  const names = [...BUILT_IN_STYLES, ...STYLES].map((s) => s.name);
+  const nearest = names.sort((a, b) => editDistance(style, a) - editDistance(style, b))[0];
+  throw new UsageError(`unknown style '${style}': did you mean '${nearest}'? (stylize-video styles lists them all; a picture file works too)`);
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -110,9 +112,9 @@ async function download(entry: StyleEntry, onProgress?: (p: DownloadProgress) =>
         bytes = new Uint8Array(await response.arrayBuffer());
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        throw new UserError(
+        throw new OptionFailure(
           `style '${entry.name}' is not in the cache and could not be downloaded from ${url} (${cause}): ` +
-            `connect to the internet, or set STYLIZE_VIDEO_MODELS to a folder holding ${entry.name}/manifest.json, or pass --model <dir>`,
+            `connect to the internet, or set STYLIZE_VIDEO_MODELS to a folder holding ${entry.name}/manifest.json, or give a model folder ({model})`,
         );
       }
       if (bytes.length !== meta.size || sha256(bytes) !== meta.sha256) {
@@ -149,7 +151,7 @@ export async function resolveModel(
 ): Promise<ResolvedModel> {
   if (options.modelDir) {
     if (!(await exists(join(options.modelDir, 'manifest.json')))) {
-      throw new UserError(`--model ${options.modelDir}: no manifest.json there; point it at one style's folder`);
+      throw new OptionFailure(`{model} ${options.modelDir}: no manifest.json there; point it at one style's folder`);
     }
     return { style, dir: options.modelDir, source: 'option' };
   }

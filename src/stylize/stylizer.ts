@@ -2,10 +2,10 @@
 // each resolves with its own batch.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { invalidOption } from '../options/option-error.js';
+import { invalidOption } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } from './backend.js';
-import { choosePrecision, int8Settings, pictureStylePrecision, storedCalibration, type PrecisionChoice, type PrecisionInfo } from './int8.js';
+import { choosePrecision, FP32, int8Settings, storedCalibration, type PrecisionInfo } from './int8.js';
 import type { TfliteStyle } from './inference-worker.js';
 import { loadModelWeights, type ModelWeights } from './model-files.js';
 import type { Int8Settings } from './onnx-model.js';
@@ -22,8 +22,8 @@ export interface StylizerOptions {
   /** a model folder to use instead of the catalogue's */
   modelDir?: string;
   backend?: BackendChoice;
-  /** fp32, int8 (ONNX Runtime, a calibrated model) or auto; or a choice already made (a render's job makes it once) */
-  precision?: PrecisionChoice | PrecisionInfo;
+  /** fp32 or int8 (ONNX Runtime, a calibrated model), as the job resolved it (int8.ts, renderPrecision) */
+  precision?: PrecisionInfo;
   /** frames per inference call; the backend's own default when unset */
   batch?: number;
   /** inference threads for wasm/cpu/onnx: a count, or a percentage of the cores ('50%'); default all cores */
@@ -85,10 +85,11 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const weights = await loadModelWeights(model.dir, options.modelDir ? undefined : options.style);
   const backend = await initBackend(options.backend ?? 'auto');
   const batchSize = options.batch ?? defaultBatchSize(backend);
-  const asked = options.precision ?? 'fp32';
-  const calibration = asked === 'fp32' ? undefined : await storedCalibration(weights, { style: options.style, modelDir: options.modelDir });
-  const precision = typeof asked === 'object' ? choosePrecision(asked.name, backend, calibration) && asked : choosePrecision(asked, backend, calibration);
-  const int8 = precision.name === 'int8' ? int8Settings(calibration!) : undefined;
+  const precision = options.precision ?? FP32;
+  // int8 was chosen for these weights' calibration; it is read again against the weights loaded now.
+  const calibration = precision.name === 'int8' ? await storedCalibration(weights, { style: options.style, modelDir: options.modelDir }) : undefined;
+  if (precision.name === 'int8') choosePrecision('int8', backend, calibration);
+  const int8 = calibration && int8Settings(calibration);
   return runNetwork({ backend, precision, model, batchSize }, concurrency, options.frameSize, {
     onnx: async () => ({ source: weights, int8 }),
     tfjs: async () => ({ source: weights, single: () => new TransformerNet(weights) }),
@@ -96,13 +97,13 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
 }
 
 /** The style vector a render with a picture style uses: the picture's, mixed with the content's own by the strength. */
-export async function pictureStyleVector(options: Pick<StylizerOptions, 'style' | 'styleStrength' | 'contentFrame' | 'onDownload'>): Promise<Float32Array> {
+export async function pictureStyleVector(options: Pick<StylizerOptions, 'style' | 'styleStrength' | 'contentFrame'>): Promise<Float32Array> {
   const image = await readStyleImage(options.style);
-  const vector = await styleVector(await decodeStyleImage(image.bytes, options.style), options.onDownload);
+  const vector = await styleVector(await decodeStyleImage(image.bytes, options.style));
   const strength = options.styleStrength ?? 1;
   if (strength >= 1) return vector;
   if (!options.contentFrame) throw new Error('a style strength below 1 needs the content frame');
-  return blendVectors(await styleVector(await options.contentFrame(), options.onDownload), vector, strength);
+  return blendVectors(await styleVector(await options.contentFrame()), vector, strength);
 }
 
 /**
@@ -121,15 +122,15 @@ async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer
     backend = await initBackend('auto');
   }
   backend = { ...backend, requested };
-  const precision = pictureStylePrecision(options.precision ?? 'fp32');
+  const precision = options.precision ?? FP32;
   const vector = await pictureStyleVector(options);
-  const source = process.env.STYLIZE_VIDEO_MODELS ? 'env' : 'cache';
+  const { source } = await magentaFile(TRANSFORMER);
   const model = { style: ARBITRARY.name, dir: join(modelCacheDir(), 'magenta'), source } as const;
   const batchSize = options.batch ?? defaultBatchSize(backend);
   return runNetwork({ backend, precision, model, batchSize }, concurrency, options.frameSize, {
-    onnx: async () => ({ source: { model: await magentaOnnx(TRANSFORMER, options.onDownload), feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } } }),
+    onnx: async () => ({ source: { model: await magentaOnnx(TRANSFORMER), feeds: { style_vector: { data: vector, dims: [1, 1, 1, VECTOR_LENGTH] } } } }),
     tfjs: async () => {
-      const tflite = new Uint8Array((await magentaFile(TRANSFORMER, options.onDownload)).bytes);
+      const tflite = new Uint8Array((await magentaFile(TRANSFORMER)).bytes);
       return { source: { tflite, vector }, single: () => new TfliteStyleNet(new TfliteGraph(readTflite(tflite, TRANSFORMER)), vector) };
     },
   });

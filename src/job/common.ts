@@ -1,0 +1,64 @@
+// What every route resolves alike: the options checked with the table's defaults filled in, the
+// style, the precision, and the stylizer built from the job.
+import { basename, dirname, extname, join } from 'node:path';
+import { checkOptions, withDefaults } from '../options/derive.js';
+import type { OptionName, OptionValues } from '../options/table.js';
+import type { RgbFrame } from '../frame.js';
+import type { BackendChoice } from '../stylize/backend.js';
+import { pictureStylePrecision, renderPrecision, type PrecisionInfo } from '../stylize/int8.js';
+import type { ModelWeights } from '../stylize/model-files.js';
+import type { DownloadProgress } from '../stylize/model-store.js';
+import type { StylizerOptions } from '../stylize/stylizer.js';
+import { chooseStyle, modelWeights, type StyleChoice } from './style.js';
+
+/** What every resolved job holds. */
+export interface JobBase {
+  readonly input: string;
+  readonly output: string;
+  readonly overwrite: boolean;
+  readonly style: StyleChoice;
+  /** fp32 or int8, resolved once (plan.json records it for a video) */
+  readonly precision: PrecisionInfo;
+  /** what runs the network; batch and threads unset take the backend's own defaults */
+  readonly machine: { readonly backend: BackendChoice; readonly batch?: number; readonly concurrency?: number | string };
+}
+
+export type Checked<N extends OptionName> = Pick<OptionValues, N> & { style: string; backend: BackendChoice; precision: NonNullable<OptionValues['precision']> };
+
+/** The route's options checked against the table, its defaults filled in, and the style chosen. */
+export function checkedOptions<N extends OptionName>(given: OptionValues, names: readonly N[]): { values: Checked<N>; style: StyleChoice } {
+  checkOptions(given, names);
+  const values = withDefaults(given, names) as unknown as Checked<N>;
+  return { values, style: chooseStyle(values as never, given.style !== undefined) };
+}
+
+/** `<input name>.<label><extension>` beside the input. */
+export const defaultOutputPath = (input: string, label: string, extension: string): string => join(dirname(input), `${basename(input, extname(input))}.${label}${extension}`);
+
+/** The precision the network runs at; a model folder's weights are read once, here, and handed back. */
+export async function precisionOf(style: StyleChoice, values: { precision: Checked<never>['precision']; backend: BackendChoice }, weights?: ModelWeights): Promise<PrecisionInfo> {
+  if (style.kind === 'picture') return pictureStylePrecision(values.precision);
+  const where = style.kind === 'model' ? { modelDir: style.dir } : { style: style.name };
+  return renderPrecision(values.precision, values.backend, where, style.kind === 'model' && values.precision !== 'fp32' ? (weights ?? (await modelWeights(style))) : undefined);
+}
+
+export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency'> & { backend: BackendChoice }): JobBase['machine'] {
+  return Object.freeze({ backend: values.backend, batch: values.batch, concurrency: values.concurrency });
+}
+
+/**
+ * The stylizer for a job, sized for the frames it will be given (which keeps ONNX Runtime within its
+ * memory budget); `contentFrame` is the frame whose own style a picture style's strength below 1
+ * mixes in.
+ */
+export function stylizerOptions(job: JobBase, frameSize: { width: number; height: number }, contentFrame?: () => Promise<RgbFrame>, onDownload?: (progress: DownloadProgress) => void): StylizerOptions {
+  const { style, machine } = job;
+  return {
+    style: style.kind === 'picture' ? style.path : style.kind === 'catalogue' ? style.name : style.label,
+    modelDir: style.kind === 'model' ? style.dir : undefined,
+    styleStrength: style.kind === 'picture' ? style.strength : undefined,
+    precision: job.precision,
+    ...machine,
+    frameSize, onDownload, contentFrame,
+  };
+}

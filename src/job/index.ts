@@ -1,0 +1,25 @@
+// Every route turns what the caller gave into one frozen, fully resolved job here, with every
+// default and check taken from the option table (src/options/table.ts); the routes only run it.
+import type { OptionValues, RENDER_OPTIONS } from '../options/table.js';
+import { isStillPath, resolveFrame, resolveImage, type FrameJob, type ImageJob } from './still.js';
+import { resolveVideo, type VideoJob } from './video.js';
+
+export { chooseStyle, type StyleChoice } from './style.js';
+export { stylizerOptions, defaultOutputPath, type JobBase } from './common.js';
+export { resolveVideo, plannedRuns, framesIn, manifestOf, frameChooser, temporalStrength, type VideoJob, type VideoRequest } from './video.js';
+export { resolveImage, resolveFrame, isStillPath, STILL_EXTENSIONS, type ImageJob, type FrameJob, type ImageRequest, type FrameRequest } from './still.js';
+export { resolvePreview, type PreviewJob, type PreviewRequest } from './preview.js';
+
+/** What the command line's render takes: any input, any output. */
+export type RenderRequest = { input: string } & Pick<OptionValues, (typeof RENDER_OPTIONS)[number]>;
+
+/**
+ * The render's route: a picture input is stylized as a picture; a video with a picture output
+ * gives the one frame `frames` names; any other video is rendered.
+ */
+export function resolveRender(request: RenderRequest): Promise<ImageJob | FrameJob | VideoJob> {
+  const { input, output, style, styleStrength, model, backend, precision, overwrite } = request;
+  if (isStillPath(input)) return resolveImage({ input, output, style, styleStrength, model, backend, precision, overwrite });
+  if (output && isStillPath(output)) return resolveFrame({ input, output, style, styleStrength, model, backend, precision, overwrite, frames: request.frames, shard: request.shard });
+  return resolveVideo(request);
+}
