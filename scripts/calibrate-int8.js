@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Calibrates int8 inference (see src/stylize/int8.ts) and measures what it costs in quality:
-//   node scripts/calibrate-int8.js [--style a,b | --model <dir>] [--media <dir>] [--dry]
-// Frames: every clip of <media>/footage and <media>/big-buck-bunny-480p-30s.mp4 (default
-// ../shared/media), scaled to 640x360, every 20th frame from the start, 8 per clip; the even ones
+//   node scripts/calibrate-int8.js --media <dir> [--style a,b | --model <dir>] [--dry]
+// Frames: every clip of <media>/footage and <media>/big-buck-bunny-480p-30s.mp4 (--media, or
+// $STYLIZE_VIDEO_MEDIA), scaled to 640x360, every 20th frame from the start, 8 per clip; the even ones
 // calibrate, the odd ones measure int8 against fp32 (PSNR over RGB, SSIM on luma, per frame,
 // averaged). Writes src/stylize/int8-calibration.json for catalogue styles (the ranges every machine
 // then uses, so that all give the same pixels), or <model dir>/int8-calibration.json.
+// The styles' weights come as for a render ($STYLIZE_VIDEO_MODELS, the cache, or a download).
 // Needs `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,9 +16,11 @@ import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({ options: { style: { type: 'string' }, model: { type: 'string' }, media: { type: 'string' }, dry: { type: 'boolean' } } });
 const root = new URL('..', import.meta.url).pathname;
-const media = args.media ?? join(root, '../shared/media');
-const sharedModels = join(root, '../shared/models');
-if (!process.env.STYLIZE_VIDEO_MODELS && existsSync(join(sharedModels, 'wave', 'manifest.json'))) process.env.STYLIZE_VIDEO_MODELS = sharedModels;
+const media = args.media ?? process.env.STYLIZE_VIDEO_MEDIA;
+if (!media || !existsSync(join(media, 'footage'))) {
+  console.error(`calibrate-int8: give --media <dir> or set STYLIZE_VIDEO_MEDIA: the folder that holds footage/*.mp4 and big-buck-bunny-480p-30s.mp4${media ? ` (no footage/ in ${media})` : ''}`);
+  process.exit(2);
+}
 
 const { loadModelWeights, weightsDigest } = await import('../dist/stylize/model-files.js');
 const { onnxModel } = await import('../dist/stylize/onnx-model.js');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates src/stylize/catalogue.json (names, sizes and SHA-256 of every model file) from a
-// folder of verified models: node scripts/make-catalogue.js ../shared/models
+// folder of verified models: node scripts/make-catalogue.js <models-folder>
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

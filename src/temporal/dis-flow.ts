@@ -46,7 +46,7 @@ export interface DisOptions {
 }
 
 /**
- * Measured presets (scripts/flow-bench.js: mean end-point error on the 8 Middlebury pairs on the
+ * Measured presets (research/flow-bench.js: mean end-point error on the 8 Middlebury pairs on the
  * temporal stage's route / at full size; time per flow at 320x180 relative to opticalFlow's, whose
  * errors are 1.55 / 1.35 px):
  * - fast: patches and refinement at half size only, 0.83 / 0.59 px, about 0.6x;

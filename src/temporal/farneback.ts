@@ -5,7 +5,7 @@
 // compression noise, 0.55 on grainy film, 0.21 on a flower opening, against 1.0, 1.3 and 0.24 for
 // DIS at its default and 1.4, 1.1 and 0.38 for the older Lucas–Kanade), where patch methods turn
 // sensor noise and flat colour into small wrong vectors that smear the warped output. On the
-// noiseless Middlebury pairs DIS is the more accurate (scripts/flow-bench.js).
+// noiseless Middlebury pairs DIS is the more accurate (research/flow-bench.js).
 import { createRequire } from 'node:module';
 import type { Flow, Gray } from './flow.js';
 

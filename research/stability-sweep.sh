@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Stability against style for one clip, scored by the independent judge (../shared/tools/ewarp.py):
+# Stability against style for one clip, scored by the independent judge (ewarp.py):
 #
-#   STRENGTHS="0.5 0.7 0.9" scripts/stability-sweep.sh clip.mp4 [style] > clip.json
+#   STYLIZE_VIDEO_TOOLS=<dir> STRENGTHS="0.5 0.7 0.9" research/stability-sweep.sh clip.mp4 [style] > clip.json
 #
+# STYLIZE_VIDEO_TOOLS is the folder that holds the judge, ewarp.py, and the plain blend,
+# baseline_blend.py (the project's measuring tools, kept outside the repository).
 # Renders the clip per-frame (--no-temporal) and at each --temporal strength (default CRF), runs
-# the plain OpenCV blend (../shared/tools/baseline_blend.py) on the per-frame render at
+# the plain OpenCV blend (baseline_blend.py) on the per-frame render at
 # ALPHAS="0.3 0.5 0.7 0.85", and prints
 #   {"<clip name>": {"stage": [{strength, relativeWarpingError, ssim, psnr, drift}...],
 #                    "baseline": [{alpha, relativeWarpingError, ssim}...]}}
 # relativeWarpingError is E_warp over the per-frame render's E_warp; ssim, psnr and drift (mean
 # luminance, last tenth of the clip) are against the per-frame render. Merge clips with
-# `jq -s add *.json`, or hand them all to scripts/plot-stability.js. Needs npm run build,
+# `jq -s add *.json`, or hand them all to research/plot-stability.js. Needs npm run build,
 # ffmpeg, and /usr/bin/python3 with OpenCV (apt-get install python3-opencv).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-tools=$root/../shared/tools
+tools=${STYLIZE_VIDEO_TOOLS:-}
 # Debian's python3-opencv installs into the system interpreter, not a pyenv or venv one.
 python=/usr/bin/python3
 
-[[ $# -ge 1 && $# -le 2 ]] || { echo 'usage: STRENGTHS="0.5 0.7 0.9" scripts/stability-sweep.sh clip.mp4 [style] > clip.json' >&2; exit 2; }
+[[ $# -ge 1 && $# -le 2 ]] || { echo 'usage: STYLIZE_VIDEO_TOOLS=<dir with ewarp.py> STRENGTHS="0.5 0.7 0.9" research/stability-sweep.sh clip.mp4 [style] > clip.json' >&2; exit 2; }
+[[ -n $tools ]] || { echo 'stability-sweep: set STYLIZE_VIDEO_TOOLS to the folder that holds ewarp.py and baseline_blend.py' >&2; exit 2; }
 input=$1; style=${2:-wave}
 [[ -f $input ]] || { echo "stability-sweep: no such clip: $input" >&2; exit 1; }
 [[ -f $tools/ewarp.py && -f $tools/baseline_blend.py ]] || { echo "stability-sweep: the measuring tools are missing from $tools (ewarp.py, baseline_blend.py)" >&2; exit 1; }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Which frame pairs make up an E_warp, under the independent judge (../shared/tools/ewarp.py).
+"""Which frame pairs make up an E_warp, under the independent judge (ewarp.py).
 
-usage: /usr/bin/python3 scripts/ewarp-pairs.py INPUT OUTPUT PERFRAME [--judge ../shared/tools] [--top 3]
+usage: /usr/bin/python3 research/ewarp-pairs.py INPUT OUTPUT PERFRAME [--judge DIR] [--top 3]
+
+DIR holds the judge, ewarp.py (default: $STYLIZE_VIDEO_TOOLS; one of the two is needed).
 
 Runs the judge's own flows, occlusion check and error (imported from ewarp.py, not rewritten) pair
 by pair, for OUTPUT and for PERFRAME (the --no-temporal render), and prints E_warp(OUTPUT) /
@@ -18,9 +20,11 @@ import numpy as np
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('output'); p.add_argument('perframe')
-p.add_argument('--judge', default=os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'tools'))
+p.add_argument('--judge', default=os.environ.get('STYLIZE_VIDEO_TOOLS'), help='the folder that holds ewarp.py (default: $STYLIZE_VIDEO_TOOLS)')
 p.add_argument('--top', type=int, default=3)
 a = p.parse_args()
+if not a.judge or not os.path.isfile(os.path.join(a.judge, 'ewarp.py')):
+    p.error('give --judge DIR or set STYLIZE_VIDEO_TOOLS: the folder that holds the judge, ewarp.py' + (f' (not in {a.judge})' if a.judge else ''))
 sys.path.insert(0, a.judge)
 import ewarp  # noqa: E402  the judge itself
 

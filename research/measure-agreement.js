@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // PSNR of an encoded --no-temporal render against an independent per-frame run of the same network
-// on the decoded input: node scripts/measure-agreement.js <input> <render> [--style wave] [--model dir]
+// on the decoded input: node research/measure-agreement.js <input> <render> [--style wave] [--model dir]
 import { parseArgs } from 'node:util';
 import { createStylizer, decodeFrames, probeVideo } from '../dist/index.js';
 import { psnr } from '../dist/temporal/metrics.js';
@@ -8,7 +8,7 @@ import { psnr } from '../dist/temporal/metrics.js';
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { style: { type: 'string', default: 'wave' }, model: { type: 'string' } } });
 const [input, render] = positionals;
 if (!input || !render) {
-  console.error('usage: node scripts/measure-agreement.js <input> <render> [--style wave] [--model dir]');
+  console.error('usage: node research/measure-agreement.js <input> <render> [--style wave] [--model dir]');
   process.exit(2);
 }
 const read = async (path) => {

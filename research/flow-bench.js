@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Optical flow accuracy and speed: npm run build && node scripts/flow-bench.js [options]
-//   --data <dir>       pairs with ground truth (default ../shared/flow-gt; its README describes them)
+// Optical flow accuracy and speed: npm run build && node research/flow-bench.js [options]
+//   --data <dir>       pairs with ground truth (default: $STYLIZE_VIDEO_FLOW_GT; its README describes them)
 //   --methods <list>   comma-separated among lk, dis-fast, dis-medium (the default), dis-fine, dis-best,
 //                      dis-best-half-size,
 //                      dis (with --options) (default: all but dis)
@@ -23,7 +23,7 @@ import { flowImage } from '../dist/temporal/motion.js';
 
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: new URL('../../shared/flow-gt', import.meta.url).pathname },
+    data: { type: 'string', default: process.env.STYLIZE_VIDEO_FLOW_GT },
     methods: { type: 'string', default: 'lk,dis-fast,dis-medium,dis-fine,dis-best,dis-best-half-size' },
     options: { type: 'string', default: '{}' },
     repeat: { type: 'string', default: '30' },
@@ -32,8 +32,12 @@ const { values: args } = parseArgs({
   allowNegative: true,
 });
 
+if (!args.data) {
+  console.error('flow-bench: give --data <dir> or set STYLIZE_VIDEO_FLOW_GT: the folder of flow pairs with ground truth (middlebury-*, sintel-*)');
+  process.exit(2);
+}
 if (!existsSync(args.data)) {
-  console.error(`no ground truth at ${args.data}`);
+  console.error(`flow-bench: no ground truth at ${args.data}: give --data the folder of flow pairs (middlebury-*, sintel-*)`);
   process.exit(1);
 }
 

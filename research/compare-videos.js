@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Frame-by-frame RGB PSNR between two videos of the same size, as used for the shard, join and
-// resume figures: node scripts/compare-videos.js <a> <b> [--json]
+// resume figures: node research/compare-videos.js <a> <b> [--json]
 import { parseArgs } from 'node:util';
 import { decodeFrames, probeVideo } from '../dist/index.js';
 import { psnr } from '../dist/temporal/metrics.js';
@@ -8,7 +8,7 @@ import { psnr } from '../dist/temporal/metrics.js';
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean' } } });
 const [a, b] = positionals;
 if (!a || !b) {
-  console.error('usage: node scripts/compare-videos.js <a> <b> [--json]');
+  console.error('usage: node research/compare-videos.js <a> <b> [--json]');
   process.exit(2);
 }
 const [infoA, infoB] = await Promise.all([probeVideo(a), probeVideo(b)]);

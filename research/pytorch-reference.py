@@ -3,7 +3,7 @@
 weights (a model folder: manifest.json + raw float32), every frame on its own, decoded and encoded
 by ffmpeg (x264, crf 18) through pipes, as a plain PyTorch script would do it.
 
-  python3 scripts/pytorch-reference.py <model dir> <input> <output.mp4> [--size 640x360] [--frames N] [--threads 2]
+  python3 research/pytorch-reference.py <model dir> <input> <output.mp4> [--size 640x360] [--frames N] [--threads 2]
 
 Prints one JSON line: frames, wall seconds (ffmpeg start to encoder done), seconds per frame.
 Needs torch (Debian: python3-torch) and an ffmpeg binary (FFMPEG env or the project's

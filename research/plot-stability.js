@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Small multiples of stability against style, one panel per clip, from scripts/stability-sweep.sh:
-//   node scripts/plot-stability.js points.json [more.json...] out.png
+// Small multiples of stability against style, one panel per clip, from research/stability-sweep.sh:
+//   node research/plot-stability.js points.json [more.json...] out.png
 // The files are merged, so one sweep's output per clip will do. Each panel: E_warp as % of the
 // per-frame render against SSIM to it, for the temporal stage (solid, labelled with --temporal
 // strength, the default emphasised) and the plain OpenCV blend (dashed grey, labelled with alpha),
@@ -11,14 +11,14 @@ import { DEFAULT_TEMPORAL_STRENGTH } from '../dist/defaults.js';
 
 const args = process.argv.slice(2);
 if (args.length < 2 || !args.at(-1).endsWith('.png')) {
-  console.error('usage: node scripts/plot-stability.js <points.json>... <out.png>');
+  console.error('usage: node research/plot-stability.js <points.json>... <out.png>');
   process.exit(2);
 }
 const target = args.pop();
 const clips = Object.entries(Object.assign({}, ...args.map((file) => JSON.parse(readFileSync(file, 'utf8')))));
 const notSwept = clips.find(([, clip]) => !Array.isArray(clip?.stage) || !Array.isArray(clip?.baseline));
 if (!clips.length || notSwept) {
-  console.error(`plot-stability: ${notSwept ? `"${notSwept[0]}" has no stage and baseline points` : 'no clips'}: give scripts/stability-sweep.sh output`);
+  console.error(`plot-stability: ${notSwept ? `"${notSwept[0]}" has no stage and baseline points` : 'no clips'}: give research/stability-sweep.sh output`);
   process.exit(1);
 }
 
