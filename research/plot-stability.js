@@ -7,7 +7,7 @@
 // over the target box. Needs npm run build (for the default strength).
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { DEFAULT_TEMPORAL_STRENGTH } from '../dist/defaults.js';
+import { DEFAULT_TEMPORAL_STRENGTH } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 if (args.length < 2 || !args.at(-1).endsWith('.png')) {
