@@ -1,7 +1,7 @@
 // int8 inference on ONNX Runtime: which convolutions run on integers, where their activation
 // ranges come from, and whether a render uses them (--precision fp32|int8|auto).
 //
-// Measured on the nine catalogue styles (README, "int8"): quantizing the output of a convolution
+// Measured on the nine catalogue styles (docs/int8.md): quantizing the output of a convolution
 // that feeds instance normalisation is what costs quality, as the normalisation magnifies the
 // rounding of channels whose spread is small against the tensor's range. Shifting and scaling each
 // output channel to a common range first (which instance normalisation undoes) recovers most of

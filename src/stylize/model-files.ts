@@ -9,7 +9,7 @@ export interface Variable {
   values: Float32Array;
 }
 
-/** Variable_0 ... Variable_47 in order, as the README's v(i). */
+/** Variable_0 ... Variable_47 in order, as docs/models.md's v(i). */
 export interface ModelWeights {
   name: string;
   variables: Variable[];
@@ -26,7 +26,7 @@ export interface LayerSpec {
 
 const conv = (index: number, kernel: number, stride: 1 | 2, relu: boolean): LayerSpec => ({ index, kernel, stride, relu, transposed: false });
 
-/** Johnson et al.'s TransformerNet, in the order of the variables (see ../shared/models/README.md). */
+/** Johnson et al.'s TransformerNet, in the order of the variables (docs/models.md). */
 export const ENCODER: LayerSpec[] = [conv(0, 9, 1, true), conv(3, 3, 2, true), conv(6, 3, 2, true)];
 export const RESIDUAL_BLOCKS: Array<[LayerSpec, LayerSpec]> = [9, 15, 21, 27, 33].map((b) => [conv(b, 3, 1, true), conv(b + 3, 3, 1, false)]);
 export const DECODER: LayerSpec[] = [
