@@ -39,6 +39,8 @@ export interface OptionSpec<V> {
 }
 
 const spec = <V>(s: OptionSpec<V>): OptionSpec<V> => s;
+/** The temporal stage's default strength, chosen with the independent judge (docs/temporal-consistency.md). */
+const TEMPORAL_DEFAULT = 0.9;
 const asArguments = (flag: string) => (value: unknown) => [flag, String(value)];
 
 export const OPTIONS = {
@@ -87,9 +89,10 @@ export const OPTIONS = {
     description: 'temporal-consistency strength, 0..1',
     negation: 'stylize every frame independently',
     validator: strength,
-    default: 0.9,
+    default: TEMPORAL_DEFAULT,
     pixels: true,
-    shardArguments: (value) => (value === false ? ['--no-temporal'] : typeof value === 'number' ? ['--temporal', String(value)] : []),
+    // The default travels as the default (commander fills it in, so it is not the caller's choice).
+    shardArguments: (value) => (value === false ? ['--no-temporal'] : typeof value === 'number' && value !== TEMPORAL_DEFAULT ? ['--temporal', String(value)] : []),
   }),
   /** the video codec; default vp9 in .webm, h264 elsewhere */
   codec: spec<VideoCodec>({
