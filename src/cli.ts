@@ -21,7 +21,7 @@ import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES
 import { ARBITRARY, ARBITRARY_LICENCE } from './stylize/magenta.js';
 import { createProgressBar } from './progress-bar.js';
 import { STAGE_FLOW } from './temporal/index.js';
-import { measureStability } from './temporal/metrics.js';
+import { measureStability } from './metrics/index.js';
 
 type RenderFlags = OptionValues & { style: string; json?: boolean; quiet?: boolean; verbose?: boolean };
 

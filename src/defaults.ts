@@ -3,8 +3,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { invalidOption } from './options/option-error.js';
 
 // 0.9: the largest share of the warped past a pixel takes; the blend weights (temporal/blend-weights.ts)
-// take less where it would cost the style's structure. Chosen with the independent judge on the real
-// footage in ../shared/media/footage and Big Buck Bunny (README, Temporal consistency).
+// take less where it would cost the style's structure (docs/temporal-method.md, The default strength).
 export const DEFAULT_TEMPORAL_STRENGTH = 0.9;
 
 /** The temporal option as a strength: the default for true or unset, 0 for false. */
