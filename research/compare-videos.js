@@ -3,7 +3,7 @@
 // resume figures: node research/compare-videos.js <a> <b> [--json]
 import { parseArgs } from 'node:util';
 import { decodeFrames, probeVideo } from '../dist/index.js';
-import { psnr } from '../dist/temporal/metrics.js';
+import { psnr } from '../dist/metrics/index.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean' } } });
 const [a, b] = positionals;

@@ -16,10 +16,22 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { opticalFlow, resizeFlow, toGray } from '../dist/temporal/flow.js';
-import { disFlow, DIS_PRESETS } from '../dist/temporal/dis-flow.js';
+import { opticalFlow } from '../dist/metrics/lucas-kanade.js';
+import { toGray } from '../dist/temporal/image.js';
+import { resizeFlow } from '../dist/temporal/warp.js';
+import { disFlow, DIS_STAGE } from '../dist/temporal/dis-flow.js';
 import { endPointError, readFlo } from '../dist/temporal/flo.js';
 import { flowImage } from '../dist/temporal/motion.js';
+
+// DIS settings measured here (docs/temporal-method.md, Flow); the stage uses DIS_STAGE, "best half size".
+const BEST = { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10 };
+const DIS_PRESETS = {
+  fast: { finestScale: 1, finestVariationalIterations: 3 },
+  medium: {},
+  fine: { patchStride: 4, variationalIterations: 5, finestVariationalIterations: 1, finestSorIterations: 2 },
+  best: BEST,
+  bestHalfSize: DIS_STAGE,
+};
 
 const { values: args } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
 // on the decoded input: node research/measure-agreement.js <input> <render> [--style wave] [--model dir]
 import { parseArgs } from 'node:util';
 import { createStylizer, decodeFrames, probeVideo } from '../dist/index.js';
-import { psnr } from '../dist/temporal/metrics.js';
+import { psnr } from '../dist/metrics/index.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { style: { type: 'string', default: 'wave' }, model: { type: 'string' } } });
 const [input, render] = positionals;

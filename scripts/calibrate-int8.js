@@ -27,7 +27,7 @@ const { onnxModel } = await import('../dist/stylize/onnx-model.js');
 const { calibrate, int8Settings, QUALITY_BAR, INT8_LAYERS } = await import('../dist/stylize/int8.js');
 const { loadOnnxRuntime } = await import('../dist/stylize/onnx-net.js');
 const { findStyle } = await import('../dist/stylize/model-store.js');
-const { psnr, ssim } = await import('../dist/temporal/metrics.js');
+const { psnr, ssim } = await import('../dist/metrics/index.js');
 const ffmpeg = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg').path;
 
 const [W, H, PER_CLIP] = [640, 360, 8];

@@ -21,7 +21,7 @@ import { ARBITRARY, ARBITRARY_LICENCE } from './stylize/magenta.js';
 import { BUILT_IN_STYLES } from './stylize/built-in-styles.js';
 import { createProgressBar } from './progress-bar.js';
 import { STAGE_FLOW } from './temporal/index.js';
-import { measureStability } from './temporal/metrics.js';
+import { measureStability } from './metrics/index.js';
 
 type RenderFlags = OptionValues & { style: string; json?: boolean; quiet?: boolean; verbose?: boolean };
 

@@ -32,7 +32,7 @@ export { ffmpegBinaries } from './ffmpeg.js';
 export { UserError, UsageError } from './errors.js';
 export type { RgbFrame } from './frame.js';
 export { createTemporalStage, type FinishedFrame, type TemporalStage, type TemporalOptions } from './temporal/index.js';
-export { measureStability, type StabilityReport } from './temporal/metrics.js';
+export { measureStability, type StabilityReport } from './metrics/index.js';
 
 /** The temporal stage's default strength, as the option table declares it. */
 export const DEFAULT_TEMPORAL_STRENGTH = OPTIONS.temporal.default as number;

@@ -12,7 +12,7 @@ import type { BackendInfo } from './stylize/backend.js';
 import type { PrecisionInfo } from './stylize/int8.js';
 import type { DownloadProgress, ModelSource, StyleLicence } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
-import { createTemporalStage, type FinishedFrame, type TemporalStage } from './temporal/index.js';
+import { createTemporalStage, describeTemporalStage, type FinishedFrame, type TemporalStage } from './temporal/index.js';
 
 /** A video render: the input, the render options of the table (src/options/table.ts), and how to follow it. */
 export type StylizeVideoOptions = VideoRequest & {
@@ -111,7 +111,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
       type: 'start', input: job.input, output: outputPath, width: info.width, height: info.height, fps,
       totalFrames: toStylize, parts: { total: shardParts.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
       backend: stylizer?.backend, precision: stylizer?.precision, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-      temporal: (await newTemporalStage()).name, licence: job.style.licence,
+      temporal: describeTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'gpu' }), licence: job.style.licence,
     });
     for (const run of runs) {
       const first = run.parts[0].start - run.warmup;

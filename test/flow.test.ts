@@ -1,6 +1,8 @@
 // Optical flow against motion the test makes itself, so the true flow is known at every pixel.
 import { describe, expect, it } from 'vitest';
-import { boxSum, opticalFlow, sample, warpRgb, type Gray } from '../src/temporal/flow.js';
+import { opticalFlow } from '../src/metrics/lucas-kanade.js';
+import { boxSum, sample, type Gray } from '../src/temporal/image.js';
+import { warpRgb } from '../src/temporal/warp.js';
 import { consistencyMask } from '../src/temporal/consistency.js';
 import { opticalFlowTf } from '../src/temporal/tf-flow.js';
 import { disFlow } from '../src/temporal/dis-flow.js';

@@ -2,7 +2,7 @@
 // one half of the picture only, so the truth says which vector every pixel must take.
 import { describe, expect, it } from 'vitest';
 import { fusedFlow } from '../src/temporal/fused-flow.js';
-import type { Flow, Gray } from '../src/temporal/flow.js';
+import type { Flow, Gray } from '../src/temporal/image.js';
 
 const W = 96;
 const H = 64;

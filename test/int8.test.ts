@@ -9,7 +9,7 @@ import { CALIBRATION_FILE, calibrate, choosePrecision, INT8_LAYERS, int8FasterHe
 import { weightsDigest } from '../src/stylize/model-files.js';
 import { activationQuantization, onnxModel, quantizeKernel } from '../src/stylize/onnx-model.js';
 import { OnnxNet, loadOnnxRuntime } from '../src/stylize/onnx-net.js';
-import { psnr } from '../src/temporal/metrics.js';
+import { psnr } from '../src/metrics/index.js';
 import { runCli } from './helpers/cli.js';
 import { makeClip, tempDir } from './helpers/media.js';
 import { tinyShapes, writeTinyModel } from './helpers/tiny-model.js';

@@ -1,7 +1,7 @@
 // Which pixels of frame t can trust frame t-1 warped onto them (Sundaram et al. 2010, as used by
 // Ruder et al. 2016): the backward flow must be undone by the forward flow where it lands, and
 // the flow must not change sharply (a motion boundary).
-import type { Flow } from './flow.js';
+import type { Flow } from './image.js';
 
 /**
  * backward: flow from frame t to t-1; forward: flow from t-1 to t. Returns 1 where the warped

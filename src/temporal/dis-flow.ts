@@ -6,8 +6,10 @@
 //   2. densification: each pixel averages the vectors of the patches over it, weighted by how well
 //      each one carries the pixel (1 / |photometric error|);
 //   3. variational refinement (variational.ts).
-// Same convention as opticalFlow in flow.ts: for each pixel p of a, d with a(p) ≈ b(p + d).
-import { FLOW_MIN_SIZE, pyramidOf, resizeFlow, resizeTaps, type Flow, type Gray, type PyramidLevel } from './flow.js';
+// Same convention as every Flow here (image.ts): for each pixel p of a, d with a(p) ≈ b(p + d).
+import { resizeTaps, type Flow, type Gray } from './image.js';
+import { FLOW_MIN_SIZE, pyramidOf, type PyramidLevel } from './pyramid.js';
+import { resizeFlow } from './warp.js';
 import { refineFlow, type VariationalOptions } from './variational.js';
 
 export interface DisOptions {
@@ -46,40 +48,15 @@ export interface DisOptions {
 }
 
 /**
- * Measured presets (research/flow-bench.js: mean end-point error on the 8 Middlebury pairs on the
- * temporal stage's route / at full size; time per flow at 320x180 relative to opticalFlow's, whose
- * errors are 1.55 / 1.35 px):
- * - fast: patches and refinement at half size only, 0.83 / 0.59 px, about 0.6x;
- * - medium, the default: 0.65 / 0.50 px, about 0.9x;
- * - fine: stride 4, more refinement, a step of it at the finest scale: 0.59 / 0.45 px, about 2x;
- * - best: stride 3 and OpenCV's refinement (5 x 5 sweeps, α 20, γ 10, δ 5) at every scale:
- *   0.48 / 0.37 px, about 5x;
- * - bestHalfSize: best's search and refinement stopped at half size, the flow resized up from
- *   there: 0.67 / 0.48 px, about 1.4x (26 against 95 ms for best at 320x180 on the 2026-11-29
- *   machine). The temporal stage's: fused with Farnebäck it leaves the footage as stable as best
- *   does, for a quarter of the cost (README, Temporal consistency).
- * Spatial propagation, on in OpenCV, is off in all of them: it made these pairs worse (0.70 against
- * 0.57 px on the route with stride 4 and OpenCV's refinement, 0.71 against 0.63 with stride 5),
- * Urban2 and Urban3 above all, whose repeated facades let a neighbour's wrong vector fit.
+ * The temporal stage's settings: patch stride 3 and OpenCV's variational refinement (5 x 5 sweeps,
+ * α 20, γ 10, δ 5) at every scale, search and refinement stopped at half size and the flow resized
+ * up from there. Fused with Farnebäck it is as stable as the full-size search, for a quarter of the
+ * cost (docs/temporal-method.md, Flow). Spatial propagation stays off: repeated textures let a
+ * neighbour's wrong vector fit.
  */
-const BEST = { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10 } satisfies DisOptions;
+export const DIS_STAGE = { patchStride: 3, iterations: 3, variationalIterations: 5, sorIterations: 5, finestVariationalIterations: 5, finestSorIterations: 5, alpha: 20, gamma: 10, finestScale: 1 } satisfies DisOptions;
 
-export const DIS_PRESETS = {
-  fast: { finestScale: 1, finestVariationalIterations: 3 },
-  medium: {},
-  fine: { patchStride: 4, variationalIterations: 5, finestVariationalIterations: 1, finestSorIterations: 2 },
-  best: BEST,
-  bestHalfSize: { ...BEST, finestScale: 1 },
-} satisfies Record<string, DisOptions>;
-
-/**
- * The default (preset medium), chosen by measurement to meet 0.8 px on the route and 0.6 px at full
- * size within opticalFlow's time: stride 5 (6 was much worse), 2 Gauss–Newton steps at the finest
- * scale (1 was much worse, 3 no better) and 4 at the coarser ones and one scale deeper than OpenCV's
- * rule (without them a pan of a tenth of the frame was lost), refinement without gradient constancy
- * (little worse, cheaper) and with α 10, none at the finest scale (a single step there costs a third
- * of the whole).
- */
+/** The defaults (the "medium" preset of scripts/flow-bench.js), chosen by measurement: docs/temporal-method.md, Flow. */
 const DEFAULTS: Required<DisOptions> = {
   finestScale: 0,
   patchSize: 8,

@@ -1,13 +1,9 @@
 // Farnebäck's dense optical flow (2003), from OpenCV compiled to WebAssembly (@techstark/opencv-js).
-// The temporal stage follows the input's motion with it. Chosen by measurement over the project's
-// own flows: on real camera footage, against the independent judge's DeepFlow flow, it is the
-// closest (mean end-point error on the stage's route, 640x360 clips: 0.39 px on a static shot with
-// compression noise, 0.55 on grainy film, 0.21 on a flower opening, against 1.0, 1.3 and 0.24 for
-// DIS at its default and 1.4, 1.1 and 0.38 for the older Lucas–Kanade), where patch methods turn
-// sensor noise and flat colour into small wrong vectors that smear the warped output. On the
-// noiseless Middlebury pairs DIS is the more accurate (research/flow-bench.js).
+// The temporal stage follows the input's motion with it: on real camera footage it is the closest
+// of the project's flows to an independent DeepFlow, where patch methods turn sensor noise and flat
+// colour into small wrong vectors (docs/temporal-method.md, Flow).
 import { createRequire } from 'node:module';
-import type { Flow, Gray } from './flow.js';
+import type { Flow, Gray } from './image.js';
 
 /** The few OpenCV.js calls used here. */
 interface Mat {

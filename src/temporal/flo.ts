@@ -1,7 +1,7 @@
 // Middlebury .flo files (ground-truth optical flow), and the end-point error of a flow against one.
 // Format: float32 tag 202021.25, int32 width, int32 height, then (u, v) float32 per pixel, row by
 // row, little-endian; |u| or |v| above 1e9 means the true motion is unknown there.
-import type { Flow } from './flow.js';
+import type { Flow } from './image.js';
 
 const FLO_TAG = 202021.25;
 

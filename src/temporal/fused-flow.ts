@@ -1,8 +1,8 @@
 // Two flows fused pixel by pixel: each pixel takes the vector whose warp matches its neighbourhood
 // better. Farnebäck follows static shots with sensor noise and grain best; DIS with variational
 // refinement follows fast motion and fine structure (foliage, a juggler) best; neither alone wins
-// on real footage (measured in the README's temporal section).
-import { boxSum, sample, type Flow, type Gray } from './flow.js';
+// on real footage (docs/temporal-method.md, Flow).
+import { boxSum, sample, type Flow, type Gray } from './image.js';
 import type { FlowMethod } from './motion.js';
 
 /** Radius of the square over which the two flows' matching errors are compared: 5x5 pixels. */

@@ -1,15 +1,16 @@
 // The temporal stage sits between the network and the encoder: it sees every input frame and its
 // per-frame stylization, in order, and returns the frame to encode. The previous output, warped
 // along the input's motion, is blended in where the motion can be trusted (motion.ts), by a weight
-// that keeps the style's structure (blend-weights.ts).
+// that keeps the style's structure (blend-weights.ts). The method and its constants: docs/temporal-method.md.
 import type { RgbFrame } from '../frame.js';
-import { BlendWeights, STRUCTURE_PRICE } from './blend-weights.js';
-import { DIS_PRESETS, disFlow } from './dis-flow.js';
+import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
+import { DIS_STAGE, disFlow } from './dis-flow.js';
 import { farnebackFlow, loadOpenCv } from './farneback.js';
 import { fusedFlow } from './fused-flow.js';
-import { mixWarpedBilinear, resizeTaps, warpRgb, type Gray } from './flow.js';
+import { resizeTaps, type Gray } from './image.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
+import { mixWarpedBilinear, warpRgb } from './warp.js';
 
 /** A frame the stage has finished, with the input frame it came from. */
 export interface FinishedFrame {
@@ -38,80 +39,63 @@ export interface TemporalOptions {
 
 /**
  * The flows the stage follows: backward (the warp of the previous output) Farnebäck and DIS
- * (bestHalfSize preset) fused pixel by pixel (fused-flow.ts); forward (the round-trip check, and
- * the look-ahead's warp of the next frame, mixed in at a share) Farnebäck alone, at less cost. On
- * a GPU, Lucas–Kanade as TF.js ops both ways.
+ * fused pixel by pixel (fused-flow.ts); forward (the round-trip check, and the look-ahead's warp
+ * of the next frame) Farnebäck alone, at less cost. On a GPU, Lucas–Kanade as TF.js ops both ways.
  */
 export const STAGE_FLOW = 'Farnebäck and DIS fused pixel by pixel';
 
 export async function stageFlows(onBackend: boolean): Promise<{ backward: FlowMethod; forward: FlowMethod }> {
   if (onBackend) return { backward: opticalFlowTf, forward: opticalFlowTf };
   const farneback = farnebackFlow(await loadOpenCv());
-  return { backward: fusedFlow(farneback, (a, b) => disFlow(a, b, DIS_PRESETS.bestHalfSize)), forward: farneback };
+  return { backward: fusedFlow(farneback, (a, b) => disFlow(a, b, DIS_STAGE)), forward: farneback };
 }
 
 /**
- * The least structural similarity (luma, 5x5 windows) a blended frame keeps to its own
- * stylization, as far as PRICE_RAISES allow. Below it the frame is blended again at a higher
- * structure price: on handheld footage a blend averages strokes away, and a frame that looks like
- * a wash of the last few is worse than one that flickers a little. After H.264 at CRF 18 the judge
- * reads 0.85 to 0.86 on the footage where it holds (the encode costs 0.02 to 0.04; README,
- * Temporal consistency). The raises are bounded (to about 4.8x the price): a frame that would need
- * more keeps what the highest price gives; on the footage the bound made the stage stabler (people
- * 0.69 of the plain blend against 0.74 with 12 raises, bottles 1.01 against 1.07) at the same SSIM bar.
+ * The SSIM floor: the least structural similarity (luma, 5x5 windows) a blended frame keeps to its
+ * own stylization, as far as LAMBDA_STEPS allow; below it the frame is blended again at a higher λ.
+ * A frame that looks like a wash of the last few is worse than one that flickers a little
+ * (docs/temporal-method.md, λ and the SSIM floor).
  */
-export const STYLE_FLOOR = 0.9;
-/** How the price rises for a frame under the floor: by this factor, at most this many times. */
-export const PRICE_STEP = 1.3;
-export const PRICE_RAISES = 6;
+export const SSIM_FLOOR = 0.9;
+/** How λ rises for a frame under the SSIM floor: by this factor a step, at most this many steps (bounded: docs/temporal-method.md). */
+export const LAMBDA_STEP = 1.3;
+export const LAMBDA_STEPS = 6;
 
-const priceAfter = (raises: number) => STRUCTURE_PRICE * PRICE_STEP ** raises;
+const lambdaAfter = (steps: number) => STRUCTURE_LAMBDA * LAMBDA_STEP ** steps;
 
 /**
- * The fewest raises of the structure price that keep the blend at the style floor (at most
- * PRICE_RAISES), searched from `from` up or down; the most when none do. The similarity
- * rises with the price, so this is the answer a search from no raise would give, in about two
- * tries where frames alike need alike. It rises towards the target's own similarity (with the
- * low band, which no price holds back, towards that of the target with its band blended), so
- * before climbing it asks `reachable` (is the target itself at the floor?) and does not climb if
- * not: `reachable` false says the climb was skipped, and `raises` is then where the search started.
+ * The fewest λ steps that keep the blend at the SSIM floor (at most LAMBDA_STEPS), searched from
+ * `from` up or down; the most when none do. The similarity rises with λ, so this is the answer a
+ * search from no step would give, in about two tries where frames alike need alike. It rises
+ * towards the target's own similarity (with the low band, which no λ holds back, towards that of
+ * the target with its band blended), so before climbing it asks `reachable` (is the target itself
+ * at the floor?) and does not climb if not: `reachable` false says the climb was skipped, and
+ * `steps` is then where the search started.
  */
-function leastRaises(weights: BlendWeights, trust: Float32Array, strength: number, from: number, reachable = () => true): { raises: number; reachable: boolean } {
-  const holds = (raises: number) => weights.similarity(weights.at(strength, priceAfter(raises)), trust) >= STYLE_FLOOR;
-  let raises = from;
-  if (holds(raises)) {
-    while (raises > 0 && holds(raises - 1)) raises--;
-    return { raises, reachable: true };
+function fewestLambdaSteps(statistics: BlendStatistics, trust: Float32Array, strength: number, from: number, reachable = () => true): { steps: number; reachable: boolean } {
+  const holds = (steps: number) => statistics.similarity(statistics.weights(strength, lambdaAfter(steps)), trust) >= SSIM_FLOOR;
+  let steps = from;
+  if (holds(steps)) {
+    while (steps > 0 && holds(steps - 1)) steps--;
+    return { steps, reachable: true };
   }
-  if (!reachable()) return { raises, reachable: false };
-  while (raises < PRICE_RAISES) if (holds(++raises)) return { raises, reachable: true };
-  return { raises, reachable: true };
+  if (!reachable()) return { steps, reachable: false };
+  while (steps < LAMBDA_STEPS) if (holds(++steps)) return { steps, reachable: true };
+  return { steps, reachable: true };
 }
 
 /**
- * How much of the next frame's stylization, brought back along the motion, is mixed into a frame
- * before the blend with the past: the stage looks one frame ahead as well as back. With strokes
- * redrawn at random every frame, a blend with the past alone (an exponential average) leaves, at a
- * given similarity to each frame's own style, about a fifth more flicker than the best filter over
- * past and future together, and a share of the next frame comes within a few per cent of that best.
- * Chosen on the footage with the independent judge (E_warp over the plain blend's at the same
- * SSIM, the style floor holding the similarity): 0.2 left 0.63–1.00 of it, 0.3 0.61–1.00, 0.4
- * 0.59–0.99, 0.5 0.59–0.99 with bottles and film worse, 0.6 0.60–0.99 with bottles under SSIM 0.85;
- * without it, 0.69–1.01 (README, Temporal consistency).
+ * The look-ahead mix: the share of the next frame's stylization, brought back along the motion,
+ * mixed into a frame before the blend with the past. A blend with the past alone (an exponential
+ * average) leaves more flicker at a given similarity than a filter over past and future together
+ * (docs/temporal-method.md, The look-ahead mix).
  */
 export const LOOKAHEAD_WEIGHT = 0.4;
 
 /**
  * The share of the warped previous output's difference from the frame, in its low band (9x9
  * means, blend-weights.ts), that every trusted pixel takes, whatever the weight of the rest; never
- * more than the strength. Chosen on the footage with the independent judge, offline on the
- * network's own per-frame output at the default strength: with it, wave's ratios to the plain
- * blend went from 0.60 / 0.78 / 0.73 / 0.81 / 0.73 / 0.75 / 0.99 / 0.84 to 0.57 / 0.72 / 0.69 /
- * 0.80 / 0.73 / 0.74 / 0.99 / 0.81 (people, bottles, film, flower, water, juggling, the cut clip,
- * the flat sky) at the same SSIM, and Munch's Scream's from 0.85 / 0.87 / 1.00 / 0.84 to 0.77 /
- * 0.80 / 0.97 / 0.83 (bottles, film, flower, water); 0.8 and 0.9 did better still but took the
- * bottles shot under SSIM 0.85 with wave (0.849, 0.842), the floor not holding what it does not
- * weigh (README, Temporal consistency).
+ * more than the strength (docs/temporal-method.md, The low band).
  */
 export const LOW_BAND_WEIGHT = 0.7;
 
@@ -138,9 +122,15 @@ interface HeldFrame {
   motion?: Motion;
 }
 
+/** The stage's description from its options, as its `name` gives it, without building it. */
+export function describeTemporalStage(options: TemporalOptions): string {
+  if (options.strength === 0) return 'off';
+  return `${TEMPORAL_METHOD}, strength ${options.strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`;
+}
+
 export async function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
   const strength = options.strength;
-  if (strength === 0) return { name: 'off', lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
+  if (strength === 0) return { name: describeTemporalStage(options), lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
   const { backward: flow, forward: forwardFlow } = await stageFlows(options.flowOnBackend ?? false);
   let held: HeldFrame | undefined;
@@ -149,11 +139,11 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   let aheadTrust: Float32Array | undefined;
   let weights: BlendWeights | undefined;
   let trust: Float32Array | undefined;
-  let raises = 0; // the last frame's: neighbouring frames mostly need the same
-  let mixFellShort = false; // the last look-ahead mix's lot: only which check runs first
+  let lambdaSteps = 0; // the last frame's: neighbouring frames mostly need the same
+  let lookaheadBelowFloor = false; // whether the last look-ahead mix alone fell under the SSIM floor: only which check runs first
 
-  /** The frame's stylization mixed with the next one's brought back along `motion` (the flow from this frame to the next). */
-  function lookingAhead(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
+  /** The look-ahead mix: the frame's stylization mixed with the next one's, brought back along `motion` (the flow from this frame to the next). */
+  function lookaheadMix(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
     const { width, height, data } = frame.stylized;
     aheadTrust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
     return mixWarpedBilinear(data, next.data, motion.backward, LOOKAHEAD_WEIGHT, aheadTrust, width, height);
@@ -163,54 +153,52 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   function weightsFor(width: number, height: number): BlendWeights {
     if (weights?.width !== width || weights.height !== height) {
       weights = new BlendWeights(width, height, Math.min(LOW_BAND_WEIGHT, strength));
-      raises = 0;
+      lambdaSteps = 0;
     }
     return weights;
   }
 
-  /** The held frame's output: `target` (its stylization, or that mixed with the next) blended with the previous output. */
+  /** The held frame's output: `target` (its stylization, or the look-ahead mix) blended with the previous output. */
   function finish(frame: HeldFrame, target: Uint8Array): FinishedFrame {
     const { input, stylized, motion } = frame;
     const { width, height } = input;
-    const statistics = weightsFor(width, height);
+    const buffers = weightsFor(width, height);
     const mixed = target !== stylized.data;
     // What it is blended with: nothing after a run's first frame or a cut.
     const past = motion && previousOutput && motion.coverage >= cutCoverage ? { motion, output: previousOutput } : undefined;
-    // A mix is looked at alone first where there is nothing to blend it with, and where the last
-    // frame's mix fell under the floor (this one's mostly does too): for less than the statistics
-    // of a blend. The similarity rises with the price towards the mix's own (less what the low
-    // band, which no price holds back, takes), so a mix under the floor alone is given up, as the
-    // search would give it up.
-    const mixAlone = mixed && (!past || mixFellShort) ? statistics.compare(stylized.data, target) : undefined;
-    if (mixAlone !== undefined && mixAlone < STYLE_FLOOR) target = stylized.data;
+    // The look-ahead mix is looked at alone first where there is nothing to blend it with, or where
+    // the last frame's fell under the floor (this one's mostly does too): for less than a blend's
+    // statistics. A blend's similarity rises with λ towards the mix's own, so a mix under the
+    // floor alone is given up, as the search would give it up.
+    const mixAlone = mixed && (!past || lookaheadBelowFloor) ? buffers.compare(stylized.data, target) : undefined;
+    if (mixAlone !== undefined && mixAlone < SSIM_FLOOR) target = stylized.data;
     let output = target;
-    if (!past) raises = 0;
+    if (!past) lambdaSteps = 0;
     else {
       warped = warpRgb(past.output, past.motion.backward, width, height, warped);
       trust = upsampleMask(past.motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
-      statistics.measure(stylized.data, warped, target);
+      let statistics = buffers.measure(stylized.data, warped, target);
       const withMix = target !== stylized.data;
       // Reachable is asked of the mix alone, not with its low band: where the band takes a mix
-      // under the floor at every price, the mix stays, at the highest price. Asking it with the
-      // band gave those frames up instead: less stable (the bottles shot 13.8% → 14.3% of the
-      // per-frame E_warp, offline), the SSIM the same (README, Temporal consistency).
-      let floor = leastRaises(statistics, trust, strength, raises, () => !withMix || (mixAlone ?? statistics.similarity()) >= STYLE_FLOOR);
+      // under the floor at every λ, the mix stays, at the highest λ (docs/temporal-method.md).
+      const first = statistics;
+      let floor = fewestLambdaSteps(statistics, trust, strength, lambdaSteps, () => !withMix || (mixAlone ?? first.similarity()) >= SSIM_FLOOR);
       if (!floor.reachable) {
         // The next frame's share alone takes the frame under the floor: without it.
         target = stylized.data;
-        statistics.measure(stylized.data, warped);
-        floor = leastRaises(statistics, trust, strength, raises);
+        statistics = buffers.measure(stylized.data, warped);
+        floor = fewestLambdaSteps(statistics, trust, strength, lambdaSteps);
       }
-      raises = floor.raises;
-      output = blend(stylized.data, warped, statistics.at(strength, priceAfter(raises)), trust, width, height, target, statistics.band());
+      lambdaSteps = floor.steps;
+      output = blend(stylized.data, warped, statistics.weights(strength, lambdaAfter(lambdaSteps)), trust, width, height, target, statistics.band);
     }
-    if (mixed) mixFellShort = target === stylized.data;
+    if (mixed) lookaheadBelowFloor = target === stylized.data;
     previousOutput = output;
     return { input, output: { ...stylized, data: output } };
   }
 
   return {
-    name: `${TEMPORAL_METHOD}, strength ${strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`,
+    name: describeTemporalStage(options),
     lookahead: lookaheadFrames(strength),
     next(input, stylized) {
       const gray = flowImage(input);
@@ -226,7 +214,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       held.motion = trustedMotion(before.gray, gray, backward, forward, scale);
       const toNext = trustedMotion(gray, before.gray, forward, backward, scale);
       // Across a cut, the shot's last frame ends as a video's last frame does.
-      return [finish(before, toNext.coverage >= cutCoverage ? lookingAhead(before, stylized, toNext) : before.stylized.data)];
+      return [finish(before, toNext.coverage >= cutCoverage ? lookaheadMix(before, stylized, toNext) : before.stylized.data)];
     },
     end() {
       const last = held;
@@ -258,7 +246,7 @@ export function upsampleMask(mask: Float32Array, maskWidth: number, maskHeight: 
  * stylized frame's: repeated resampling and masking otherwise creep (darker, flatter) over time.
  * The mix is written over `warped`.
  */
-export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number, target = stylized, band?: { weight: number; low: Float32Array }): Uint8Array {
+export function blend(stylized: Uint8Array, warped: Float32Array, weight: Float32Array, trust: Float32Array, width: number, height: number, target = stylized, band?: LowBand): Uint8Array {
   const mixed = warped;
   const low = band?.low, lowWeight = band?.weight ?? 0;
   let mixedR = 0, mixedG = 0, mixedB = 0, ownR = 0, ownG = 0, ownB = 0;

@@ -1,8 +1,7 @@
 // Motion between consecutive input frames: flow computed at a reduced size, and the mask of the
-// pixels that can trust it: at full size with a forward-backward check (the metric's ruler), or at
-// the flow's size with a brightness check (the stage).
+// pixels that can trust it, at the flow's size, with a round-trip and a brightness check.
 import { consistencyMask } from './consistency.js';
-import { resizeFlow, sample, toGray, halve, type Flow, type Gray } from './flow.js';
+import { sample, toGray, halve, type Flow, type Gray } from './image.js';
 import type { RgbFrame } from '../frame.js';
 
 /** Flow runs with the short side at most this many pixels: enough for stylized strokes, and fast. */
@@ -29,23 +28,14 @@ export const CUT_COVERAGE = 0.4;
 /** Largest brightness difference (0..1) between a pixel and the previous input warped onto it that still counts as the same surface. */
 export const PHOTOMETRIC_TOLERANCE = 0.08;
 
-/** How a flow is computed: Farnebäck (farneback.ts), DIS (dis-flow.ts), Lucas–Kanade (flow.ts), or LK as TF.js ops on a GPU (tf-flow.ts). */
+/** How a flow is computed: Farnebäck (farneback.ts), DIS (dis-flow.ts), Lucas–Kanade (metrics/lucas-kanade.ts), or LK as TF.js ops on a GPU (tf-flow.ts). */
 export type FlowMethod = (a: Gray, b: Gray) => Flow;
 
-function coverageOf(mask: Float32Array): number {
+/** The share of a mask's pixels that are trusted. */
+export function coverageOf(mask: Float32Array): number {
   let trusted = 0;
   for (let i = 0; i < mask.length; i++) trusted += mask[i];
   return trusted / mask.length;
-}
-
-/**
- * The motion at full size, for measuring: flows both ways resized, and the forward-backward check
- * per output pixel (occlusions and motion boundaries out), as an independent stability judge does.
- */
-export function motionBetween(previous: Gray, current: Gray, width: number, height: number, flow: FlowMethod): Motion {
-  const backward = resizeFlow(flow(current, previous), width, height);
-  const mask = consistencyMask(backward, resizeFlow(flow(previous, current), width, height));
-  return { backward, mask, coverage: coverageOf(mask) };
 }
 
 /**

@@ -1,8 +1,18 @@
-// The same coarse-to-fine Lucas–Kanade as flow.ts, written in TF.js ops, so that where the network
+// The same coarse-to-fine Lucas–Kanade as the stability report's (metrics/lucas-kanade.ts), written in TF.js ops, so that where the network
 // runs on a GPU (tfjs-node-gpu) the flow runs there too instead of in JS on the main thread.
 // Bilinear sampling is four gathers; box sums are average pools over edge-replicated borders.
 import * as tf from '@tensorflow/tfjs-core';
-import { FLOW_MIN_SIZE, type Flow, type FlowOptions, type Gray } from './flow.js';
+import type { Flow, Gray } from './image.js';
+import { FLOW_MIN_SIZE } from './pyramid.js';
+
+export interface LucasKanadeOptions {
+  /** window radius of the local least squares */
+  radius?: number;
+  /** refinements per pyramid level */
+  iterations?: number;
+  /** coarsest level no smaller than this on its short side */
+  minSize?: number;
+}
 
 type Map2D = tf.Tensor4D; // [1, h, w, channels]
 
@@ -86,7 +96,7 @@ function refine(a: Map2D, b: Map2D, flow: Map2D, radius: number, iterations: num
 }
 
 /** Flow from a to b, as opticalFlow in flow.ts computes it, on the active TF.js backend. */
-export function opticalFlowTf(a: Gray, b: Gray, options: FlowOptions = {}): Flow {
+export function opticalFlowTf(a: Gray, b: Gray, options: LucasKanadeOptions = {}): Flow {
   const radius = options.radius ?? 4;
   const iterations = options.iterations ?? 3;
   const minSize = options.minSize ?? FLOW_MIN_SIZE;

@@ -5,7 +5,7 @@
 // the local gradient (Zimmer et al.), as in Brox et al. / OpenCV's VariationalRefinement. Each
 // fixed-point step freezes the robust weights and solves the linear system by a few sweeps of
 // successive over-relaxation. One job only: it does not know about pyramids or patches.
-import type { Gray } from './flow.js';
+import type { Gray } from './image.js';
 
 export interface VariationalOptions {
   /** fixed-point steps (robust weights recomputed each) */

@@ -2,20 +2,32 @@
 // and, against a reference stylization (usually per-frame), PSNR, SSIM and luminance drift.
 // The ruler must not share the temporal stage's flow: a method judged by its own flow looks several
 // times stabler than it is. The stage follows Farnebäck's flow (OpenCV) fused with DIS's; the report
-// measures along the one flow the stage does not use, coarse-to-fine Lucas–Kanade (flow.ts), and
-// checks occlusions forward-backward, as the independent judge ../shared/tools/ewarp.py does. It is
-// a coarser ruler than the judge's DeepFlow (1.35 px on the Middlebury pairs against 0.30): it reads
-// every method's E_warp higher, but favours none.
+// measures along the one flow the stage does not use, coarse-to-fine Lucas–Kanade
+// (lucas-kanade.ts), and checks occlusions forward-backward, as an independent judge does: a
+// coarser ruler than DeepFlow that favours no method (docs/temporal-method.md, Measuring).
 import { decodeFrames } from '../decode/frames.js';
 import { probeVideo } from '../decode/probe.js';
 import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
-import { boxSum, opticalFlow, toGray, warpRgb } from './flow.js';
-import { CUT_COVERAGE, flowImage, motionBetween, type FlowMethod } from './motion.js';
+import { consistencyMask } from '../temporal/consistency.js';
+import { boxSum, toGray, type Gray } from '../temporal/image.js';
+import { coverageOf, CUT_COVERAGE, flowImage, type FlowMethod, type Motion } from '../temporal/motion.js';
+import { resizeFlow, warpRgb } from '../temporal/warp.js';
+import { opticalFlow } from './lucas-kanade.js';
 
 /** The flow the report measures along: one the temporal stage does not use. */
 export const METRICS_FLOW = 'Lucas–Kanade, coarse to fine';
 const metricsFlow: FlowMethod = (a, b) => opticalFlow(a, b);
+
+/**
+ * The motion at full size, for measuring: flows both ways resized, and the forward-backward check
+ * per output pixel (occlusions and motion boundaries out), as an independent stability judge does.
+ */
+export function motionBetween(previous: Gray, current: Gray, width: number, height: number, flow: FlowMethod): Motion {
+  const backward = resizeFlow(flow(current, previous), width, height);
+  const mask = consistencyMask(backward, resizeFlow(flow(previous, current), width, height));
+  return { backward, mask, coverage: coverageOf(mask) };
+}
 
 export interface StabilityReport {
   frames: number;
