@@ -1,12 +1,16 @@
 // Which GPU ONNX Runtime's WebGPU engine (Dawn) would run on. onnxruntime-node does not report its
 // adapter, so a child process opens a WebGPU session on a one-convolution graph with the Vulkan
 // loader's driver log on, which lists the physical devices by name (see docs/gpu.md). A child, so
-// that a driver that crashes or hangs takes only the probe with it.
+// that a driver that crashes or hangs takes only the probe with it. The answer is kept in the cache
+// beside the models, keyed by what decides it (drivers, GPU device nodes, ONNX Runtime's version),
+// as the probe costs a second or two and auto asks on every run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { modelCacheDir } from './model-store.js';
 import { GraphBuilder, intsAttribute, modelBytes } from './onnx-proto.js';
 
 export interface WebGpuAdapter {
@@ -73,35 +77,112 @@ export function chooseAdapter(devices: string[]): WebGpuAdapter {
 /** The first line of Dawn's or ONNX Runtime's error, without its source path. */
 const reason = (text: string) => text.split('\n')[0].replace(/^.*?(was false\.|\] )\s*/, '').trim();
 
+/** Where the Vulkan loader looks for drivers (its documented search path, less the rarely used). */
+const ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', join(homedir(), '.local/share/vulkan/icd.d'), ...(process.env.XDG_DATA_DIRS ?? '').split(':').filter(Boolean).map((d) => join(d, 'vulkan/icd.d'))];
+const LOADER_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)];
+
+const listing = (dir: string) => {
+  try {
+    return readdirSync(dir).map((f) => `${dir}/${f}:${statSync(join(dir, f)).mtimeMs}`);
+  } catch {
+    return [];
+  }
+};
+
+/** Linux without the Vulkan loader: WebGPU cannot run, and no probe is needed to say so. */
+function noVulkanLoader(): boolean {
+  return process.platform === 'linux' && !LOADER_DIRS.some((d) => existsSync(join(d, 'libvulkan.so.1')));
+}
+
+/** What the probe's answer depends on: drivers installed, GPU device nodes, the engine's version. */
+function fingerprint(ortPath: string): string {
+  const ortVersion = (() => {
+    try {
+      return JSON.parse(readFileSync(join(dirname(ortPath), '..', 'package.json'), 'utf8')).version as string;
+    } catch {
+      return ortPath;
+    }
+  })();
+  const env = Object.entries(process.env).filter(([k]) => /^(VK_|DRI_|MESA_|LIBGL_|__GLX|LD_LIBRARY_PATH$)/.test(k)).sort();
+  const devices = ['/dev/dri', '/dev'].flatMap((d) => listing(d).filter((e) => /\/dev\/(dri\/|nvidia|kfd)/.test(e)).map((e) => e.split(':')[0]));
+  return JSON.stringify({ ortVersion, platform: process.platform, arch: process.arch, env, icds: ICD_DIRS.flatMap(listing), devices });
+}
+
+const cacheFile = () => join(dirname(modelCacheDir()), 'webgpu-adapter.json');
+
+type Answer = { adapter: WebGpuAdapter } | { error: string };
+
+async function cached(key: string): Promise<Answer | undefined> {
+  try {
+    const stored = JSON.parse(await readFile(cacheFile(), 'utf8'));
+    return stored.key === key ? stored.answer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole or not at all; a cache that cannot be written costs a probe next time, not the render. */
+async function remember(key: string, answer: Answer): Promise<void> {
+  const file = cacheFile();
+  const staging = `${file}.${process.pid}`;
+  await mkdir(dirname(file), { recursive: true })
+    .then(() => writeFile(staging, JSON.stringify({ key, answer })))
+    .then(() => rename(staging, file))
+    .catch(() => undefined);
+}
+
+/** A clear answer (an adapter, or none to be had), worth keeping; a crash or a timeout is asked again next time. */
+const LASTING = /No supported adapters|Failed to get a WebGPU adapter|Found no drivers/;
+
 let probed: Promise<WebGpuAdapter> | undefined;
 
 /** The adapter, once a process; rejects with the reason where WebGPU does not run (no Vulkan driver, no adapter, onnxruntime-node missing). */
 export function probeWebGpu(timeoutMs = 60_000): Promise<WebGpuAdapter> {
   probed ??= (async () => {
-    ensureRuntimeDir();
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const child = spawn(process.execPath, ['-e', CHILD, ortPath, Buffer.from(probeModel()).toString('base64')], {
-      env: { ...process.env, VK_LOADER_DEBUG: 'info,driver' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', resolve);
-    });
-    let result: { centre?: number; error?: string };
-    try {
-      result = JSON.parse(stdout);
-    } catch {
-      throw new Error(`the WebGPU probe ended without an answer (exit ${code}${child.signalCode ? `, ${child.signalCode}` : ''})`);
+    if (noVulkanLoader()) throw new Error('Failed to get a WebGPU adapter: Found no drivers (no libvulkan.so.1)');
+    const key = fingerprint(ortPath);
+    const known = await cached(key);
+    if (known) {
+      if ('error' in known) throw new Error(known.error);
+      return known.adapter;
     }
-    if (result.error) throw new Error(reason(result.error));
-    if (result.centre !== 9) throw new Error(`the WebGPU adapter computed a test convolution wrongly (${result.centre} for 9)`);
-    return chooseAdapter(loaderDevices(stderr));
+    let adapter: WebGpuAdapter;
+    try {
+      adapter = await runProbe(ortPath, timeoutMs);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (LASTING.test(message)) await remember(key, { error: message });
+      throw err;
+    }
+    await remember(key, { adapter });
+    return adapter;
   })();
   return probed;
+}
+
+async function runProbe(ortPath: string, timeoutMs: number): Promise<WebGpuAdapter> {
+  ensureRuntimeDir();
+  const child = spawn(process.execPath, ['-e', CHILD, ortPath, Buffer.from(probeModel()).toString('base64')], {
+    env: { ...process.env, VK_LOADER_DEBUG: 'info,driver' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  let result: { centre?: number; error?: string };
+  try {
+    result = JSON.parse(stdout);
+  } catch {
+    throw new Error(`the WebGPU probe ended without an answer (exit ${code}${child.signalCode ? `, ${child.signalCode}` : ''})`);
+  }
+  if (result.error) throw new Error(reason(result.error));
+  if (result.centre !== 9) throw new Error(`the WebGPU adapter computed a test convolution wrongly (${result.centre} for 9)`);
+  return chooseAdapter(loaderDevices(stderr));
 }
