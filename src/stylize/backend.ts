@@ -114,7 +114,9 @@ export async function initBackend(requested: BackendChoice = 'auto', order: Read
   }
   if (requested === 'gpu') {
     // Nothing to run on is the machine's set-up, not a failed render: usage (2), with what to install.
-    throw new UsageError(`backend 'gpu' found no WebGPU adapter (${skipped.join('; ').replace(/^gpu: /, '')}): install your GPU's Vulkan driver (Debian/Ubuntu: mesa-vulkan-drivers, or NVIDIA's driver with libvulkan1), or use --backend auto`);
+    const why = skipped.join('; ').replace(/^gpu: /, '');
+    if (why === 'not installed') throw new UsageError(`backend 'gpu' needs onnxruntime-node, which is not installed: npm install onnxruntime-node, or use --backend auto`);
+    throw new UsageError(`backend 'gpu' found no WebGPU adapter (${why}): install your GPU's Vulkan driver (Debian/Ubuntu: mesa-vulkan-drivers, or NVIDIA's driver with libvulkan1), or use --backend auto`);
   }
   const hint = requested === 'tfjs-gpu' || requested === 'node'
     ? `install ${NATIVE_PACKAGES[requested]} (it downloads libtensorflow), or use --backend auto`
