@@ -87,13 +87,13 @@ describe.skipIf(!adapter)(`the WebGPU engine against the CPU engine (${unavailab
   it.skipIf(!sharedModels)('a catalogue TransformerNet (wave), a batch of 2 at 64x96: within 1e-3', async () => {
     const weights = await loadModelWeights(join(sharedModels!, 'wave'), 'wave');
     expect(await engineDifference(onnxModel(weights), {}, 2)).toBeLessThan(1e-3);
-  }, 300_000); // lavapipe on a loaded machine: 1.5 s to 134 s here
+  }, 300_000); // lavapipe is slow, the more so on a shared machine (docs/gpu.md)
 
   it.skipIf(!sharedModels || !existsSync(join(sharedModels!, 'magenta', TRANSFORMER)))("Magenta's picture-style transformer at 64x96: within 1e-3", async () => {
     process.env.STYLIZE_VIDEO_MODELS = sharedModels;
     const vector = { data: Float32Array.from({ length: 100 }, (_, i) => 0.6 * Math.cos(i * 1.3)), dims: [1, 1, 1, 100] };
     expect(await engineDifference(await magentaOnnx(TRANSFORMER), { style_vector: vector })).toBeLessThan(1e-3);
-  }, 300_000); // lavapipe on a loaded machine: 1.5 s to 134 s here
+  }, 300_000); // lavapipe is slow, the more so on a shared machine (docs/gpu.md)
 
   it('auto passes over a software adapter for the CPU engine, and says which adapter and why', async () => {
     const info = await initBackend('auto');
