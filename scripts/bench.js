@@ -5,7 +5,8 @@
 //   --frames <n>        frames to measure (default 96: 4 s of video, so that what a run pays once weighs about a point)
 //   --style <name>      default wave; a picture file for a picture style; --model <dir> for another model folder
 //   --concurrency <n>   inference threads (default: all cores)
-//   --backend <name>    auto (default), onnx, wasm, cpu, node, gpu
+//   --backend <name>    auto (default), gpu (ONNX Runtime's WebGPU engine), onnx, wasm, cpu, node, tfjs-gpu
+//   --batch <n>         frames per inference call (default: the backend's, 4 on gpu)
 //   --precision <p>     fp32, int8 or auto (default: the library's default, fp32)
 //   --versus <p>        also time the network alone at this precision, alternating with --precision,
 //                       and print the speed ratio (e.g. --precision int8 --versus fp32)
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     child: { type: 'string' },
     clip: { type: 'string' },
     repeat: { type: 'string', default: '1' },
+    batch: { type: 'string' },
   },
 });
 
@@ -54,7 +56,8 @@ function steadyRate(done) {
 if (args.child) {
   // One measurement, in a fresh process; prints one JSON line.
   const frames = Number(args.frames);
-  const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision };
+  const batch = args.batch === undefined ? undefined : Number(args.batch);
+  const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, batch };
   let figures;
   if (args.child === 'network') {
     const info = await lib.probeVideo(args.clip);
@@ -65,21 +68,25 @@ if (args.child) {
     const t0 = performance.now();
     const stylizer = await lib.createStylizer({ ...common, frameSize: info });
     const finished = [];
-    await Promise.all(inputs.map((f) => stylizer.stylize([f]).then(() => finished.push((performance.now() - t0) / 1000))));
+    // In the stylizer's batches, as the pipeline sends them.
+    const batches = [];
+    for (let i = 0; i < inputs.length; i += stylizer.batchSize) batches.push(inputs.slice(i, i + stylizer.batchSize));
+    await Promise.all(batches.map((b) => stylizer.stylize(b).then(() => { for (const _ of b) finished.push((performance.now() - t0) / 1000); })));
     const seconds = (performance.now() - t0) / 1000;
     await stylizer.close();
-    figures = { frames: inputs.length, seconds, secondsPerFrame: seconds / inputs.length, backend: stylizer.backend.name, precision: stylizer.precision.name, threads: stylizer.concurrency, ...steadyRate(finished.map((t, i) => [i + 1, t])) };
+    figures = { frames: inputs.length, seconds, secondsPerFrame: seconds / inputs.length, backend: stylizer.backend.name, adapter: stylizer.backend.adapter, batch: stylizer.batchSize, precision: stylizer.precision.name, threads: stylizer.concurrency, ...steadyRate(finished.map((t, i) => [i + 1, t])) };
   } else {
     const out = join(tmpdir(), `bench-${process.pid}.mp4`);
     const temporal = args.temporal === undefined ? undefined : Number(args.temporal);
     // When each frame came out of the pipeline: the steady rate in between leaves out what a run
     // pays once (inference processes starting, the first inference, the final join with audio).
     const written = [];
-    const onEvent = (e) => e.type === 'progress' && written.push([e.frame, e.elapsedSeconds]);
-    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, temporal, overwrite: true, onEvent });
+    let started;
+    const onEvent = (e) => (e.type === 'progress' ? written.push([e.frame, e.elapsedSeconds]) : e.type === 'start' && (started = e));
+    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, batch, temporal, overwrite: true, onEvent });
     rmSync(out, { force: true });
     figures = {
-      frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend, precision: result.precision,
+      frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend, adapter: started?.backend?.adapter, batch: started?.batch, precision: result.precision,
       ...steadyRate(written), firstFrameSeconds: written[0][1], afterLastFrameSeconds: result.seconds - written.at(-1)[1],
     };
   }
@@ -126,7 +133,7 @@ function treeRssMB(root) {
 // Runs one measurement in its own process, sampling the whole process tree's memory as it goes.
 const child = (mode, precision = args.precision) =>
   new Promise((resolve, reject) => {
-    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend', 'batch'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
     if (precision) passOn.push('--precision', precision);
     const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, '--child', mode, '--clip', clip, '--frames', String(frames), ...passOn], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -152,13 +159,13 @@ for (let r = 1; r <= repeat; r++) {
   if (versus) console.log(`network only, ${versus.precision}: ${versus.secondsPerFrame.toFixed(3)} s/frame = ${(1 / versus.secondsPerFrame).toFixed(2)} fps, steady state ${versus.steadySecondsPerFrame.toFixed(3)} s/frame`);
   const network = await child('network');
   if (versus) console.log(`network only, ${network.precision}: ${network.secondsPerFrame.toFixed(3)} s/frame = ${(1 / network.secondsPerFrame).toFixed(2)} fps, steady state ${network.steadySecondsPerFrame.toFixed(3)} s/frame: ${(versus.secondsPerFrame / network.secondsPerFrame).toFixed(2)}x the frames/second of ${versus.precision} (steady ${(versus.steadySecondsPerFrame / network.steadySecondsPerFrame).toFixed(2)}x)`);
-  console.log(`network only : ${network.secondsPerFrame.toFixed(3)} s/frame (${network.backend}, ${network.precision}, ${network.threads} worker(s)), peak memory ${network.peakTreeMB.toFixed(0)} MB (all processes; main alone ${network.maxRssMB.toFixed(0)} MB)`);
+  console.log(`network only : ${network.secondsPerFrame.toFixed(3)} s/frame (${network.backend}${network.adapter ? ` on ${network.adapter}` : ''}, batch ${network.batch}, ${network.precision}, ${network.threads} worker(s)), peak memory ${network.peakTreeMB.toFixed(0)} MB (all processes; main alone ${network.maxRssMB.toFixed(0)} MB)`);
   console.log(`               steady state ${network.steadySecondsPerFrame.toFixed(3)} s/frame (frames ${network.steadyFrom}-${network.frames})`);
   const endToEnd = await child('pipeline');
   const perFrameMs = Object.fromEntries(Object.entries(endToEnd.stageSeconds).map(([k, v]) => [k, (1000 * v) / endToEnd.frames]));
   const efficiency = network.secondsPerFrame / endToEnd.secondsPerFrame;
   const steadyEfficiency = network.steadySecondsPerFrame / endToEnd.steadySecondsPerFrame;
-  console.log(`end to end   : ${endToEnd.secondsPerFrame.toFixed(3)} s/frame = ${(1 / endToEnd.secondsPerFrame).toFixed(2)} fps, peak memory ${endToEnd.peakTreeMB.toFixed(0)} MB (all processes, ffmpeg included; main alone ${endToEnd.maxRssMB.toFixed(0)} MB)`);
+  console.log(`end to end   : ${endToEnd.secondsPerFrame.toFixed(3)} s/frame = ${(1 / endToEnd.secondsPerFrame).toFixed(2)} fps (${endToEnd.backend}${endToEnd.adapter ? ` on ${endToEnd.adapter}` : ''}, batch ${endToEnd.batch}), peak memory ${endToEnd.peakTreeMB.toFixed(0)} MB (all processes, ffmpeg included; main alone ${endToEnd.maxRssMB.toFixed(0)} MB)`);
   console.log(`               of which once per run: ${endToEnd.firstFrameSeconds.toFixed(2)} s to the first frame out (inference processes start, first inference), ${endToEnd.afterLastFrameSeconds.toFixed(2)} s after the last (encoder flush, join, audio)`);
   console.log(`               steady state ${endToEnd.steadySecondsPerFrame.toFixed(3)} s/frame (frames ${endToEnd.steadyFrom}-${endToEnd.frames})`);
   console.log(`stage ms/frame (orchestrator's view; stylize is summed over threads): ${Object.entries(perFrameMs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);

@@ -51,7 +51,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
       if (event.warmupFrames) log(`${event.warmupFrames} of those frames are the temporal warm-up before a part, so it continues the frames before it seamlessly`);
       if (event.backend) {
         const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';
-        log(`backend ${event.backend.name}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
+        log(`backend ${event.backend.name}${event.backend.adapter ? ` on ${event.backend.adapter}` : ''}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
         if (event.precision) log(`precision ${event.precision.name} (${event.precision.requested === event.precision.name ? 'asked for' : `${event.precision.requested}: ${event.precision.reason}`})`);
       }
     } else if (event.type === 'download') {
@@ -71,6 +71,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
   const result = routed;
   const pace = result.stylizedFrames ? ` (${(result.seconds / result.stylizedFrames).toFixed(2)} s/frame)` : '';
   if (result.joined) log(`wrote ${result.output}: ${result.frames} frames; stylized ${result.stylizedFrames} in ${formatSeconds(result.seconds)}${pace}`);
+  if (verbose && result.stylizedFrames) log(`time per frame: ${Object.entries(result.stageSeconds).map(([stage, s]) => `${stage} ${((1000 * s) / result.stylizedFrames).toFixed(0)} ms`).join(', ')}`);
   else log(`shard done: ${result.parts.total} part(s), ${result.frames} frames in ${result.parts.folder}${pace}; when every shard is done: stylize-video join ${result.output}`);
 }
 

@@ -106,7 +106,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
     }
     // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
     // OpenCV's Farnebäck (wasm) follows real footage best.
-    const newTemporalStage = () => createTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'gpu' });
+    const newTemporalStage = () => createTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'tfjs-gpu' });
     emit({
       type: 'start', input: job.input, output: outputPath, width: info.width, height: info.height, fps,
       totalFrames: toStylize, parts: { total: shardParts.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),

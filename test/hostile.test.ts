@@ -181,7 +181,7 @@ const CASES: Case[] = [
     make: () => (ffmpeg('-i', good, '-frames:v', '1', join(dir, 'frame.png')), ffmpeg('-i', good, '-frames:v', '1', join(dir, 'tiles.png')), 'frame.png'),
     args: ['--style', 'tiles.png', '--precision', 'int8'], catalogue: true, output: 'frame-out.png', exit: 2, message: /--precision int8 applies to catalogue styles/,
   },
-  { name: 'backend not installed', make: () => good, args: ['--backend', 'gpu'], exit: 1, message: /backend 'gpu' is not available.*install/ },
+  { name: 'backend not installed', make: () => good, args: ['--backend', 'tfjs-gpu'], exit: 1, message: /backend 'tfjs-gpu' is not available.*install/ },
 ];
 // One case adds --crf itself.
 CASES.find((c) => c.name === '--crf with prores')!.args = ['--codec', 'prores', '--crf', '20'];

@@ -128,7 +128,7 @@ export const OPTIONS = {
     // "auto/N" is read where the shard runs, from its environment.
     validator: text((value) => void (typeof value === 'string' && !value.trim().startsWith('auto') && parseShard(value, {}))),
   }),
-  backend: spec<BackendChoice>({ flags: '--backend <name>', description: 'TF.js backend', choices: BACKEND_CHOICES, validator: oneOf(BACKEND_CHOICES), default: 'auto' }),
+  backend: spec<BackendChoice>({ flags: '--backend <name>', description: 'engine: gpu (ONNX Runtime on WebGPU: Vulkan, Metal, D3D12), tfjs-gpu (CUDA), node, onnx (CPU), wasm, cpu; auto takes gpu only on a real GPU', choices: BACKEND_CHOICES, validator: oneOf(BACKEND_CHOICES), default: 'auto' }),
   /**
    * fp32 (default: the pixels of earlier renders and of the PyTorch reference), or int8 (ONNX
    * Runtime: the residual blocks' convolutions on integers, ranges calibrated once per model); auto:
@@ -144,8 +144,8 @@ export const OPTIONS = {
     pixels: true,
     shardArguments: asArguments('--precision'),
   }),
-  /** frames per inference call; default 4 on native backends, 1 on wasm/cpu */
-  batch: spec<number>({ flags: '--batch <n>', description: 'frames per inference call (default: 4 on native backends, 1 on wasm/cpu)', validator: wholeNumber(1, 64) }),
+  /** frames per inference call; default 4 on gpu and native backends, 1 on onnx/wasm/cpu */
+  batch: spec<number>({ flags: '--batch <n>', description: 'frames per inference call (default: 4 on gpu and native backends, 1 on onnx/wasm/cpu)', validator: wholeNumber(1, 64) }),
   /** inference threads on onnx/wasm/cpu: a count or a percentage of the cores ('50%'); default all cores */
   concurrency: spec<number | string>({
     flags: '--concurrency <n>',

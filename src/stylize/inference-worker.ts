@@ -8,7 +8,7 @@ import type { RgbFrame } from '../frame.js';
 import { initBackend, type BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
 import type { Int8Settings } from './onnx-model.js';
-import { OnnxNet, type OnnxGraph } from './onnx-net.js';
+import { OnnxNet, WEBGPU_SESSION, type OnnxGraph } from './onnx-net.js';
 import { TransformerNet } from './transformer-net.js';
 import { readTflite } from './tflite.js';
 import { TfliteGraph, TfliteStyleNet } from './tflite-tf.js';
@@ -44,13 +44,15 @@ if (!parentPort) {
 const setup = (parentPort ? workerData : (await once(process, 'message'))[0]) as WorkerSetup;
 
 try {
-  const backend = await initBackend(setup.backend);
+  // The parent probed the GPU already: here only ONNX Runtime is loaded, and the session asks for WebGPU.
+  const gpu = setup.backend === 'gpu';
+  const backend = await initBackend(gpu ? 'onnx' : setup.backend);
   const { weights } = setup;
   const net =
     'tflite' in weights
       ? new TfliteStyleNet(new TfliteGraph(readTflite(weights.tflite)), weights.vector)
       : backend.name === 'onnx'
-        ? await OnnxNet.create(weights, setup.threads, setup.int8)
+        ? await OnnxNet.create(weights, setup.threads, setup.int8, gpu ? WEBGPU_SESSION : {})
         : new TransformerNet(weights as ModelWeights);
   port.on('message', async (request: WorkerRequest) => {
     try {
@@ -61,7 +63,7 @@ try {
       port.postMessage({ id: request.id, error: String((err as Error).message ?? err) } satisfies WorkerReply);
     }
   });
-  port.postMessage({ ready: true, backend: backend.name } satisfies WorkerReply);
+  port.postMessage({ ready: true, backend: gpu ? 'gpu' : backend.name } satisfies WorkerReply);
 } catch (err) {
   port.postMessage({ fatal: String((err as Error).message ?? err) } satisfies WorkerReply);
 }

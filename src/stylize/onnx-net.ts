@@ -43,6 +43,9 @@ export interface OnnxGraph {
   feeds: Record<string, { data: Float32Array; dims: number[] }>;
 }
 
+/** A session on ONNX Runtime's WebGPU engine; an operator it lacks runs on its CPU engine in the same session. */
+export const WEBGPU_SESSION: Record<string, unknown> = { executionProviders: ['webgpu'] };
+
 export class OnnxNet {
   private constructor(
     private readonly ort: Ort,

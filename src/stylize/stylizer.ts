@@ -16,6 +16,7 @@ import { ARBITRARY, blendVectors, decodeStyleImage, isStyleImage, magentaFile, m
 import { readTflite } from './tflite.js';
 import { TfliteGraph, TfliteStyleNet } from './tflite-tf.js';
 import { WorkerPool } from './worker-pool.js';
+import { withGpuRetries } from './gpu-faults.js';
 
 export interface StylizerOptions {
   style: string;
@@ -107,16 +108,16 @@ export async function pictureStyleVector(options: Pick<StylizerOptions, 'style' 
 }
 
 /**
- * A picture as the style: Magenta's transformer, converted to ONNX, on ONNX Runtime's CPU engine
- * (auto's choice, the fastest on a CPU); on a TF.js backend asked for by name, the TF Lite graph
- * run with TF.js ops.
+ * A picture as the style: Magenta's transformer, converted to ONNX, on ONNX Runtime: auto takes its
+ * WebGPU engine on a real GPU, else its CPU engine (the fastest on a CPU); on a TF.js backend asked
+ * for by name, the TF Lite graph run with TF.js ops.
  */
 async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer> {
   const requested = options.backend ?? 'auto';
   const concurrency = parseConcurrency(options.concurrency);
   let backend: BackendInfo;
   try {
-    backend = await initBackend(requested === 'auto' ? 'onnx' : requested);
+    backend = await initBackend(requested, ['gpu', 'onnx']);
   } catch (err) {
     if (requested !== 'auto') throw err;
     backend = await initBackend('auto');
@@ -143,12 +144,20 @@ interface NetworkSources {
 }
 
 /**
- * The network run three ways: on ONNX Runtime, sessions in processes of their own (sized by
+ * The network run four ways: on ONNX Runtime's WebGPU engine, one session in a process of its own,
+ * batches retried smaller when the GPU runs out of memory; on its CPU engine, sessions in processes of their own (sized by
  * onnxSessions); on native TF.js (or one thread), one net in this process, as native TensorFlow
  * spreads an inference over the cores (or the GPU) by itself; otherwise, TF.js in worker threads.
  */
 async function runNetwork(base: Omit<Stylizer, 'concurrency' | 'stylize' | 'close'>, concurrency: number, frameSize: StylizerOptions['frameSize'], sources: NetworkSources): Promise<Stylizer> {
   const { backend } = base;
+  if (backend.name === 'gpu') {
+    // One session holds the GPU; its CPU side (feeding, the odd CPU operator) needs one thread.
+    const { source } = await sources.onnx();
+    const pool = await WorkerPool.start(1, 'gpu', source, { threads: 1, processes: true });
+    const limit = { batch: base.batchSize };
+    return { ...base, concurrency: 1, stylize: (frames) => withGpuRetries(frames, (f) => pool.stylize(f), limit), close: () => pool.close() };
+  }
   if (backend.name === 'onnx') {
     const { source, int8 } = await sources.onnx();
     const sessions = onnxSessions(concurrency, frameSize);
