@@ -8,7 +8,8 @@ import type { OptionValues, RENDER_OPTIONS } from './options/table.js';
 import { checkOutputPath } from './output.js';
 import { joinParts } from './parts/join.js';
 import type { ShardSpec } from './parts/part-plan.js';
-import { openPartsFolder } from './parts/parts-folder.js';
+import { openAndLockPartsFolder } from './parts/parts-folder.js';
+import { explainFailure } from './parts/render-faults.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendInfo } from './stylize/backend.js';
 import type { PrecisionInfo } from './stylize/int8.js';
@@ -29,7 +30,7 @@ export type PipelineEvent =
       /** frames this run stylizes, warm-up included */
       totalFrames: number;
       /** this run's parts, and how many of them an earlier run finished */
-      parts: { total: number; done: number };
+      parts: { total: number; done: number; /** parts found damaged (cut short, bytes changed) and made again */ damaged?: Array<{ part: number; reason: string }> };
       shard?: ShardSpec;
       /** frames before a part replayed to bring the temporal stage to where an uninterrupted run has it */
       warmupFrames: number;
@@ -90,8 +91,8 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   const job = await resolveRender(setup, await probeVideo(options.input));
   const { info, parts, mine } = job;
   const fps = rationalValue(info.fps);
-  const folder = await openPartsFolder(outputPath, manifestOf(job), { overwrite: values.overwrite });
-  const done = await folder.completed(mine);
+  const what = shard ? `shard ${shard.index}/${shard.count} of ${outputPath}` : `a render of ${outputPath}`;
+  const { folder, locks, sound: done, damaged } = await openAndLockPartsFolder(outputPath, manifestOf(job), mine, { overwrite: values.overwrite, what, waitSeconds: values.wait, signal: options.signal });
   const runs = plannedRuns(job, done);
   const toStylize = runs.reduce((n, r) => n + r.warmup + framesIn(r.parts) + r.lookahead, 0);
 
@@ -101,7 +102,9 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
   let backend = 'none';
   let precision = 'none';
   let processed = 0;
+  let joined: Awaited<ReturnType<typeof joinParts>> | undefined;
   try {
+   try {
     if (runs.length) {
       // A picture style's content vector comes from the first frame of the whole range (not of this
       // shard or run), which every shard of a plan shares, so their parts agree.
@@ -115,14 +118,14 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     const newTemporalStage = () => createTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'gpu' });
     emit({
       type: 'start', input: options.input, output: outputPath, width: info.width, height: info.height, fps,
-      totalFrames: toStylize, parts: { total: mine.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
+      totalFrames: toStylize, parts: { total: mine.length, done: done.size, damaged: damaged.length ? damaged.map((d) => ({ part: d.part.index, reason: d.reason })) : undefined }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
       backend: stylizer?.backend, precision: stylizer?.precision, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
       temporal: (await newTemporalStage()).name, licence: setup.licence,
     });
     for (const run of runs) {
       const first = run.parts[0].start - run.warmup;
       const count = run.parts.at(-1)!.end - first + 1 + run.lookahead;
-      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: values.crf, preset: values.preset });
+      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec, crf: values.crf, preset: values.preset }, shard && `${shard.index}/${shard.count}`);
       try {
         const alreadyProcessed = processed;
         await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
@@ -136,6 +139,8 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
         const t = now();
         await writer.finish();
         times.encode += now() - t;
+        const lost = locks.lost();
+        if (lost) throw new Error(`${lost}: two writers rendered the same parts; check the farm's task list, then run the same command again`);
       } catch (err) {
         await writer.abort();
         throw err;
@@ -143,12 +148,15 @@ export async function stylizeVideo(options: StylizeVideoOptions): Promise<Styliz
     }
   } catch (err) {
     // A failed single run that finished no part leaves nothing behind; shards share the folder.
-    if (!shard && (await folder.completed(parts)).size === 0) await folder.remove();
-    throw err;
-  } finally {
+    if (!shard && (await folder.completed(parts).catch(() => new Set())).size === 0) await folder.remove();
+    throw await explainFailure(err, folder, job);
+   } finally {
     await stylizer?.close();
+   }
+   joined = shard ? undefined : await joinParts({ output: outputPath, input: options.input, overwrite: values.overwrite });
+  } finally {
+    await locks.release();
   }
-  const joined = shard ? undefined : await joinParts({ output: outputPath, input: options.input, overwrite: values.overwrite });
   return {
     output: outputPath,
     frames: framesIn(mine),
