@@ -28,9 +28,9 @@ const SOURCES = ['testsrc2', 'smptehdbars', 'mandelbrot', 'rgbtestsrc', 'testsrc
 const count = Number(args.renders);
 const clips = Array.from({ length: count }, (_, i) => {
   const path = join(work, `clip-${i}.mp4`);
-  const source = `${SOURCES[i % SOURCES.length]}=size=${args.size}:rate=24:duration=${args.seconds}`;
+  const source = `${SOURCES[i % SOURCES.length]}=size=${args.size}:rate=24`;
   // A moving picture for every source: the still ones drift sideways.
-  execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-vf', `scroll=h=0.01`, '-c:v', 'libx264', '-crf', '16', '-pix_fmt', 'yuv444p', path]);
+  execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-vf', `scroll=h=0.01`, '-t', args.seconds, '-c:v', 'libx264', '-crf', '16', '-pix_fmt', 'yuv444p', path]);
   return path;
 });
 

@@ -243,6 +243,29 @@ describe('farm faults', () => {
     }
   });
 
+  it('a disk that fills at the join (the parts fit, the joined file not): named as full, not as "Invalid data"; the join goes on once there is room', (context) => {
+    const where = join(dir, 'join-disk');
+    const refused = mount(where, 'size=700k');
+    if (refused) {
+      if (process.env.STYLIZE_VIDEO_REQUIRE_MOUNT) throw new Error(refused);
+      return context.skip(refused);
+    }
+    try {
+      const output = join(where, 'joined.mp4');
+      shards(output);
+      const r = runCli(['join', output]);
+      expect(r.status).toBe(1);
+      expect(oneLine(r.stderr)).toMatch(new RegExp(`the disk is full: ${where} has \\d+ kB free, and the render needs about [\\d.]+ (kB|MB) more: .*the parts stay in .*joined\\.mp4\\.parts; run the same join again`));
+      expect(readdirSync(where).filter((f) => f !== 'joined.mp4.parts')).toEqual([]);
+      expect(partsIn(output)).toHaveLength(6);
+      spawnSync('mount', ['-o', 'remount,size=8m', where]);
+      expect(runCli(['join', output]).status).toBe(0);
+      expect(frameMd5(output)).toEqual(reference);
+    } finally {
+      unmount(where);
+    }
+  });
+
   it('a read-only output folder is found before any frame is stylized', (context) => {
     const where = join(dir, 'read-only');
     const refused = mount(where, 'size=1m,ro');
