@@ -30,7 +30,8 @@ export async function explainFailure(err: unknown, folder: PartsFolder, job: { s
   const keptText = kept ? `the ${kept} finished part(s) stay in ${folder.dir}` : 'no part was finished';
   const full = await diskFullError(err, dirname(folder.dir), await bytesStillNeeded(folder, job.info).catch(() => undefined), keptText);
   if (full) return full;
-  if (err instanceof UserError && /^the encoder of part/.test(err.message)) {
+  // A child killed from outside (the encoder, or the decoder: "ffmpeg was killed with signal …").
+  if (err instanceof UserError && /killed (by|with signal) SIG/.test(err.message)) {
     return new UserError(`${err.message}; ${keptText}, and the same command continues from them`, err.exitCode);
   }
   return err;
