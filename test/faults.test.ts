@@ -29,10 +29,15 @@ const oneLine = (stderr: string): string => {
 /** ffmpeg processes whose command line names this path. */
 const ffmpegsOf = (path: string): string => spawnSync('pgrep', ['-f', `ffmpeg.*${path}`], { encoding: 'utf8' }).stdout.trim();
 
-const mount = (dir: string, options: string): string | undefined => {
+/** Mounts a small tmpfs at `dir`; true if it did, else the test is skipped with the reason (or fails where CI requires mounting). */
+const mounted = (context: { skip: (note: string) => void }, dir: string, options: string): boolean => {
   mkdirSync(dir, { recursive: true });
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : `mount -t tmpfs failed here (${(r.stderr || r.error?.message || '').trim()}); CI runs as root and sets STYLIZE_VIDEO_REQUIRE_MOUNT=1`;
+  if (r.status === 0) return true;
+  const refused = `mount -t tmpfs failed here (${(r.stderr || r.error?.message || '').trim()}); CI runs as root and sets STYLIZE_VIDEO_REQUIRE_MOUNT=1`;
+  if (process.env.STYLIZE_VIDEO_REQUIRE_MOUNT) throw new Error(refused);
+  context.skip(refused);
+  return false;
 };
 const unmount = (dir: string) => spawnSync('umount', [dir]);
 
@@ -220,11 +225,7 @@ describe('farm faults', () => {
 
   it('a full file system (a 400 kB tmpfs): the disk named, with free and needed space; parts stay; after making room the same command finishes', (context) => {
     const where = join(dir, 'small-disk');
-    const refused = mount(where, 'size=400k');
-    if (refused) {
-      if (process.env.STYLIZE_VIDEO_REQUIRE_MOUNT) throw new Error(refused);
-      return context.skip(refused);
-    }
+    if (!mounted(context, where, 'size=400k')) return;
     try {
       const output = join(where, 'full.mp4');
       const r = render(output, '--quiet');
@@ -245,11 +246,7 @@ describe('farm faults', () => {
 
   it('a disk that fills at the join (the parts fit, the joined file not): named as full, not as "Invalid data"; the join goes on once there is room', (context) => {
     const where = join(dir, 'join-disk');
-    const refused = mount(where, 'size=700k');
-    if (refused) {
-      if (process.env.STYLIZE_VIDEO_REQUIRE_MOUNT) throw new Error(refused);
-      return context.skip(refused);
-    }
+    if (!mounted(context, where, 'size=700k')) return;
     try {
       const output = join(where, 'joined.mp4');
       shards(output);
@@ -268,11 +265,7 @@ describe('farm faults', () => {
 
   it('a read-only output folder is found before any frame is stylized', (context) => {
     const where = join(dir, 'read-only');
-    const refused = mount(where, 'size=1m,ro');
-    if (refused) {
-      if (process.env.STYLIZE_VIDEO_REQUIRE_MOUNT) throw new Error(refused);
-      return context.skip(refused);
-    }
+    if (!mounted(context, where, 'size=1m,ro')) return;
     try {
       const r = render(join(where, 'out.mp4'), '--json');
       expect(r.status).toBe(1);
