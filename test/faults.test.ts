@@ -4,8 +4,8 @@
 // finishing with frames equal to an uninterrupted render's (lossless, compared by ffmpeg's framemd5).
 // Without the temporal stage a resumed part is exact, not merely close (see the warm-up in part-plan.ts).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegBinaries } from 'stylize-video';
@@ -278,3 +278,26 @@ describe('farm faults', () => {
 });
 
 
+
+describe('part locks', () => {
+  it('many writers taking over one dead lock at once: exactly one wins, and the rest name it', async () => {
+    const { lockParts } = await import('../src/parts/part-locks.js');
+    for (let round = 0; round < 20; round++) {
+      const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
+      const part = { index: 0, start: 0, end: 7 };
+      const gone = spawnSync('true').pid!;
+      writeFileSync(join(folder, 'part-000000-000007.lock'), JSON.stringify({ host: hostname(), pid: gone, started: 'then', what: 'a dead render', nonce: 'dead' }));
+      const attempts = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => lockParts(folder, [part], `writer ${i}`)));
+      const won = attempts.filter((a) => a.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const a of attempts) if (a.status === 'rejected') expect(String(a.reason)).toMatch(/frames 0-7 are being rendered by writer \d/);
+      const holder = JSON.parse(readFileSync(join(folder, 'part-000000-000007.lock'), 'utf8'));
+      expect(holder.what).toMatch(/^writer \d$/);
+      // Nothing left but the lock: no hidden files, no dead locks moved aside.
+      expect(readdirSync(folder)).toEqual(['part-000000-000007.lock']);
+      await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof lockParts>>>).value.release();
+      expect(readdirSync(folder)).toEqual([]);
+      rmSync(folder, { recursive: true });
+    }
+  });
+});

@@ -6,7 +6,8 @@ import { UserError } from '../errors.js';
 /** ffmpeg's buffered writes fail with up to one buffer (32 KiB) unwritten: less than this free is a full disk. */
 const FULL_BELOW_BYTES = 256 * 1024;
 
-const FULL_MESSAGE = /No space left on device|Disk quota exceeded|ENOSPC|EDQUOT/i;
+// ffmpeg's words, Node's codes, and ffmpegReason's phrase for the first (src/ffmpeg.ts).
+const FULL_MESSAGE = /No space left on device|Disk quota exceeded|ENOSPC|EDQUOT|the disk is full/i;
 
 export const megabytes = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`);
 

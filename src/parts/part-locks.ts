@@ -134,21 +134,26 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
     mine.clear();
   };
   // In order of the parts, so two writers reaching for the same parts do not each hold half.
-  for (let i = 0; i < parts.length; ) {
-    const path = join(dir, lockNameOf(parts[i]));
-    const attempt = await tryLock(path, owner, dir);
-    if (attempt.ok) {
-      mine.set(path, attempt.ino);
-      held.add(path);
-      i++;
-      continue;
+  try {
+    for (let i = 0; i < parts.length; ) {
+      const path = join(dir, lockNameOf(parts[i]));
+      const attempt = await tryLock(path, owner, dir);
+      if (attempt.ok) {
+        mine.set(path, attempt.ino);
+        held.add(path);
+        i++;
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        const wait = waitSeconds ? `it did not finish within {wait} ${waitSeconds}` : 'wait for it to finish, or pass {wait} <seconds>';
+        throw new OptionFailure(`${dir}: frames ${parts[i].start}-${parts[i].end} are being rendered by ${describeOwner(attempt.holder)}: ${wait}; a lock whose process is gone is taken over by itself`);
+      }
+      await sleep(Math.min(1000, Math.max(50, deadline - Date.now())), undefined, { signal });
     }
-    if (Date.now() >= deadline) {
-      await releaseAll();
-      const wait = waitSeconds ? `it did not finish within {wait} ${waitSeconds}` : 'wait for it to finish, or pass {wait} <seconds>';
-      throw new OptionFailure(`${dir}: frames ${parts[i].start}-${parts[i].end} are being rendered by ${describeOwner(attempt.holder)}: ${wait}; a lock whose process is gone is taken over by itself`);
-    }
-    await sleep(Math.min(1000, Math.max(50, deadline - Date.now())), undefined, { signal });
+  } catch (err) {
+    // All or none: a failure or an abort part-way gives back what was taken.
+    await releaseAll();
+    throw err;
   }
 
   let lostReason: string | undefined;
