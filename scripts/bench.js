@@ -16,10 +16,11 @@
 // Each measurement runs in its own process; peak memory is sampled over that process and every
 // process it starts (inference processes, ffmpeg) every 50 ms.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { treeRssMB } from './process-memory.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -104,31 +105,6 @@ const clip = join(work, 'clip.mp4');
 const scale = args.size === 'source' ? [] : ['-vf', `scale=${args.size.replace('x', ':')},setsar=1`];
 execFileSync(lib.ffmpegBinaries().ffmpeg, ['-v', 'error', '-y', '-i', input, ...scale, '-frames:v', String(frames), '-c:v', 'libx264', '-crf', '16', '-c:a', 'copy', '-shortest', clip]);
 
-/** Resident memory of a process and all its descendants (inference processes, ffmpeg), in MB. */
-function treeRssMB(root) {
-  const parents = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone already
-    }
-  }
-  let total = 0;
-  const pending = [root];
-  while (pending.length) {
-    const pid = pending.pop();
-    try {
-      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      continue;
-    }
-    for (const [child, parent] of parents) if (parent === pid) pending.push(child);
-  }
-  return total / 1024;
-}
 
 // Runs one measurement in its own process, sampling the whole process tree's memory as it goes.
 const child = (mode, precision = args.precision) =>

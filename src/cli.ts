@@ -48,6 +48,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
       log(`${event.input} → ${event.output}${shard}: ${event.width}x${event.height} @ ${event.fps.toFixed(3)} fps, ${event.totalFrames} frames to stylize`);
       tellLicence(flags.style, event.licence);
       if (event.parts.done) log(`resuming: ${event.parts.done} of ${event.parts.total} parts were already done`);
+      for (const d of event.parts.damaged ?? []) log(`part ${d.part} was damaged (${d.reason}): rendering it again`);
       if (event.warmupFrames) log(`${event.warmupFrames} of those frames are the temporal warm-up before a part, so it continues the frames before it seamlessly`);
       if (event.backend) {
         const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';

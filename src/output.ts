@@ -1,10 +1,11 @@
 // Outputs appear whole or not at all: ffmpeg and sharp write a hidden file beside the
 // destination, which is renamed over it only once complete.
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { access, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
-import { OptionError } from './errors.js';
+import { OptionError, OptionFailure } from './errors.js';
 
 export interface PendingOutput {
   /** the destination */
@@ -36,6 +37,12 @@ export async function checkOutputPath(path: string, options: { input: string; ov
   }
   const dir = dirname(resolve(path));
   if (!(await exists(dir))) throw new UserError(`cannot write ${path}: the folder ${dir} does not exist`);
+  // Said before any frame is stylized; access() reports a read-only file system even to root.
+  const denied = await access(dir, constants.W_OK).then(() => undefined, (err: NodeJS.ErrnoException) => err.code);
+  if (denied) {
+    const why = denied === 'EROFS' ? 'the file system is read-only' : 'permission denied';
+    throw new OptionFailure(`cannot write ${path}: ${why} in ${dir} (${denied}): write the output elsewhere ({output}), or make the folder writable`);
+  }
 }
 
 export async function prepareOutput(path: string, options: { input: string; overwrite?: boolean }): Promise<PendingOutput> {

@@ -6,7 +6,8 @@ import type { RgbFrame } from './frame.js';
 import { framesIn, manifestOf, plannedRuns, resolveVideo, stylizerOptions, type VideoJob, type VideoRequest } from './job/index.js';
 import { joinParts } from './parts/join.js';
 import type { ShardSpec } from './parts/part-plan.js';
-import { openPartsFolder } from './parts/parts-folder.js';
+import { openAndLockPartsFolder } from './parts/parts-folder.js';
+import { explainFailure } from './parts/render-faults.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendInfo } from './stylize/backend.js';
 import type { PrecisionInfo } from './stylize/int8.js';
@@ -27,7 +28,7 @@ export type PipelineEvent =
       /** frames this run stylizes, warm-up included */
       totalFrames: number;
       /** this run's parts, and how many of them an earlier run finished */
-      parts: { total: number; done: number };
+      parts: { total: number; done: number; /** parts found damaged (cut short, bytes changed) and made again */ damaged?: Array<{ part: number; reason: string }> };
       shard?: ShardSpec;
       /** frames before a part replayed to bring the temporal stage to where an uninterrupted run has it */
       warmupFrames: number;
@@ -84,8 +85,8 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
   const emit = onEvent ?? (() => undefined);
   const { info, parts, shardParts, output: outputPath, container, shard } = job;
   const fps = rationalValue(info.fps);
-  const folder = await openPartsFolder(outputPath, manifestOf(job), { overwrite: job.overwrite });
-  const done = await folder.completed(shardParts);
+  const what = shard ? `shard ${shard.index}/${shard.count} of ${outputPath}` : `a render of ${outputPath}`;
+  const { folder, locks, sound: done, damaged } = await openAndLockPartsFolder(outputPath, manifestOf(job), shardParts, { overwrite: job.overwrite, what, waitSeconds: job.waitSeconds, signal });
   const runs = plannedRuns(job, done);
   const toStylize = runs.reduce((n, r) => n + r.warmup + framesIn(r.parts) + r.lookahead, 0);
 
@@ -95,54 +96,62 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
   let backend = 'none';
   let precision = 'none';
   let processed = 0;
+  let joined: Awaited<ReturnType<typeof joinParts>> | undefined;
   try {
-    if (runs.length) {
-      // A picture style's content vector comes from the first frame of the whole range (not of this
-      // shard or run), which every shard of a plan shares, so their parts agree.
-      const contentFrame = () => decodeOne(info, job.span.start);
-      stylizer = await createStylizer(stylizerOptions(job, info, contentFrame, (progress) => emit({ type: 'download', progress })));
-      backend = stylizer.backend.name;
-      precision = stylizer.precision.name;
-    }
-    // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
-    // OpenCV's Farnebäck (wasm) follows real footage best.
-    const newTemporalStage = () => createTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'tfjs-gpu' });
-    emit({
-      type: 'start', input: job.input, output: outputPath, width: info.width, height: info.height, fps,
-      totalFrames: toStylize, parts: { total: shardParts.length, done: done.size }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
-      backend: stylizer?.backend, precision: stylizer?.precision, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-      temporal: describeTemporalStage({ strength: job.strength, flowOnBackend: stylizer?.backend.name === 'gpu' }), licence: job.style.licence,
-    });
-    for (const run of runs) {
-      const first = run.parts[0].start - run.warmup;
-      const count = run.parts.at(-1)!.end - first + 1 + run.lookahead;
-      const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec: job.codec, crf: job.crf, preset: job.preset });
-      try {
-        const alreadyProcessed = processed;
-        await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
-          signal,
-          onProgress: (n) => {
-            processed = alreadyProcessed + n;
-            const elapsed = now() - started;
-            emit({ type: 'progress', frame: processed, totalFrames: toStylize, fps: processed / elapsed, etaSeconds: ((toStylize - processed) * elapsed) / processed, elapsedSeconds: elapsed });
-          },
-        });
-        const t = now();
-        await writer.finish();
-        times.encode += now() - t;
-      } catch (err) {
-        await writer.abort();
-        throw err;
+    try {
+      if (runs.length) {
+        // A picture style's content vector comes from the first frame of the whole range (not of this
+        // shard or run), which every shard of a plan shares, so their parts agree.
+        const contentFrame = () => decodeOne(info, job.span.start);
+        stylizer = await createStylizer(stylizerOptions(job, info, contentFrame, (progress) => emit({ type: 'download', progress })));
+        backend = stylizer.backend.name;
+        precision = stylizer.precision.name;
       }
+      // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
+      // OpenCV's Farnebäck (wasm) follows real footage best.
+      const temporalOptions = { strength: job.strength, flowOnBackend: stylizer?.backend.name === 'tfjs-gpu' };
+      const newTemporalStage = () => createTemporalStage(temporalOptions);
+      emit({
+        type: 'start', input: job.input, output: outputPath, width: info.width, height: info.height, fps,
+        totalFrames: toStylize, parts: { total: shardParts.length, done: done.size, damaged: damaged.length ? damaged.map((d) => ({ part: d.part.index, reason: d.reason })) : undefined }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
+        backend: stylizer?.backend, precision: stylizer?.precision, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
+        temporal: describeTemporalStage(temporalOptions), licence: job.style.licence,
+      });
+      for (const run of runs) {
+        const first = run.parts[0].start - run.warmup;
+        const count = run.parts.at(-1)!.end - first + 1 + run.lookahead;
+        const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec: job.codec, crf: job.crf, preset: job.preset }, shard && `${shard.index}/${shard.count}`);
+        try {
+          const alreadyProcessed = processed;
+          await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
+            signal,
+            onProgress: (n) => {
+              processed = alreadyProcessed + n;
+              const elapsed = now() - started;
+              emit({ type: 'progress', frame: processed, totalFrames: toStylize, fps: processed / elapsed, etaSeconds: ((toStylize - processed) * elapsed) / processed, elapsedSeconds: elapsed });
+            },
+          });
+          const t = now();
+          await writer.finish();
+          times.encode += now() - t;
+          const lost = locks.lost();
+          if (lost) throw new Error(`${lost}: two writers rendered the same parts; check the farm's task list, then run the same command again`);
+        } catch (err) {
+          await writer.abort();
+          throw err;
+        }
+      }
+    } catch (err) {
+      // A failed single run that finished no part leaves nothing behind; shards share the folder.
+      if (!shard && (await folder.completed(parts).catch(() => new Set())).size === 0) await folder.remove();
+      throw await explainFailure(err, folder, job);
+    } finally {
+      await stylizer?.close();
     }
-  } catch (err) {
-    // A failed single run that finished no part leaves nothing behind; shards share the folder.
-    if (!shard && (await folder.completed(parts)).size === 0) await folder.remove();
-    throw err;
+    joined = shard ? undefined : await joinParts({ output: outputPath, input: job.input, overwrite: job.overwrite });
   } finally {
-    await stylizer?.close();
+    await locks.release();
   }
-  const joined = shard ? undefined : await joinParts({ output: outputPath, input: job.input, overwrite: job.overwrite });
   return {
     output: outputPath,
     frames: framesIn(shardParts),

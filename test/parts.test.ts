@@ -132,7 +132,7 @@ describe('shards, join and resume against one uninterrupted run', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/2 of 6 parts are missing, frames 16-31 \(parts 2, 3\)/);
     expect(existsSync(output)).toBe(false);
-    expect(readdirSync(`${output}.parts`).filter((f) => f.startsWith('part-'))).toHaveLength(4);
+    expect(readdirSync(`${output}.parts`).filter((f) => /^part-\d+-\d+\.mp4$/.test(f))).toHaveLength(4);
     // The missing shard alone completes it; no finished part is redone.
     const result = await stylizeVideo({ input: clip, output, model, ...settings, shard: '1/3' });
     expect(result.parts).toMatchObject({ rendered: 2, alreadyDone: 0 });
@@ -148,7 +148,7 @@ describe('shards, join and resume against one uninterrupted run', () => {
     expect(r.stderr).toMatch(/holds parts of another render \(--crf 0 there, 10 here\).*-y/);
     const y = run([clip, '--model', model, '-o', output, ...cliSettings, '--crf', '10', '--shard', '1/3', '-y']);
     expect(y.status, y.stderr).toBe(0);
-    expect(readdirSync(`${output}.parts`).filter((f) => f.startsWith('part-'))).toEqual(['part-000016-000023.mp4', 'part-000024-000031.mp4']);
+    expect(readdirSync(`${output}.parts`).filter((f) => /^part-\d+-\d+\.mp4$/.test(f))).toEqual(['part-000016-000023.mp4', 'part-000024-000031.mp4']);
     rmSync(`${output}.parts`, { recursive: true });
   });
 
@@ -170,7 +170,7 @@ describe('shards, join and resume against one uninterrupted run', () => {
     const child = spawn('node', args, { stdio: 'ignore' });
     // Kill it once three parts are in place.
     const parts = `${output}.parts`;
-    const finished = () => (existsSync(parts) ? readdirSync(parts).filter((f) => f.startsWith('part-')).length : 0);
+    const finished = () => (existsSync(parts) ? readdirSync(parts).filter((f) => /^part-\d+-\d+\.mp4$/.test(f)).length : 0);
     while (finished() < 3 && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));

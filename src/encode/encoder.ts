@@ -22,6 +22,8 @@ export interface EncoderOptions {
   audioFrom?: AudioSource;
   /** a part that join reads back, not a file to play: no second pass to move the MP4 index up front */
   intermediate?: boolean;
+  /** what this encoder writes, for messages: "the encoder of part 3 (frames 24-31)" */
+  label?: string;
 }
 
 export interface AudioSource {
@@ -124,10 +126,19 @@ export function startEncoder(options: EncoderOptions): Encoder {
 
   let failure: Error | undefined;
   let aborted = false;
+  let pid: number | undefined;
+  command.once('start', () => void (pid = (command as unknown as { ffmpegProc?: { pid?: number } }).ffmpegProc?.pid));
   const done = new Promise<void>((resolve, reject) => {
     command.once('end', () => resolve());
     command.once('error', (err: Error, _stdout: string, stderr: string) => {
-      failure = aborted ? new Error('encoding stopped') : new UserError(`encoding failed: ${ffmpegReason(stderr) || err.message}`);
+      // A child killed from outside (the OOM killer, an operator) prints nothing: name it and the signal.
+      const signal = /killed with signal (\w+)/.exec(err.message)?.[1];
+      const what = `${options.label ?? 'the encoder'} (ffmpeg${pid ? `, pid ${pid}` : ''})`;
+      failure = aborted
+        ? new Error('encoding stopped')
+        : signal
+          ? new UserError(`${what} was killed by ${signal}${signal === 'SIGKILL' ? ' (the out-of-memory killer does this)' : ''}`)
+          : new UserError(`encoding failed: ${ffmpegReason(stderr) || err.message}`);
       reject(failure);
     });
   });

@@ -30,6 +30,8 @@ export interface VideoJob extends JobBase {
   readonly span: FrameSpan;
   readonly partFrames: number;
   readonly parts: readonly Part[];
+  /** while another process holds these parts' locks, how long to wait for it (0: fail at once, naming it) */
+  readonly waitSeconds: number;
   /** the parts this shard renders (all of them without a shard) */
   readonly shardParts: readonly Part[];
   /** frames replayed before a part that does not start the range (see warmupFrames) */
@@ -74,7 +76,7 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({
     kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values),
-    info, container, codec, crf, preset: values.preset, strength, shard, span, partFrames,
+    info, container, codec, crf, preset: values.preset, strength, shard, span, partFrames, waitSeconds: values.wait ?? 0,
     parts: Object.freeze(parts), shardParts: Object.freeze(shard ? shardParts(parts, shard) : parts), warmupLimit: warmupFrames(strength), identity,
     shardValues: Object.freeze({ ...given, style: values.style, precision: precision.name }),
   });

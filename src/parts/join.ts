@@ -1,7 +1,7 @@
 // Joining parts: checked complete, concatenated without re-encoding the video, the input's audio
 // for the range added, the result written atomically.
 import { stat, unlink, writeFile } from 'node:fs/promises';
-import { join as joinPath, resolve } from 'node:path';
+import { basename, dirname, join as joinPath, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { audioInputOptions, audioOutputOptions, audioUnderFrames, containerOptions, type AudioSource } from '../encode/encoder.js';
 import { countVideoPackets, parseRational, rationalValue } from '../decode/probe.js';
@@ -10,7 +10,10 @@ import { OptionFailure } from '../errors.js';
 import { ffmpegCommand, ffmpegReason, track } from '../ffmpeg.js';
 import { prepareOutput } from '../output.js';
 import { partsOf, spanLength, type Part } from './part-plan.js';
-import { existingPartsFolder, type PartsManifest } from './parts-folder.js';
+import { existingPartsFolder, type DamagedPart, type PartsFolder, type PartsManifest } from './parts-folder.js';
+import { describeOwner, liveHolders } from './part-locks.js';
+import { readPartRecord } from './part-record.js';
+import { diskFullError } from './disk-space.js';
 
 export interface JoinOptions {
   /** the output every shard was given with -o */
@@ -47,27 +50,31 @@ export async function joinParts(options: JoinOptions): Promise<JoinResult> {
   const folder = await existingPartsFolder(options.output);
   const { manifest, dir } = folder;
   const parts = partsOf(manifest.range, manifest.partFrames);
-  const missingParts = async () => {
-    const done = await folder.completed(parts);
-    return parts.filter((p) => !done.has(p.index));
+  // Cheap checks (present, the size its record says) while waiting; the checksums once, before joining.
+  const unready = async () => {
+    const { sound, damaged } = await folder.verify(parts, 'size');
+    return { missing: parts.filter((p) => !sound.has(p.index) && !damaged.some((d) => d.part === p)), damaged };
   };
   const deadline = Date.now() + 1000 * (options.waitSeconds ?? 0);
-  let missing = await missingParts();
-  while (missing.length && Date.now() < deadline) {
+  let state = await unready();
+  while (state.missing.length + state.damaged.length && Date.now() < deadline) {
     await sleep(Math.min(5000, Math.max(100, deadline - Date.now())), undefined, { signal: options.signal });
-    missing = await missingParts();
+    state = await unready();
   }
+  const { missing } = state;
+  if (missing.length + state.damaged.length) {
+    // A writer still holding the parts may be making them now: say so, not that they are lost.
+    const holders = await liveHolders(dir, [...missing, ...state.damaged.map((d) => d.part)]);
+    if (holders.length) {
+      throw new UserError(`cannot join ${options.output} yet: ${describe([...missing, ...state.damaged.map((d) => d.part)].sort((a, b) => a.index - b.index))} are still being rendered by ${holders.map(describeOwner).join(', ')}: join with --wait <seconds> to wait for them`);
+    }
+  }
+  if (state.damaged.length) throw await damagedError(options.output, folder, state.damaged, parts.length);
   if (missing.length) {
     throw new UserError(`cannot join ${options.output}: ${missing.length} of ${parts.length} parts are missing, ${describe(missing)}: run the shards that render them (the same command finishes what is left), then join again`);
   }
-  // A part is renamed into place only once complete; counting its packets also catches damage since.
-  for (const part of parts) {
-    const path = folder.path(part);
-    const frames = await countVideoPackets(path);
-    if (frames !== spanLength(part)) {
-      throw new UserError(`cannot join ${options.output}: ${path} holds ${frames} frames, not ${spanLength(part)}: delete it and run its shard again`);
-    }
-  }
+  const { damaged } = await folder.verify(parts, 'checksum');
+  if (damaged.length) throw await damagedError(options.output, folder, damaged, parts.length);
 
   const audio = manifest.input.hasAudio ? await audioSource(manifest, options.input) : undefined;
   const output = await prepareOutput(options.output, { input: options.input ?? manifest.input.path, overwrite: options.overwrite });
@@ -76,12 +83,18 @@ export async function joinParts(options: JoinOptions): Promise<JoinResult> {
   const quote = (path: string) => `'${resolve(path).replaceAll("'", "'\\''")}'`;
   await writeFile(list, parts.map((p) => `file ${quote(folder.path(p))}\n`).join(''));
   try {
-    await concatenate(list, output.temporaryPath, manifest.container, audio);
-    const frames = await countVideoPackets(output.temporaryPath);
+    const frames = await concatenate(list, output.temporaryPath, manifest.container, audio)
+      .then(() => countVideoPackets(output.temporaryPath))
+      .catch(async (err: unknown) => {
+        // A full disk shows here as a failed write, or as a joined file that cannot be read back.
+        const size = await Promise.all(parts.map((p) => stat(folder.path(p)).then((s) => s.size))).then((sizes) => sizes.reduce((a, b) => a + b, 0), () => undefined);
+        throw (await diskFullError(err, dirname(resolve(options.output)), size, `the parts stay in ${dir}; run the same join again`)) ?? err;
+      });
     const expected = spanLength(manifest.range);
     if (frames !== expected) throw new UserError(`joining ${options.output} gave ${frames} frames instead of ${expected}; the parts are kept in ${dir}`);
     await output.commit();
-    if (!options.keepParts) await folder.remove();
+    // A writer still holding locks here (a shard run again) finds its parts done; the folder stays for it.
+    if (!options.keepParts && !(await liveHolders(dir, parts)).length) await folder.remove();
     return { output: options.output, frames, parts: parts.length, audio: !!audio };
   } catch (err) {
     await output.discard();
@@ -89,6 +102,18 @@ export async function joinParts(options: JoinOptions): Promise<JoinResult> {
   } finally {
     await unlink(list).catch(() => undefined);
   }
+}
+
+/** Each damaged part, its frames, and who makes it again: its shard (from its record) or the render. */
+async function damagedError(output: string, folder: PartsFolder, damaged: DamagedPart[], total: number): Promise<UserError> {
+  const items = await Promise.all(
+    damaged.map(async ({ part, path, reason }) => {
+      const shard = (await readPartRecord(path))?.shard;
+      const again = shard ? `run shard ${shard} again (its command, --shard ${shard})` : 'run the render again (the same command)';
+      return `${basename(path)} (frames ${part.start}-${part.end}): ${reason}; ${again}`;
+    }),
+  );
+  return new UserError(`cannot join ${output}: ${damaged.length} of ${total} parts in ${folder.dir} are damaged and were not joined: ${items.join('; ')}; it renders only the damaged parts again, then join again`);
 }
 
 async function audioSource(manifest: PartsManifest, override: string | undefined): Promise<AudioSource> {

@@ -6,6 +6,7 @@ import type { RgbFrame } from '../frame.js';
 import type { PendingOutput } from '../output.js';
 import type { Part } from './part-plan.js';
 import type { PartsFolder } from './parts-folder.js';
+import { writePartRecord } from './part-record.js';
 
 /** Where the orchestrator hands each finished frame, with the input frame it came from. */
 export interface FrameSink {
@@ -19,7 +20,8 @@ export interface PartWriter extends FrameSink {
   abort(): Promise<void>;
 }
 
-export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit<EncoderOptions, 'path'>): PartWriter {
+/** `shard` ("I/N") goes into each part's record, so that join can name who re-renders a damaged part. */
+export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit<EncoderOptions, 'path'>, shard?: string): PartWriter {
   let next = 0;
   let open: { part: Part; output: PendingOutput; encoder: Encoder } | undefined;
   const unfinished = new Set<{ output: PendingOutput; encoder: Encoder }>();
@@ -35,7 +37,8 @@ export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit
         const part = run[next++];
         if (!part || frame.index !== part.start) throw new Error(`frame ${frame.index} arrived where part ${part?.index} starts at ${part?.start}`);
         const output = await folder.reserve(part);
-        open = { part, output, encoder: startEncoder({ ...encoding, path: output.temporaryPath, intermediate: true }) };
+        const label = `the encoder of part ${part.index} (frames ${part.start}-${part.end})`;
+        open = { part, output, encoder: startEncoder({ ...encoding, path: output.temporaryPath, intermediate: true, label }) };
         unfinished.add(open);
       }
       await open.encoder.write(frame);
@@ -43,6 +46,8 @@ export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit
         const closed = open;
         open = undefined;
         const finished = closed.encoder.finish().then(async () => {
+          // The record first: a part under its name always has one (a record without its part is a part missing).
+          await writePartRecord(closed.output.path, closed.output.temporaryPath, closed.part, shard);
           await closed.output.commit();
           unfinished.delete(closed);
         });

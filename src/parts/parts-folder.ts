@@ -6,8 +6,10 @@ import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { OptionError, OptionFailure } from '../errors.js';
-import { prepareOutput, type PendingOutput } from '../output.js';
+import { checkOutputPath, prepareOutput, type PendingOutput } from '../output.js';
 import type { FrameSpan, Part } from './part-plan.js';
+import { partFault, removePart, type Verification } from './part-record.js';
+import { lockParts, type PartLocks } from './part-locks.js';
 
 export interface PartsManifest {
   version: 1;
@@ -39,6 +41,12 @@ export interface PartsManifest {
   temporalMethod?: string;
 }
 
+export interface DamagedPart {
+  part: Part;
+  path: string;
+  reason: string;
+}
+
 export const partsFolderOf = (output: string): string => `${output}.parts`;
 const PLAN = 'plan.json';
 
@@ -50,8 +58,10 @@ export interface PartsFolder {
   dir: string;
   manifest: PartsManifest;
   path(part: Part): string;
-  /** indices of the parts already complete */
+  /** indices of the parts already complete (present under their names) */
   completed(parts: readonly Part[]): Promise<Set<number>>;
+  /** the parts present and sound, and those present but damaged, with the reason */
+  verify(parts: readonly Part[], how: Verification): Promise<{ sound: Set<number>; damaged: DamagedPart[] }>;
   /** a hidden file for the part's encoder, renamed to the part's name on commit */
   reserve(part: Part): Promise<PendingOutput>;
   remove(): Promise<void>;
@@ -118,6 +128,49 @@ export async function openPartsFolder(output: string, manifest: PartsManifest, o
   return partsFolder(dir, manifest);
 }
 
+/**
+ * Opens the parts folder and locks this writer's parts (see part-locks.ts); then removes the parts
+ * among them that are damaged, so that the render makes them again. A folder removed meanwhile (a
+ * render of the same output that just finished and joined) is opened again, after checking the output.
+ */
+export async function openAndLockPartsFolder(
+  output: string,
+  manifest: PartsManifest,
+  mine: readonly Part[],
+  options: { overwrite?: boolean; what: string; waitSeconds?: number; signal?: AbortSignal },
+): Promise<{ folder: PartsFolder; locks: PartLocks; sound: Set<number>; damaged: DamagedPart[] }> {
+  for (;;) {
+    const folder = await openPartsFolder(output, manifest, options).catch((err: unknown) => {
+      throw unwritable(err, partsFolderOf(output));
+    });
+    let locks: PartLocks;
+    try {
+      locks = await lockParts(folder.dir, mine, options.what, options);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unwritable(err, folder.dir);
+      await checkOutputPath(output, { input: manifest.input.path, overwrite: options.overwrite });
+      continue;
+    }
+    try {
+      // What a finished writer may have written meanwhile.
+      await checkOutputPath(output, { input: manifest.input.path, overwrite: options.overwrite });
+      const { sound, damaged } = await folder.verify(mine, 'checksum');
+      for (const { path } of damaged) await removePart(path);
+      return { folder, locks, sound, damaged };
+    } catch (err) {
+      await locks.release();
+      throw err;
+    }
+  }
+}
+
+/** A folder the render cannot write in, said before any frame is stylized. */
+function unwritable(err: unknown, dir: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'EROFS' ? 'the file system is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : undefined;
+  return why ? new OptionFailure(`cannot write the parts folder ${dir}: ${why} (${code}): write the output elsewhere ({output}), or make the folder writable`) : err;
+}
+
 /** The parts folder of a render that exists already, with the plan its first writer saved: for join. */
 export async function existingPartsFolder(output: string): Promise<PartsFolder> {
   return partsFolder(partsFolderOf(output), await readManifest(output));
@@ -132,6 +185,16 @@ function partsFolder(dir: string, manifest: PartsManifest): PartsFolder {
     async completed(parts) {
       const names = new Set(await readdir(dir));
       return new Set(parts.filter((p) => names.has(partFileName(p, manifest.container))).map((p) => p.index));
+    },
+    async verify(parts, how) {
+      const sound = new Set<number>();
+      const damaged: DamagedPart[] = [];
+      for (const part of parts) {
+        const fault = await partFault(path(part), part, how);
+        if (!fault) sound.add(part.index);
+        else if (fault !== 'missing') damaged.push({ part, path: path(part), reason: fault });
+      }
+      return { sound, damaged };
     },
     reserve: (part) => prepareOutput(path(part), { input: manifest.input.path, overwrite: true }),
     remove: () => rm(dir, { recursive: true, force: true }),

@@ -65,7 +65,7 @@ export function parseConcurrency(value: number | string | undefined, cores = ava
 
 /** Measured peak of one ONNX Runtime session, per pixel of frame: about 800 MB at 1920x1080. */
 const ONNX_BYTES_PER_PIXEL = 400;
-/** What the sessions together may hold. */
+/** What the sessions of one render may hold: per process, so renders side by side each take up to this (docs/farm-faults.md). */
 const ONNX_MEMORY_BUDGET = 1024 ** 3;
 
 /**

@@ -43,28 +43,38 @@ export function loadOpenCv(): Promise<OpenCv> {
  */
 export const FARNEBACK = { pyrScale: 0.5, levels: 3, winsize: 15, iterations: 3, polyN: 5, polySigma: 1.2 } as const;
 
-/** A flow method bound to a loaded OpenCV, with its images kept from call to call (a video's frames share one size). */
+/**
+ * The images Farnebäck works in, one set per OpenCV and process, shared by every flow method made
+ * from it: a render makes a temporal stage per run, and OpenCV.js's heap gives memory back only at
+ * exit, so a set per stage grew the process by three frames' images a run. Sharing is safe: a call
+ * fills, computes and copies out synchronously.
+ */
+const images = new WeakMap<OpenCv, { size: string; ma: Mat; mb: Mat; out: Mat }>();
+
+function imagesFor(cv: OpenCv, width: number, height: number): { ma: Mat; mb: Mat; out: Mat } {
+  const size = `${width}x${height}`;
+  const held = images.get(cv);
+  if (held?.size === size) return held;
+  held?.ma.delete(); held?.mb.delete(); held?.out.delete();
+  const fresh = { size, ma: new cv.Mat(height, width, cv.CV_8UC1), mb: new cv.Mat(height, width, cv.CV_8UC1), out: new cv.Mat() };
+  images.set(cv, fresh);
+  return fresh;
+}
+
+/** A flow method bound to a loaded OpenCV (its images shared, see imagesFor). */
 export function farnebackFlow(cv: OpenCv): (a: Gray, b: Gray) => Flow {
-  let size = '';
-  let ma: Mat | undefined, mb: Mat | undefined, out: Mat | undefined;
   return (a, b) => {
     const { width, height } = a;
-    if (size !== `${width}x${height}`) {
-      ma?.delete(); mb?.delete(); out?.delete();
-      ma = new cv.Mat(height, width, cv.CV_8UC1);
-      mb = new cv.Mat(height, width, cv.CV_8UC1);
-      out = new cv.Mat();
-      size = `${width}x${height}`;
-    }
+    const { ma, mb, out } = imagesFor(cv, width, height);
     // The grey images are 0..1 floats; Farnebäck works on 8-bit images.
-    const da = ma!.data, db = mb!.data, ga = a.data, gb = b.data;
+    const da = ma.data, db = mb.data, ga = a.data, gb = b.data;
     for (let i = 0; i < ga.length; i++) {
       da[i] = ga[i] * 255 + 0.5;
       db[i] = gb[i] * 255 + 0.5;
     }
     const { pyrScale, levels, winsize, iterations, polyN, polySigma } = FARNEBACK;
     // OpenCV's convention is this project's: a(p) ≈ b(p + flow(p)).
-    cv.calcOpticalFlowFarneback(ma!, mb!, out!, pyrScale, levels, winsize, iterations, polyN, polySigma, 0);
-    return { width, height, data: new Float32Array(out!.data32F) };
+    cv.calcOpticalFlowFarneback(ma, mb, out, pyrScale, levels, winsize, iterations, polyN, polySigma, 0);
+    return { width, height, data: new Float32Array(out.data32F) };
   };
 }

@@ -101,7 +101,7 @@ export const LOW_BAND_WEIGHT = 0.7;
 
 /**
  * Frames the stage holds back at a strength: it finishes each frame with the next one's
- * stylization, so a render stylizes one frame past the last part it writes (job.ts, plannedRuns),
+ * stylization, so a render stylizes one frame past the last part it writes (src/job/video.ts, plannedRuns),
  * and parts rendered apart end as an uninterrupted run ends them.
  */
 export function lookaheadFrames(strength: number): number {
