@@ -19,6 +19,7 @@ import { flagSpelling, PLAN_OPTIONS, PREVIEW_OPTIONS, RENDER_OPTIONS, type Optio
 import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
 import { ARBITRARY, ARBITRARY_LICENCE } from './stylize/magenta.js';
+import { renderMemoryBytes } from './stylize/stylizer.js';
 import { createProgressBar } from './progress-bar.js';
 import { STAGE_FLOW } from './temporal/index.js';
 import { measureStability } from './temporal/metrics.js';
@@ -118,9 +119,9 @@ function deepestCommonFolder(a: string, b: string): string {
   return x.slice(0, n).join(sep) || sep;
 }
 
-async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
+async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; modelsClaim?: string; cpus: number }): Promise<void> {
   const setup = prepareRender(input, flags);
-  const { span, partFrames, precision } = await resolveRender(setup, await probeVideo(input));
+  const { span, partFrames, precision, info } = await resolveRender(setup, await probeVideo(input));
   const farm = planFarm({
     input, output: setup.output, span, partFrames, shards: flags.shards,
     // The precision as resolved here: every shard renders the same pixels, whatever its CPU.
@@ -132,7 +133,7 @@ async function plan(input: string, flags: RenderFlags & { shards: number; format
   if (flags.format === 'slurm') return void process.stdout.write(slurmScript(farm, name, flags.cpus));
   // The volume must hold both files.
   const mountPath = flags.mountPath ?? deepestCommonFolder(farm.input, farm.output);
-  process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath, cpu: flags.cpus }));
+  process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath, cpu: flags.cpus, memory: renderMemoryBytes(flags.cpus, info), modelsClaim: flags.modelsClaim }));
 }
 
 // Commander's usage errors in the same one-line form as ours.
@@ -208,6 +209,7 @@ export function buildProgram(): Command {
     .option('--image <image>', 'container image with stylize-video (k8s)', 'stylize-video:latest')
     .option('--claim <name>', 'PersistentVolumeClaim holding input and output (k8s)', 'media')
     .option('--mount-path <path>', 'where pods mount it (k8s; default: the deepest folder holding input and output)')
+    .option('--models-claim <name>', 'PersistentVolumeClaim for the model cache, shared by the pods (k8s; default: an emptyDir per pod)')
     .option('--verbose', 'print stack traces with errors')
     .configureOutput(OUTPUT)
     .exitOverride()
