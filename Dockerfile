@@ -11,16 +11,17 @@ COPY . .
 # npm ci also builds dist/ (prepare). The optional native TensorFlow packages download their
 # library at install time and are dropped where that fails, by design: ONNX Runtime is the CPU
 # engine, and its CPU binaries are in its package (its install script fetches CUDA's; npm 10 runs it).
-# What the failed packages alone needed stays in node_modules (npm prune keeps it): whatever
-# `npm ls` does not name as a runtime dependency goes, and with it the other platforms' binaries.
+# What the failed packages alone needed stays in node_modules (npm prune keeps it): what `npm ls`
+# calls extraneous goes, and so do the other platforms' ONNX Runtime binaries. The image runs as a
+# user other than root, so what only root may run (ffprobe's package makes it u+x) is made a+x.
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && node -e "require.resolve('onnxruntime-node')" \
- && npm ls --all --parseable --omit=dev > /tmp/runtime-packages \
- && for dir in node_modules/[!@.]* node_modules/@*/*; do grep -qxF "$PWD/$dir" /tmp/runtime-packages || rm -rf "$dir"; done \
+ && npm ls --all --parseable --long --omit=dev | sed -n 's/:[^:]*:EXTRANEOUS$//p' | xargs -r rm -rf \
  && arch=$(node -p process.arch) \
  && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + \
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$arch" -exec rm -rf {} + \
+ && find node_modules -type f -perm -u+x -exec chmod a+x {} + \
  && mkdir -p assets
 
 FROM ${BASE}

@@ -3,7 +3,7 @@
 // (src/options/table.ts).
 import { Command, CommanderError, Option } from 'commander';
 import { basename, dirname, extname, sep } from 'node:path';
-import { UserError } from './errors.js';
+import { UsageError, UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
 import { resolveRender, prepareRender } from './job.js';
 import { discardAllPending } from './output.js';
@@ -133,6 +133,8 @@ async function plan(input: string, flags: RenderFlags & { shards: number; format
   if (flags.format === 'slurm') return void process.stdout.write(slurmScript(farm, name, flags.cpus));
   // The volume must hold both files.
   const mountPath = flags.mountPath ?? deepestCommonFolder(farm.input, farm.output);
+  // A volume at / would hide the image's own files.
+  if (mountPath === sep) throw new UsageError(`${farm.input} and ${farm.output} share no folder but /, where a pod cannot mount their volume: put them under one folder, or give --mount-path`);
   process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath, cpu: flags.cpus, memory: renderMemoryBytes(flags.cpus, info), modelsClaim: flags.modelsClaim }));
 }
 
