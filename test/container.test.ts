@@ -7,7 +7,7 @@
 // Where podman or debootstrap cannot be had, the test is skipped with its reason;
 // STYLIZE_VIDEO_REQUIRE_CONTAINER=1 (CI) makes that a failure. STYLIZE_VIDEO_SKIP_CONTAINER=1 skips it on purpose.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -46,7 +46,7 @@ describe('the container image', () => {
   beforeAll(() => {
     const availability = provisionContainerTools();
     if (!availability.ok) return void (unavailable = availability.reason);
-    if (!sharedModels) return void (unavailable = 'the wave and magenta models are not here (../shared/models or STYLIZE_VIDEO_MODELS)');
+    if (!sharedModels || !existsSync(STYLE_PICTURE)) return void (unavailable = `the wave and magenta models (../shared/models or STYLIZE_VIDEO_MODELS) or ${STYLE_PICTURE} are not here`);
     dir = tempDir('sv-container-');
     const base = spawnSync('bash', [join(import.meta.dirname, 'container', 'base.sh'), BASE], { encoding: 'utf8', env: podmanEnv });
     if (base.status !== 0) return void (unavailable = `could not build the base image (exit ${base.status}): ${base.stderr.trim().split('\n').slice(-3).join(' | ')}`);
