@@ -78,7 +78,7 @@ export function onnxSessions(threads: number, frameSize?: { width: number; heigh
   return Math.max(1, Math.min(threads, Math.floor(ONNX_MEMORY_BUDGET / perSession)));
 }
 
-/** Node, the decoder, the encoder and the temporal stage besides the sessions: a measured 80 MiB at 854x480, with room. */
+/** Node, the decoder, the encoder and the temporal stage besides the sessions, with room (measured: docs/container.md). */
 const RENDER_BASE_BYTES = 256 * 1024 ** 2;
 
 /** A render's expected peak memory with this many threads on frames of this size: what a farm job should request. */
