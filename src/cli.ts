@@ -3,7 +3,7 @@
 // (src/options/table.ts).
 import { Command, CommanderError, Option } from 'commander';
 import { basename, dirname, extname, sep } from 'node:path';
-import { UserError } from './errors.js';
+import { UsageError, UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
 import { resolveVideo } from './job/index.js';
 import { discardAllPending } from './output.js';
@@ -19,6 +19,7 @@ import * as validators from './options/validators.js';
 import { findStyle, isCached, licenceNotice, MODEL_SOURCE, modelCacheDir, STYLES, type StyleLicence } from './stylize/model-store.js';
 import { ARBITRARY, ARBITRARY_LICENCE } from './stylize/magenta.js';
 import { BUILT_IN_STYLES } from './stylize/built-in-styles.js';
+import { renderMemoryBytes } from './stylize/stylizer.js';
 import { createProgressBar } from './progress-bar.js';
 import { STAGE_FLOW } from './temporal/index.js';
 import { measureStability } from './metrics/index.js';
@@ -124,7 +125,7 @@ function deepestCommonFolder(a: string, b: string): string {
   return x.slice(0, n).join(sep) || sep;
 }
 
-async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; cpus: number }): Promise<void> {
+async function plan(input: string, flags: RenderFlags & { shards: number; format: PlanFormat; command?: string; name?: string; image: string; claim: string; mountPath?: string; modelsClaim?: string; cpus: number }): Promise<void> {
   // A plan writes nothing itself: its shards check the output where they run.
   const job = await resolveVideo({ ...flags, input }, 'plan');
   const farm = planFarm({
@@ -138,7 +139,9 @@ async function plan(input: string, flags: RenderFlags & { shards: number; format
   if (flags.format === 'slurm') return void process.stdout.write(slurmScript(farm, name, flags.cpus));
   // The volume must hold both files.
   const mountPath = flags.mountPath ?? deepestCommonFolder(farm.input, farm.output);
-  process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath, cpu: flags.cpus }));
+  // A volume at / would hide the image's own files.
+  if (mountPath === sep) throw new UsageError(`${farm.input} and ${farm.output} share no folder but /, where a pod cannot mount their volume: put them under one folder, or give --mount-path`);
+  process.stdout.write(kubernetesManifest(farm, name, { image: flags.image, claim: flags.claim, mountPath, cpu: flags.cpus, memory: renderMemoryBytes(flags.cpus, job.info), modelsClaim: flags.modelsClaim }));
 }
 
 // Commander's usage errors in the same one-line form as ours.
@@ -214,6 +217,7 @@ export function buildProgram(): Command {
     .option('--image <image>', 'container image with stylize-video (k8s)', 'stylize-video:latest')
     .option('--claim <name>', 'PersistentVolumeClaim holding input and output (k8s)', 'media')
     .option('--mount-path <path>', 'where pods mount it (k8s; default: the deepest folder holding input and output)')
+    .option('--models-claim <name>', 'PersistentVolumeClaim for the model cache, shared by the pods (k8s; default: an emptyDir per pod)')
     .option('--verbose', 'print stack traces with errors')
     .configureOutput(OUTPUT)
     .exitOverride()

@@ -92,32 +92,67 @@ echo "shards: job $shards (array 0-${plan.shards.length - 1}); join: job \${join
 const yamlString = (s: string) => JSON.stringify(s);
 const yamlList = (items: string[], indent: string) => items.map((i) => `${indent}- ${yamlString(i)}`).join('\n');
 
+export interface KubernetesOptions {
+  image: string;
+  /** PersistentVolumeClaim holding the input and the output, mounted at mountPath in every pod */
+  claim: string;
+  mountPath: string;
+  cpu: number;
+  /** what one shard's pod is expected to hold at its peak, in bytes */
+  memory: number;
+  /** PersistentVolumeClaim for the model cache; without one each pod fills an emptyDir of its own */
+  modelsClaim?: string;
+}
+
+/** Where the image (Dockerfile) keeps its model cache: XDG_CACHE_HOME. */
+export const IMAGE_MODEL_CACHE = '/cache';
+
+const mebibytes = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)}Mi`;
+
 /**
  * A Kubernetes Indexed Job for the shards (each pod gets JOB_COMPLETION_INDEX) and a Job that
  * joins once the parts are all there (Kubernetes has no dependencies between Jobs, so it waits).
- * Input and output must be on a volume every pod mounts at the same path.
+ * Input and output must be on a volume every pod mounts at the same path; a pod that fails is
+ * retried on its own (backoffLimitPerIndex) and resumes from the parts already written.
  */
-export function kubernetesManifest(plan: FarmPlan, name: string, options: { image: string; claim: string; mountPath: string; cpu: number }): string {
+export function kubernetesManifest(plan: FarmPlan, name: string, options: KubernetesOptions): string {
   const dns = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'stylize-video';
-  const podSpec = (args: string[], cpu: number) => `    spec:
-      restartPolicy: OnFailure
+  const models = options.modelsClaim
+    ? `persistentVolumeClaim:
+            claimName: ${yamlString(options.modelsClaim)}`
+    : 'emptyDir: {}';
+  const podSpec = (args: string[], cpu: number, memory: number | undefined) => `    spec:
+      restartPolicy: Never
       containers:
         - name: stylize-video
           image: ${yamlString(options.image)}
           command:
 ${yamlList(args, '            ')}
+          env:
+            - name: XDG_CACHE_HOME
+              value: ${yamlString(IMAGE_MODEL_CACHE)}
           resources:
             requests:
-              cpu: ${yamlString(String(cpu))}
+              cpu: ${yamlString(String(cpu))}${memory ? `
+              memory: ${yamlString(mebibytes(memory))}
+            limits:
+              memory: ${yamlString(mebibytes(2 * memory))}` : ''}
           volumeMounts:
             - name: media
-              mountPath: ${yamlString(options.mountPath)}
+              mountPath: ${yamlString(options.mountPath)}${memory ? `
+            - name: models
+              mountPath: ${yamlString(IMAGE_MODEL_CACHE)}` : ''}
       volumes:
         - name: media
           persistentVolumeClaim:
-            claimName: ${yamlString(options.claim)}`;
+            claimName: ${yamlString(options.claim)}${memory ? `
+        - name: models
+          ${models}` : ''}`;
+  // As many threads as the pod asks CPUs for: a pod sees all of its node's cores.
+  const shardCommand = [...plan.shardCommand, '--concurrency', String(options.cpu)];
   return `# stylize-video on Kubernetes: ${plan.frames.count} frames in ${plan.shards.length} shards, then the join.
-# The volume ${options.claim} must hold ${plan.input} and ${plan.output} at the same paths in every pod.
+# The volume ${options.claim} must hold ${plan.input} and ${plan.output} at the same paths in every pod;
+# models are cached at ${IMAGE_MODEL_CACHE} (${options.modelsClaim ? `the volume ${options.modelsClaim}` : 'an emptyDir: each pod fetches its own; --models-claim shares one'}).
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -127,8 +162,18 @@ spec:
   completions: ${plan.shards.length}
   parallelism: ${plan.shards.length}
   backoffLimitPerIndex: 3
+  podFailurePolicy:
+    rules:
+      # A usage error (exit 2) fails alike on every retry; an evicted or preempted pod is no failure of its shard.
+      - action: FailJob
+        onExitCodes:
+          operator: In
+          values: [2]
+      - action: Ignore
+        onPodConditions:
+          - type: DisruptionTarget
   template:
-${podSpec(plan.shardCommand, options.cpu)}
+${podSpec(shardCommand, options.cpu, options.memory)}
 ---
 apiVersion: batch/v1
 kind: Job
@@ -137,6 +182,6 @@ metadata:
 spec:
   backoffLimit: 3
   template:
-${podSpec([...plan.joinCommand, '--wait', '604800'], 1)}
+${podSpec([...plan.joinCommand, '--wait', '604800'], 1, undefined)}
 `;
 }

@@ -79,6 +79,14 @@ export function onnxSessions(threads: number, frameSize?: { width: number; heigh
   return Math.max(1, Math.min(threads, Math.floor(ONNX_MEMORY_BUDGET / perSession)));
 }
 
+/** Node, the decoder, the encoder and the temporal stage besides the sessions, with room (measured: docs/container.md). */
+const RENDER_BASE_BYTES = 256 * 1024 ** 2;
+
+/** A render's expected peak memory with this many threads on frames of this size: what a farm job should request. */
+export function renderMemoryBytes(threads: number, frameSize: { width: number; height: number }): number {
+  return onnxSessions(threads, frameSize) * frameSize.width * frameSize.height * ONNX_BYTES_PER_PIXEL + RENDER_BASE_BYTES;
+}
+
 export async function createStylizer(options: StylizerOptions): Promise<Stylizer> {
   if (isStyleImage(options.style) && !options.modelDir) return createPictureStylizer(options);
   const concurrency = parseConcurrency(options.concurrency);
