@@ -226,8 +226,10 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       const forward = forwardFlow(before.gray, gray);
       held.motion = trustedMotion(before.gray, gray, backward, forward, scale);
       const toNext = trustedMotion(gray, before.gray, forward, backward, scale);
-      // Across a cut (or a jump that may be one), the shot's last frame ends as a video's last frame does.
-      return [finish(before, held.jump === 0 && toNext.coverage >= cutCoverage ? lookaheadMix(before, stylized, toNext) : before.stylized.data)];
+      // Across a cut (or a jump that may be one), the shot's last frame ends as a video's last frame
+      // does; the first frame after a cut is its own stylization, nothing of either shot mixed in.
+      const startsShot = before.cut || (before.motion !== undefined && before.motion.coverage < cutCoverage);
+      return [finish(before, held.jump === 0 && !startsShot && toNext.coverage >= cutCoverage ? lookaheadMix(before, stylized, toNext) : before.stylized.data)];
     },
     end() {
       const last = held;
