@@ -4,6 +4,7 @@
 // that keeps the style's structure (blend-weights.ts). The method and its constants: docs/temporal-method.md.
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
+import { colourHistogram, ColourCuts, histogramDistance, isolatedJump } from './cuts.js';
 import { DIS_STAGE, disFlow } from './dis-flow.js';
 import { farnebackFlow, loadOpenCv } from './farneback.js';
 import { fusedFlow } from './fused-flow.js';
@@ -112,13 +113,19 @@ export function lookaheadFrames(strength: number): number {
  * The stage's method, recorded in a render's parts folder: parts an older stage made would not
  * join seamlessly with these, so they are not resumed into this render.
  */
-export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead';
+export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour';
 
 /** A frame held until the next one arrives, with the motion back to the one before it. */
 interface HeldFrame {
   input: RgbFrame;
   stylized: RgbFrame;
   gray: Gray;
+  /** its colours, for the cut test (cuts.ts) */
+  colours: Float32Array;
+  /** the colour distance from the frame before where it is a jump (cuts.ts), else 0 */
+  jump: number;
+  /** whether a hard cut lies before it: a jump, and a calm pair after it */
+  cut?: boolean;
   motion?: Motion;
 }
 
@@ -134,6 +141,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
   const { backward: flow, forward: forwardFlow } = await stageFlows(options.flowOnBackend ?? false);
   let held: HeldFrame | undefined;
+  const cuts = new ColourCuts();
   let previousOutput: Uint8Array | undefined;
   let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
   let aheadTrust: Float32Array | undefined;
@@ -165,7 +173,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
     const buffers = weightsFor(width, height);
     const mixed = target !== stylized.data;
     // What it is blended with: nothing after a run's first frame or a cut.
-    const past = motion && previousOutput && motion.coverage >= cutCoverage ? { motion, output: previousOutput } : undefined;
+    const past = motion && previousOutput && !frame.cut && motion.coverage >= cutCoverage ? { motion, output: previousOutput } : undefined;
     // The look-ahead mix is looked at alone first where there is nothing to blend it with, or where
     // the last frame's fell under the floor (this one's mostly does too): for less than a blend's
     // statistics. A blend's similarity rises with λ towards the mix's own, so a mix under the
@@ -203,8 +211,13 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
     next(input, stylized) {
       const gray = flowImage(input);
       const before = held;
-      held = { input, stylized, gray };
+      const colours = colourHistogram(input);
+      const distance = before ? histogramDistance(before.colours, colours) : 0;
+      held = { input, stylized, gray, colours, jump: before && cuts.isJump(distance) ? distance : 0 };
       if (!before) return [];
+      // A jump of the colours followed by a calm pair is a hard cut, and the new shot starts
+      // afresh; jumps one after another are a fade, blended through as any motion is.
+      before.cut = before.jump > 0 && isolatedJump(before.jump, distance);
       // One pair of flows serves both frames: the backward one (followed by the warp) and the
       // forward one (the round-trip check) swap roles for the look back from the new frame and
       // the look ahead from the held one.
@@ -213,12 +226,15 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       const forward = forwardFlow(before.gray, gray);
       held.motion = trustedMotion(before.gray, gray, backward, forward, scale);
       const toNext = trustedMotion(gray, before.gray, forward, backward, scale);
-      // Across a cut, the shot's last frame ends as a video's last frame does.
-      return [finish(before, toNext.coverage >= cutCoverage ? lookaheadMix(before, stylized, toNext) : before.stylized.data)];
+      // Across a cut (or a jump that may be one), the shot's last frame ends as a video's last frame
+      // does; the first frame after a cut is its own stylization, nothing of either shot mixed in.
+      const startsShot = before.cut || (before.motion !== undefined && before.motion.coverage < cutCoverage);
+      return [finish(before, held.jump === 0 && !startsShot && toNext.coverage >= cutCoverage ? lookaheadMix(before, stylized, toNext) : before.stylized.data)];
     },
     end() {
       const last = held;
       held = undefined;
+      if (last) last.cut = last.jump > 0; // nothing after it to tell a cut from a fade: the safer
       return last ? [finish(last, last.stylized.data)] : [];
     },
   };
