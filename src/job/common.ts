@@ -9,6 +9,7 @@ import { pictureStylePrecision, renderPrecision, type PrecisionInfo } from '../s
 import type { ModelWeights } from '../stylize/model-files.js';
 import type { DownloadProgress } from '../stylize/model-store.js';
 import type { StylizerOptions } from '../stylize/stylizer.js';
+import { autoStrokeScale, type Look } from '../stylize/look.js';
 import { chooseStyle, modelWeights, type StyleChoice } from './style.js';
 
 /** What every resolved job holds. */
@@ -21,6 +22,8 @@ export interface JobBase {
   readonly precision: PrecisionInfo;
   /** what runs the network; batch and threads unset take the backend's own defaults */
   readonly machine: { readonly backend: BackendChoice; readonly batch?: number; readonly concurrency?: number | string };
+  /** stroke scale, original colours and intensity, on what the network returns */
+  readonly look: Look;
 }
 
 export type Checked<N extends OptionName> = Pick<OptionValues, N> & { style: string; backend: BackendChoice; precision: NonNullable<OptionValues['precision']> };
@@ -42,6 +45,21 @@ export async function precisionOf(style: StyleChoice, values: { precision: Check
   return renderPrecision(values.precision, values.backend, where, style.kind === 'model' && values.precision !== 'fp32' ? (weights ?? (await modelWeights(style))) : undefined);
 }
 
+/**
+ * The look the options ask for. `frameSize`, where known, resolves an automatic stroke scale; a
+ * preview's frames, `shrink` times the input's size, get the scale that gives the network the
+ * frame size a render would (strokes as the render will have them), never below 1.
+ */
+export function lookOf(values: Pick<OptionValues, 'strokeScale' | 'intensity' | 'originalColors'>, frameSize?: { width: number; height: number }, shrink = 1): Look {
+  const given = values.strokeScale ?? 1;
+  const scale = given === 'auto' ? (frameSize ? autoStrokeScale(frameSize.width, frameSize.height) : 'auto') : given;
+  return Object.freeze({
+    strokeScale: scale === 'auto' ? scale : Math.max(1, scale * shrink),
+    intensity: values.intensity ?? 1,
+    originalColors: !!values.originalColors,
+  });
+}
+
 export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency'> & { backend: BackendChoice }): JobBase['machine'] {
   return Object.freeze({ backend: values.backend, batch: values.batch, concurrency: values.concurrency });
 }
@@ -58,6 +76,7 @@ export function stylizerOptions(job: JobBase, frameSize: { width: number; height
     modelDir: style.kind === 'model' ? style.dir : undefined,
     styleStrength: style.kind === 'picture' ? style.strength : undefined,
     precision: job.precision,
+    look: job.look,
     ...machine,
     frameSize, onDownload, contentFrame,
   };

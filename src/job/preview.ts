@@ -7,7 +7,7 @@ import type { VideoCodec } from '../encode/codecs.js';
 import { checkOutputPath } from '../output.js';
 import { OPTIONS, PREVIEW_OPTIONS, type OptionValues } from '../options/table.js';
 import { readStyleImage } from '../stylize/magenta.js';
-import { checkedOptions, defaultOutputPath, machineOf, precisionOf, type JobBase } from './common.js';
+import { checkedOptions, defaultOutputPath, lookOf, machineOf, precisionOf, type JobBase } from './common.js';
 import { isStillPath } from './still.js';
 import { temporalStrength } from './video.js';
 
@@ -49,6 +49,7 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
   const codec = container && OPTIONS.codec.derivedDefault!({ container, codec: 'h264' })!;
   return Object.freeze({
     kind: 'preview', input, output, overwrite: !!values.overwrite, style, precision: await precisionOf(style, values), machine: machineOf(values),
+    look: lookOf(values, info, scale),
     info, sheet, clip: container && codec ? { container, codec, crf: OPTIONS.crf.derivedDefault!({ container, codec }) } : undefined,
     size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength: temporalStrength(values.temporal!),
   });
