@@ -9,6 +9,7 @@ import type { ShardSpec } from './parts/part-plan.js';
 import { openPartsFolder } from './parts/parts-folder.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendInfo } from './stylize/backend.js';
+import type { Look } from './stylize/look.js';
 import type { PrecisionInfo } from './stylize/int8.js';
 import type { DownloadProgress, ModelSource, StyleLicence } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
@@ -71,6 +72,8 @@ export interface StylizeVideoResult {
   stageSeconds: StageTimes;
   /** the catalogue style's licence (undefined for --model) */
   licence?: StyleLicence;
+  /** stroke scale (resolved), intensity and original colours */
+  look: Look;
 }
 
 const now = () => performance.now() / 1000;
@@ -157,6 +160,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
     seconds: now() - started,
     stageSeconds: times,
     licence: job.style.licence,
+    look: job.look,
   };
 }
 

@@ -10,6 +10,7 @@ import { writeStill } from './still.js';
 import { resolvePreview, stylizerOptions, type PreviewJob, type PreviewRequest } from './job/index.js';
 import { OPTIONS } from './options/table.js';
 import type { StyleLicence } from './stylize/model-store.js';
+import type { Look } from './stylize/look.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { createTemporalStage } from './temporal/index.js';
 
@@ -24,6 +25,8 @@ export interface PreviewResult {
   seconds: number;
   /** the style's licence (undefined for a model folder) */
   licence?: StyleLicence;
+  /** the look at the preview's size: the stroke scale that gives the network a render's frame size */
+  look: Look;
 }
 
 export const DEFAULT_PREVIEW_SCALE = OPTIONS.scale.default!;
@@ -71,7 +74,7 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
       result = { width, height: size.height };
     }
     await pending.commit();
-    return { output, kind: job.sheet ? 'contact-sheet' : 'side-by-side', frames, ...result, seconds: (performance.now() - started) / 1000, licence: job.style.licence };
+    return { output, kind: job.sheet ? 'contact-sheet' : 'side-by-side', frames, ...result, seconds: (performance.now() - started) / 1000, licence: job.style.licence, look: job.look };
   } catch (err) {
     await pending.discard();
     throw err;
