@@ -10,6 +10,9 @@
 //   --versus <p>        also time the network alone at this precision, alternating with --precision,
 //                       and print the speed ratio (e.g. --precision int8 --versus fp32)
 //   --temporal <s>      temporal strength for the end-to-end run (default: the library's default)
+//   --stroke-scale <s>  the network at 1/s of the size, brought back guided by the frame (default 1; auto)
+//   --intensity <a>     the stylized frame's share against the original (default 1)
+//   --original-colors   the stylized luma with the input's chroma
 //   --repeat <n>        measure n times, alternating, and report the median efficiency (default 1)
 //   --out <file.json>   where the figures go (default bench-results/<timestamp>.json)
 // Each measurement runs in its own process; peak memory is sampled over that process and every
@@ -36,6 +39,9 @@ const { values: args } = parseArgs({
     child: { type: 'string' },
     clip: { type: 'string' },
     repeat: { type: 'string', default: '1' },
+    'stroke-scale': { type: 'string' },
+    intensity: { type: 'string' },
+    'original-colors': { type: 'boolean' },
   },
 });
 
@@ -55,6 +61,11 @@ if (args.child) {
   // One measurement, in a fresh process; prints one JSON line.
   const frames = Number(args.frames);
   const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision };
+  // The look as the library resolves it: `auto` stays auto, the stylizer picks the scale per frame.
+  const strokeScale = args['stroke-scale'] === undefined ? undefined : args['stroke-scale'] === 'auto' ? 'auto' : Number(args['stroke-scale']);
+  const intensity = args.intensity === undefined ? undefined : Number(args.intensity);
+  const originalColors = args['original-colors'];
+  const look = { ...lib.PLAIN_LOOK, ...(strokeScale !== undefined && { strokeScale }), ...(intensity !== undefined && { intensity }), ...(originalColors && { originalColors }) };
   let figures;
   if (args.child === 'network') {
     const info = await lib.probeVideo(args.clip);
@@ -63,7 +74,7 @@ if (args.child) {
     // Timed as the pipeline is: from starting the inference processes to the last frame, the
     // first (slower) inference included; `finished` marks when each frame came back.
     const t0 = performance.now();
-    const stylizer = await lib.createStylizer({ ...common, frameSize: info });
+    const stylizer = await lib.createStylizer({ ...common, frameSize: info, look });
     const finished = [];
     await Promise.all(inputs.map((f) => stylizer.stylize([f]).then(() => finished.push((performance.now() - t0) / 1000))));
     const seconds = (performance.now() - t0) / 1000;
@@ -76,7 +87,7 @@ if (args.child) {
     // pays once (inference processes starting, the first inference, the final join with audio).
     const written = [];
     const onEvent = (e) => e.type === 'progress' && written.push([e.frame, e.elapsedSeconds]);
-    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, temporal, overwrite: true, onEvent });
+    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, temporal, strokeScale, intensity, originalColors, overwrite: true, onEvent });
     rmSync(out, { force: true });
     figures = {
       frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend, precision: result.precision,
@@ -126,7 +137,8 @@ function treeRssMB(root) {
 // Runs one measurement in its own process, sampling the whole process tree's memory as it goes.
 const child = (mode, precision = args.precision) =>
   new Promise((resolve, reject) => {
-    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend', 'stroke-scale', 'intensity'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+    if (args['original-colors']) passOn.push('--original-colors');
     if (precision) passOn.push('--precision', precision);
     const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, '--child', mode, '--clip', clip, '--frames', String(frames), ...passOn], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -143,7 +155,7 @@ const child = (mode, precision = args.precision) =>
   });
 
 const info = await lib.probeVideo(clip);
-console.log(`input ${input} → ${info.width}x${info.height}, ${info.frameCount} frames; ${availableParallelism()} cores (${cpus()[0].model})`);
+console.log(`input ${input} → ${info.width}x${info.height}, ${info.frameCount} frames; stroke scale ${args["stroke-scale"] ?? 1}; ${availableParallelism()} cores (${cpus()[0].model})`);
 // Network-only and end-to-end runs alternate, so that a slower spell of a shared machine falls on both.
 const runs = [];
 for (let r = 1; r <= repeat; r++) {
@@ -179,6 +191,7 @@ if (repeat > 1) {
 const report = {
   date: new Date().toISOString(),
   input, size: `${info.width}x${info.height}`, frames: info.frameCount, style: args.model ?? args.style,
+  strokeScale: args['stroke-scale'] ?? 1, intensity: args.intensity ?? 1, originalColors: !!args['original-colors'],
   cores: availableParallelism(), node: process.version,
   ...runs[0],
   runs,

@@ -13,18 +13,23 @@ const RANGE_WEIGHTS = Float64Array.from({ length: 256 }, (_, d) => Math.exp(-(d 
 /** Luma as BT.601 weighs it, rounded to 0..255. */
 export const lumaAt = (data: Uint8Array, i: number): number => Math.round(0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2]);
 
-/** Each output cell's share of the input cells it covers along one axis: n cells onto m. */
-function areaTaps(n: number, m: number): Array<Array<[number, number]>> {
-  const step = n / m;
-  return Array.from({ length: m }, (_, o) => {
+/**
+ * Each output cell's shares of the input cells it covers along one axis, n cells onto m: cell o
+ * takes `count[o]` cells from `first[o]`, with weights at `weight[o * width ..]`.
+ */
+function areaTaps(n: number, m: number): { first: Int32Array; count: Int32Array; weight: Float64Array; width: number } {
+  const step = n / m, width = Math.ceil(step) + 1;
+  const first = new Int32Array(m), count = new Int32Array(m), weight = new Float64Array(m * width);
+  for (let o = 0; o < m; o++) {
     const from = o * step, to = from + step;
-    const taps: Array<[number, number]> = [];
-    for (let i = Math.floor(from); i < Math.min(n, Math.ceil(to)); i++) {
+    first[o] = Math.floor(from);
+    for (let i = first[o]; i < Math.min(n, Math.ceil(to)); i++) {
       const share = Math.min(to, i + 1) - Math.max(from, i);
-      if (share > 1e-9) taps.push([i, share / step]);
+      if (share > 1e-9) weight[o * width + count[o]++] = share / step;
+      else if (count[o] === 0) first[o]++;
     }
-    return taps;
-  });
+  }
+  return { first, count, weight, width };
 }
 
 /** The frame at width x height (smaller), each pixel the mean of the area it covers. */
@@ -33,10 +38,12 @@ export function areaDownscale(frame: RgbFrame, width: number, height: number): R
   const across = areaTaps(W, width), down = areaTaps(H, height);
   const rows = new Float64Array(width * H * 3);
   for (let y = 0; y < H; y++) {
+    const line = y * W * 3;
     for (let x = 0; x < width; x++) {
       let r = 0, g = 0, b = 0;
-      for (const [i, w] of across[x]) {
-        const k = (y * W + i) * 3;
+      const weights = x * across.width;
+      for (let t = 0, k = line + across.first[x] * 3; t < across.count[x]; t++, k += 3) {
+        const w = across.weight[weights + t];
         r += w * data[k]; g += w * data[k + 1]; b += w * data[k + 2];
       }
       const o = (y * width + x) * 3;
@@ -44,16 +51,15 @@ export function areaDownscale(frame: RgbFrame, width: number, height: number): R
     }
   }
   const out = new Uint8Array(width * height * 3);
+  const stride = width * 3, sum = new Float64Array(stride);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let r = 0, g = 0, b = 0;
-      for (const [j, w] of down[y]) {
-        const k = (j * width + x) * 3;
-        r += w * rows[k]; g += w * rows[k + 1]; b += w * rows[k + 2];
-      }
-      const o = (y * width + x) * 3;
-      out[o] = Math.round(r); out[o + 1] = Math.round(g); out[o + 2] = Math.round(b);
+    sum.fill(0);
+    for (let t = 0; t < down.count[y]; t++) {
+      const w = down.weight[y * down.width + t], from = (down.first[y] + t) * stride;
+      for (let i = 0; i < stride; i++) sum[i] += w * rows[from + i];
     }
+    const o = y * stride;
+    for (let i = 0; i < stride; i++) out[o + i] = Math.round(sum[i]);
   }
   return { index: frame.index, width, height, data: out };
 }
