@@ -88,4 +88,27 @@ describe('the controls reach every route', () => {
       expect(Buffer.compare(left, right)).toBe(0);
     }
   });
+
+  it('a contact sheet compares several values, one column each; a render or a clip takes one', async () => {
+    const output = join(dir, 'compare.png');
+    const r = runCli(['preview', clip, '--model', model, '-o', output, '--count', '1', '--scale', '1', '--intensity', '0,1', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).looks.map((l: { intensity: number }) => l.intensity)).toEqual([0, 1]);
+    const plainSheet = join(dir, 'plain.png');
+    expect(runCli(['preview', clip, '--model', model, '-o', plainSheet, '--count', '1', '--scale', '1']).status).toBe(0);
+    const sheet = await sharp(output).raw().toBuffer({ resolveWithObject: true });
+    const plain = await sharp(plainSheet).raw().toBuffer({ resolveWithObject: true });
+    expect([sheet.info.width, sheet.info.height]).toEqual([3 * 64 + 2 * 4, 48]);
+    const cell = (image: typeof sheet, column: number, y: number) => image.data.subarray((y * image.info.width + column * 68) * 3, (y * image.info.width + column * 68 + 64) * 3);
+    for (let y = 0; y < 48; y++) {
+      expect(Buffer.compare(cell(sheet, 1, y), cell(sheet, 0, y))).toBe(0);
+      expect(Buffer.compare(cell(sheet, 2, y), cell(plain, 1, y))).toBe(0);
+    }
+    const render = runCli([clip, '--model', model, '-o', join(dir, 'two.mp4'), '--intensity', '0.3,0.6']);
+    expect(render.status).toBe(2);
+    expect(render.stderr).toMatch(/several values of --intensity make a contact sheet/);
+    const preview = runCli(['preview', clip, '--model', model, '-o', join(dir, 'two-preview.mp4'), '--stroke-scale', '1,2']);
+    expect(preview.status).toBe(2);
+    expect(preview.stderr).toMatch(/make a contact sheet: give an image output \(-o /);
+  });
 });

@@ -2,6 +2,7 @@
 // style, the precision, and the stylizer built from the job.
 import { basename, dirname, extname, join } from 'node:path';
 import { checkOptions, withDefaults } from '../options/derive.js';
+import { OptionError } from '../errors.js';
 import type { OptionName, OptionValues } from '../options/table.js';
 import type { RgbFrame } from '../frame.js';
 import type { BackendChoice } from '../stylize/backend.js';
@@ -51,13 +52,25 @@ export async function precisionOf(style: StyleChoice, values: { precision: Check
  * frame size a render would (strokes as the render will have them), never below 1.
  */
 export function lookOf(values: Pick<OptionValues, 'strokeScale' | 'intensity' | 'originalColors'>, frameSize?: { width: number; height: number }, shrink = 1): Look {
-  const given = values.strokeScale ?? 1;
-  const scale = given === 'auto' ? (frameSize ? autoStrokeScale(frameSize.width, frameSize.height) : 'auto') : given;
-  return Object.freeze({
-    strokeScale: scale === 'auto' ? scale : Math.max(1, scale * shrink),
-    intensity: values.intensity ?? 1,
-    originalColors: !!values.originalColors,
-  });
+  const [look] = looksOf(values, frameSize, shrink, false);
+  return look;
+}
+
+/**
+ * The looks a contact sheet compares: one per value of the option given several (one of
+ * strokeScale and intensity); with `several` false, a single value is required.
+ */
+export function looksOf(values: Pick<OptionValues, 'strokeScale' | 'intensity' | 'originalColors'>, frameSize?: { width: number; height: number }, shrink = 1, several = true): Look[] {
+  const scales = [values.strokeScale ?? 1].flat(), intensities = [values.intensity ?? 1].flat();
+  if (!several && (scales.length > 1 || intensities.length > 1)) {
+    throw new OptionError(`several values of ${scales.length > 1 ? '{strokeScale}' : '{intensity}'} make a contact sheet to choose from (stylize-video preview with an image output): give one value to render`);
+  }
+  if (scales.length > 1 && intensities.length > 1) throw new OptionError('give several values to one of {strokeScale} and {intensity}, not both: one column each');
+  const resolve = (scale: number | 'auto'): number | 'auto' => {
+    const s = scale === 'auto' ? (frameSize ? autoStrokeScale(frameSize.width, frameSize.height) : 'auto') : scale;
+    return s === 'auto' ? s : Math.max(1, s * shrink);
+  };
+  return scales.flatMap((scale) => intensities.map((intensity) => Object.freeze({ strokeScale: resolve(scale), intensity, originalColors: !!values.originalColors })));
 }
 
 export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency'> & { backend: BackendChoice }): JobBase['machine'] {

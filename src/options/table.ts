@@ -11,7 +11,7 @@ import { PRECISION_CHOICES, type PrecisionChoice } from '../stylize/int8.js';
 import { parseConcurrency } from '../stylize/stylizer.js';
 import { isStyleImage } from '../stylize/magenta.js';
 import { MAX_STROKE_SCALE } from '../stylize/look.js';
-import { flag, fraction, oneOf, scaleOrAuto, strength, text, unitInterval, wholeNumber, zeroToOne, type Validator } from './validators.js';
+import { flag, fraction, oneOf, oneOrSeveral, scaleOrAuto, strength, text, unitInterval, wholeNumber, zeroToOne, type Validator } from './validators.js';
 
 export interface OptionSpec<V> {
   /** commander's flags: '-s, --style <name>' */
@@ -67,21 +67,25 @@ export const OPTIONS = {
   /**
    * the network works at 1/s of the frame's size and its output is brought back up guided by the
    * frame, so strokes are s times bigger and the network's work about s² times less; auto: the
-   * frame's short side / 360, at least 1 (strokes as at 640x360)
+   * frame's short side / 360, at least 1 (strokes as at 640x360). A contact sheet takes several
+   * (`[1, 2, 4]`, on the command line `1,2,4`): one column each.
    */
-  strokeScale: spec<number | 'auto'>({
+  strokeScale: spec<number | 'auto' | Array<number | 'auto'>>({
     flags: '--stroke-scale <s|auto>',
-    description: 'strokes s times bigger: the network works at 1/s of the size (1..16; auto: short side / 360)',
-    validator: scaleOrAuto(MAX_STROKE_SCALE),
+    description: 'strokes s times bigger: the network works at 1/s of the size (1..16; auto: short side / 360; a contact sheet takes several: 1,2,4)',
+    validator: oneOrSeveral(scaleOrAuto(MAX_STROKE_SCALE)),
     default: 1,
     pixels: true,
     shardArguments: asArguments('--stroke-scale'),
   }),
-  /** how much of the style, 0..1: the output is a · stylized + (1 − a) · original, after --style-strength has acted on the style itself */
-  intensity: spec<number>({
+  /**
+   * how much of the style, 0..1: the output is a · stylized + (1 − a) · original, after
+   * --style-strength has acted on the style itself. A contact sheet takes several: one column each.
+   */
+  intensity: spec<number | number[]>({
     flags: '--intensity <a>',
-    description: 'how much of the style, 0..1: the stylized frame mixed with the original (default 1)',
-    validator: zeroToOne('give an intensity from 0 (the original) to 1 (fully stylized)'),
+    description: 'how much of the style, 0..1: the stylized frame mixed with the original (default 1; a contact sheet takes several: 0.3,0.6,1)',
+    validator: oneOrSeveral(zeroToOne('give an intensity from 0 (the original) to 1 (fully stylized)')),
     default: 1,
     pixels: true,
     shardArguments: asArguments('--intensity'),

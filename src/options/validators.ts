@@ -64,6 +64,22 @@ export function scaleOrAuto(max: number): Validator<number | 'auto'> {
   };
 }
 
+/**
+ * One value, or several separated by commas (`0.3,0.6,1`), each checked by `one`; the routes that
+ * take a single value say so (a contact sheet takes several, one column each).
+ */
+export function oneOrSeveral<V>(one: Validator<V>): Validator<V | V[]> {
+  return {
+    parse(text, api) {
+      const values = text.split(',').map((part) => (one.parse ? one.parse(part, api) : (part as V)));
+      return values.length === 1 ? values[0] : values;
+    },
+    check(value, api) {
+      for (const v of Array.isArray(value) ? value : [value]) one.check(v, api);
+    },
+  };
+}
+
 /** A switch: true or false. */
 export const flag: Validator<boolean> = {
   check(value, api) {
