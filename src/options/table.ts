@@ -84,7 +84,7 @@ export const OPTIONS = {
    */
   intensity: spec<number | number[]>({
     flags: '--intensity <a>',
-    description: 'how much of the style, 0..1: the stylized frame mixed with the original (default 1; a contact sheet takes several: 0.3,0.6,1)',
+    description: 'how much of the style, 0..1: the stylized frame mixed with the original (a contact sheet takes several: 0.3,0.6,1)',
     validator: oneOrSeveral(zeroToOne('give an intensity from 0 (the original) to 1 (fully stylized)')),
     default: 1,
     pixels: true,
