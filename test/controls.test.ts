@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrames, probeVideo, stylize, stylizeVideo } from 'stylize-video';
 import { runCli } from './helpers/cli.js';
+import { psnr, readAllFrames } from './helpers/media.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
 
 let dir: string;
@@ -110,5 +111,19 @@ describe('the controls reach every route', () => {
     const preview = runCli(['preview', clip, '--model', model, '-o', join(dir, 'two-preview.mp4'), '--stroke-scale', '1,2']);
     expect(preview.status).toBe(2);
     expect(preview.stderr).toMatch(/make a contact sheet: give an image output \(-o /);
+  });
+
+  it('shards with the controls join into what one run makes (temporal stage on, lossless)', async () => {
+    const look = ['--stroke-scale', '2', '--intensity', '0.7', '--original-colors', '--temporal', '0.7', '--crf', '0', '--part-frames', '6'];
+    const single = join(dir, 'look-single.mp4');
+    expect(runCli([clip, '--model', model, '-o', single, ...look]).status).toBe(0);
+    const sharded = join(dir, 'look-sharded.mp4');
+    for (const shard of ['0/2', '1/2']) expect(runCli([clip, '--model', model, '-o', sharded, ...look, '--shard', shard]).status).toBe(0);
+    expect(runCli(['join', sharded]).status).toBe(0);
+    const [a, b] = await Promise.all([readAllFrames(single), readAllFrames(sharded)]);
+    expect(b.length).toBe(a.length);
+    const scores = a.map((f, i) => psnr(f.data, b[i].data));
+    expect(scores.slice(0, 6).every((s) => s === Infinity)).toBe(true);
+    expect(Math.min(...scores)).toBeGreaterThanOrEqual(35);
   });
 });
