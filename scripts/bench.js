@@ -11,6 +11,9 @@
 //   --versus <p>        also time the network alone at this precision, alternating with --precision,
 //                       and print the speed ratio (e.g. --precision int8 --versus fp32)
 //   --temporal <s>      temporal strength for the end-to-end run (default: the library's default)
+//   --stroke-scale <s>  the network at 1/s of the size, brought back guided by the frame (default 1; auto)
+//   --intensity <a>     the stylized frame's share against the original (default 1)
+//   --original-colors   the stylized luma with the input's chroma
 //   --repeat <n>        measure n times, alternating, and report the median efficiency (default 1)
 //   --out <file.json>   where the figures go (default bench-results/<timestamp>.json)
 // Each measurement runs in its own process; peak memory is sampled over that process and every
@@ -39,6 +42,9 @@ const { values: args } = parseArgs({
     clip: { type: 'string' },
     repeat: { type: 'string', default: '1' },
     batch: { type: 'string' },
+    'stroke-scale': { type: 'string' },
+    intensity: { type: 'string' },
+    'original-colors': { type: 'boolean' },
   },
 });
 
@@ -59,6 +65,11 @@ if (args.child) {
   const frames = Number(args.frames);
   const batch = args.batch === undefined ? undefined : Number(args.batch);
   const common = { style: args.style, modelDir: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, batch };
+  // The look as the library resolves it: `auto` stays auto, the stylizer picks the scale per frame.
+  const strokeScale = args['stroke-scale'] === undefined ? undefined : args['stroke-scale'] === 'auto' ? 'auto' : Number(args['stroke-scale']);
+  const intensity = args.intensity === undefined ? undefined : Number(args.intensity);
+  const originalColors = args['original-colors'];
+  const look = { ...lib.PLAIN_LOOK, ...(strokeScale !== undefined && { strokeScale }), ...(intensity !== undefined && { intensity }), ...(originalColors && { originalColors }) };
   let figures;
   if (args.child === 'network') {
     const info = await lib.probeVideo(args.clip);
@@ -67,7 +78,7 @@ if (args.child) {
     // Timed as the pipeline is: from starting the inference processes to the last frame, the
     // first (slower) inference included; `finished` marks when each frame came back.
     const t0 = performance.now();
-    const stylizer = await lib.createStylizer({ ...common, frameSize: info });
+    const stylizer = await lib.createStylizer({ ...common, frameSize: info, look });
     const finished = [];
     // In the stylizer's batches, as the pipeline sends them.
     const batches = [];
@@ -84,7 +95,7 @@ if (args.child) {
     const written = [];
     let started;
     const onEvent = (e) => (e.type === 'progress' ? written.push([e.frame, e.elapsedSeconds]) : e.type === 'start' && (started = e));
-    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, batch, temporal, overwrite: true, onEvent });
+    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, batch, temporal, strokeScale, intensity, originalColors, overwrite: true, onEvent });
     rmSync(out, { force: true });
     figures = {
       frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend, adapter: started?.backend?.adapter, batch: started?.batch, precision: result.precision,
@@ -109,7 +120,8 @@ execFileSync(lib.ffmpegBinaries().ffmpeg, ['-v', 'error', '-y', '-i', input, ...
 // Runs one measurement in its own process, sampling the whole process tree's memory as it goes.
 const child = (mode, precision = args.precision) =>
   new Promise((resolve, reject) => {
-    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend', 'batch'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend', 'batch', 'stroke-scale', 'intensity'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+    if (args['original-colors']) passOn.push('--original-colors');
     if (precision) passOn.push('--precision', precision);
     const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, '--child', mode, '--clip', clip, '--frames', String(frames), ...passOn], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -126,7 +138,7 @@ const child = (mode, precision = args.precision) =>
   });
 
 const info = await lib.probeVideo(clip);
-console.log(`input ${input} → ${info.width}x${info.height}, ${info.frameCount} frames; ${availableParallelism()} cores (${cpus()[0].model})`);
+console.log(`input ${input} → ${info.width}x${info.height}, ${info.frameCount} frames; stroke scale ${args["stroke-scale"] ?? 1}; ${availableParallelism()} cores (${cpus()[0].model})`);
 // Network-only and end-to-end runs alternate, so that a slower spell of a shared machine falls on both.
 const runs = [];
 for (let r = 1; r <= repeat; r++) {
@@ -162,6 +174,7 @@ if (repeat > 1) {
 const report = {
   date: new Date().toISOString(),
   input, size: `${info.width}x${info.height}`, frames: info.frameCount, style: args.model ?? args.style,
+  strokeScale: args['stroke-scale'] ?? 1, intensity: args.intensity ?? 1, originalColors: !!args['original-colors'],
   cores: availableParallelism(), node: process.version,
   ...runs[0],
   runs,

@@ -20,6 +20,7 @@ export { parseFrameRange, type FrameRange } from './decode/frame-range.js';
 export { startEncoder } from './encode/encoder.js';
 export { VIDEO_CODECS, type VideoCodec } from './encode/codecs.js';
 export { createStylizer, type Stylizer, type StylizerOptions } from './stylize/stylizer.js';
+export { withLook, autoStrokeScale, networkSize, PLAIN_LOOK, MAX_STROKE_SCALE, type Look } from './stylize/look.js';
 export { initBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './stylize/backend.js';
 export { BUILT_IN_STYLES, builtInPicture, type BuiltInStyle } from './stylize/built-in-styles.js';
 export { STYLES, resolveModel, findStyle, isCached, modelCacheDir, licenceNotice, type ResolvedModel, type StyleLicence } from './stylize/model-store.js';

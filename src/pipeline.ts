@@ -10,6 +10,7 @@ import { openAndLockPartsFolder } from './parts/parts-folder.js';
 import { explainFailure } from './parts/render-faults.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
 import type { BackendInfo } from './stylize/backend.js';
+import type { Look } from './stylize/look.js';
 import type { PrecisionInfo } from './stylize/int8.js';
 import type { DownloadProgress, ModelSource, StyleLicence } from './stylize/model-store.js';
 import { createStylizer, type Stylizer } from './stylize/stylizer.js';
@@ -72,6 +73,8 @@ export interface StylizeVideoResult {
   stageSeconds: StageTimes;
   /** the catalogue style's licence (undefined for --model) */
   licence?: StyleLicence;
+  /** stroke scale (resolved), intensity and original colours */
+  look: Look;
 }
 
 const now = () => performance.now() / 1000;
@@ -166,6 +169,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
     seconds: now() - started,
     stageSeconds: times,
     licence: job.style.licence,
+    look: job.look,
   };
 }
 

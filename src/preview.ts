@@ -10,7 +10,9 @@ import { writeStill } from './still.js';
 import { resolvePreview, stylizerOptions, type PreviewJob, type PreviewRequest } from './job/index.js';
 import { OPTIONS } from './options/table.js';
 import type { StyleLicence } from './stylize/model-store.js';
+import type { Look } from './stylize/look.js';
 import { createStylizer } from './stylize/stylizer.js';
+import { PLAIN_LOOK, withLook } from './stylize/look.js';
 import { createTemporalStage } from './temporal/index.js';
 
 export type PreviewOptions = PreviewRequest;
@@ -24,6 +26,10 @@ export interface PreviewResult {
   seconds: number;
   /** the style's licence (undefined for a model folder) */
   licence?: StyleLicence;
+  /** the look at the preview's size: the stroke scale that gives the network a render's frame size */
+  look: Look;
+  /** a comparison sheet's looks, one column each after the original */
+  looks: readonly Look[];
 }
 
 export const DEFAULT_PREVIEW_SCALE = OPTIONS.scale.default!;
@@ -40,17 +46,18 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
   const frames = [...job.frames];
   const pending = await prepareOutput(output, job);
   // A picture style's strength below 1 mixes in the first frame's own style.
-  const stylizer = await createStylizer(stylizerOptions(job, size, () => decodeOne(info, frames[0])));
+  const compared = job.looks.length > 1;
+  // Several looks share one network, each wrapped with its own look.
+  const stylizer = await createStylizer({ ...stylizerOptions(job, size, () => decodeOne(info, frames[0])), ...(compared && { look: PLAIN_LOOK }) });
   try {
     const decoded = decodeFrames(info, job.sheet ? { frameList: frames, size } : { startFrame: frames[0], frameCount: frames.length, size });
     let result: { width: number; height: number };
     if (!job.clip) {
-      const pairs: Array<{ original: RgbFrame; stylized: RgbFrame }> = [];
       const inputs: RgbFrame[] = [];
       for await (const frame of decoded) inputs.push(frame);
-      const stylized = await Promise.all(inputs.map((f) => stylizer.stylize([f]).then(([s]) => s)));
-      inputs.forEach((original, i) => pairs.push({ original, stylized: stylized[i] }));
-      result = await writeContactSheet(pairs, size, output, pending.temporaryPath);
+      const looked = compared ? job.looks.map((look) => withLook(stylizer, look)) : [stylizer];
+      const rows = await Promise.all(inputs.map(async (original) => [original, ...(await Promise.all(looked.map((s) => s.stylize([original]).then(([out]) => out))))]));
+      result = await writeContactSheet(rows, size, output, pending.temporaryPath);
     } else {
       const temporal = await createTemporalStage({ strength: job.strength });
       const width = 2 * size.width + GAP;
@@ -71,7 +78,7 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
       result = { width, height: size.height };
     }
     await pending.commit();
-    return { output, kind: job.sheet ? 'contact-sheet' : 'side-by-side', frames, ...result, seconds: (performance.now() - started) / 1000, licence: job.style.licence };
+    return { output, kind: job.sheet ? 'contact-sheet' : 'side-by-side', frames, ...result, seconds: (performance.now() - started) / 1000, licence: job.style.licence, look: job.look, looks: job.looks };
   } catch (err) {
     await pending.discard();
     throw err;
@@ -80,33 +87,36 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
   }
 }
 
-/** original | gap | stylized, the gap black. */
-function sideBySide(original: RgbFrame, stylized: RgbFrame): RgbFrame {
+/** original | gap | stylized (| gap | stylized …), the gaps black. */
+function sideBySide(original: RgbFrame, ...stylized: RgbFrame[]): RgbFrame {
   const { width: w, height: h } = original;
-  const width = 2 * w + GAP;
+  const pictures = [original, ...stylized];
+  const width = pictures.length * (w + GAP) - GAP;
   const data = new Uint8Array(width * h * 3);
   for (let y = 0; y < h; y++) {
-    data.set(original.data.subarray(y * w * 3, (y + 1) * w * 3), y * width * 3);
-    data.set(stylized.data.subarray(y * w * 3, (y + 1) * w * 3), (y * width + w + GAP) * 3);
+    pictures.forEach((p, i) => data.set(p.data.subarray(y * w * 3, (y + 1) * w * 3), (y * width + i * (w + GAP)) * 3));
   }
   return { index: original.index, width, height: h, data };
 }
 
-/** Two columns of original|stylized pairs, in frame order, on black. */
+/**
+ * Rows of original|stylized cells in frame order, on black: two cells a row for pairs, one for a
+ * comparison (original then one column per look).
+ */
 async function writeContactSheet(
-  pairs: Array<{ original: RgbFrame; stylized: RgbFrame }>,
+  cells: RgbFrame[][],
   size: { width: number; height: number },
   output: string,
   path: string,
 ): Promise<{ width: number; height: number }> {
-  const columns = Math.min(2, pairs.length);
-  const rows = Math.ceil(pairs.length / columns);
-  const cellWidth = 2 * size.width + GAP;
+  const columns = Math.min(cells[0].length > 2 ? 1 : 2, cells.length);
+  const rows = Math.ceil(cells.length / columns);
+  const cellWidth = cells[0].length * (size.width + GAP) - GAP;
   const width = columns * cellWidth + (columns - 1) * 2 * GAP;
   const height = rows * size.height + (rows - 1) * 2 * GAP;
   const data = new Uint8Array(width * height * 3);
-  pairs.forEach(({ original, stylized }, i) => {
-    const cell = sideBySide(original, stylized);
+  cells.forEach(([original, ...stylized], i) => {
+    const cell = sideBySide(original, ...stylized);
     const left = (i % columns) * (cellWidth + 2 * GAP);
     const top = Math.floor(i / columns) * (size.height + 2 * GAP);
     for (let y = 0; y < size.height; y++) {

@@ -8,6 +8,7 @@ import type { RgbFrame } from './frame.js';
 import { resolveFrame, resolveImage, stylizerOptions, type FrameJob, type ImageJob, type ImageRequest } from './job/index.js';
 import { createStylizer } from './stylize/stylizer.js';
 import type { StyleLicence } from './stylize/model-store.js';
+import { strokeScaleFor, type Look } from './stylize/look.js';
 
 /** A still: the input, its output, and the still options of the table (src/options/table.ts). */
 export type StylizeImageOptions = ImageRequest;
@@ -21,6 +22,8 @@ export interface StylizeImageResult {
   precision: string;
   /** the style's licence (undefined for a model folder) */
   licence?: StyleLicence;
+  /** stroke scale ('auto' for a picture resolves from its size), intensity and original colours */
+  look: Look;
 }
 
 export interface StylizeVideoFrameResult extends StylizeImageResult {
@@ -65,14 +68,14 @@ export async function runImage(job: ImageJob): Promise<StylizeImageResult> {
   }
   const { width, height } = decoded.info;
   const ran = await stylizeToStill({ index: 0, width, height, data: new Uint8Array(decoded.data) }, job);
-  return { output: job.output, width, height, ...ran, licence: job.style.licence };
+  return { output: job.output, width, height, ...ran, licence: job.style.licence, look: { ...job.look, strokeScale: strokeScaleFor(job.look, width, height) } };
 }
 
 export async function runFrame(job: FrameJob): Promise<StylizeVideoFrameResult> {
   let frame: RgbFrame | undefined;
   for await (const decoded of decodeFrames(job.info, { startFrame: job.frame, frameCount: 1 })) frame = decoded;
   const ran = await stylizeToStill(frame!, job);
-  return { output: job.output, frame: job.frame, width: job.info.width, height: job.info.height, ...ran, licence: job.style.licence };
+  return { output: job.output, frame: job.frame, width: job.info.width, height: job.info.height, ...ran, licence: job.style.licence, look: job.look };
 }
 
 /** Stylizes one frame and writes it to the job's output whole or not at all; returns the backend and precision it ran on. */

@@ -2,6 +2,7 @@
 // style, the precision, and the stylizer built from the job.
 import { basename, dirname, extname, join } from 'node:path';
 import { checkOptions, withDefaults } from '../options/derive.js';
+import { OptionError } from '../errors.js';
 import type { OptionName, OptionValues } from '../options/table.js';
 import type { RgbFrame } from '../frame.js';
 import type { BackendChoice } from '../stylize/backend.js';
@@ -9,6 +10,7 @@ import { pictureStylePrecision, renderPrecision, type PrecisionInfo } from '../s
 import type { ModelWeights } from '../stylize/model-files.js';
 import type { DownloadProgress } from '../stylize/model-store.js';
 import type { StylizerOptions } from '../stylize/stylizer.js';
+import { autoStrokeScale, type Look } from '../stylize/look.js';
 import { chooseStyle, modelWeights, type StyleChoice } from './style.js';
 
 /** What every resolved job holds. */
@@ -21,6 +23,8 @@ export interface JobBase {
   readonly precision: PrecisionInfo;
   /** what runs the network; batch and threads unset take the backend's own defaults */
   readonly machine: { readonly backend: BackendChoice; readonly batch?: number; readonly concurrency?: number | string };
+  /** stroke scale, original colours and intensity, on what the network returns */
+  readonly look: Look;
 }
 
 export type Checked<N extends OptionName> = Pick<OptionValues, N> & { style: string; backend: BackendChoice; precision: NonNullable<OptionValues['precision']> };
@@ -42,6 +46,33 @@ export async function precisionOf(style: StyleChoice, values: { precision: Check
   return renderPrecision(values.precision, values.backend, where, style.kind === 'model' && values.precision !== 'fp32' ? (weights ?? (await modelWeights(style))) : undefined);
 }
 
+/**
+ * The look the options ask for. `frameSize`, where known, resolves an automatic stroke scale; a
+ * preview's frames, `shrink` times the input's size, get the scale that gives the network the
+ * frame size a render would (strokes as the render will have them), never below 1.
+ */
+export function lookOf(values: Pick<OptionValues, 'strokeScale' | 'intensity' | 'originalColors'>, frameSize?: { width: number; height: number }, shrink = 1): Look {
+  const [look] = looksOf(values, frameSize, shrink, false);
+  return look;
+}
+
+/**
+ * The looks a contact sheet compares: one per value of the option given several (one of
+ * strokeScale and intensity); with `several` false, a single value is required.
+ */
+export function looksOf(values: Pick<OptionValues, 'strokeScale' | 'intensity' | 'originalColors'>, frameSize?: { width: number; height: number }, shrink = 1, several = true): Look[] {
+  const scales = [values.strokeScale ?? 1].flat(), intensities = [values.intensity ?? 1].flat();
+  if (!several && (scales.length > 1 || intensities.length > 1)) {
+    throw new OptionError(`several values of ${scales.length > 1 ? '{strokeScale}' : '{intensity}'} make a contact sheet to choose from (stylize-video preview with an image output): give one value to render`);
+  }
+  if (scales.length > 1 && intensities.length > 1) throw new OptionError('give several values to one of {strokeScale} and {intensity}, not both: one column each');
+  const resolve = (scale: number | 'auto'): number | 'auto' => {
+    const s = scale === 'auto' ? (frameSize ? autoStrokeScale(frameSize.width, frameSize.height) : 'auto') : scale;
+    return s === 'auto' ? s : Math.max(1, s * shrink);
+  };
+  return scales.flatMap((scale) => intensities.map((intensity) => Object.freeze({ strokeScale: resolve(scale), intensity, originalColors: !!values.originalColors })));
+}
+
 export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency'> & { backend: BackendChoice }): JobBase['machine'] {
   return Object.freeze({ backend: values.backend, batch: values.batch, concurrency: values.concurrency });
 }
@@ -58,6 +89,7 @@ export function stylizerOptions(job: JobBase, frameSize: { width: number; height
     modelDir: style.kind === 'model' ? style.dir : undefined,
     styleStrength: style.kind === 'picture' ? style.strength : undefined,
     precision: job.precision,
+    look: job.look,
     ...machine,
     frameSize, onDownload, contentFrame,
   };

@@ -18,8 +18,9 @@ export type RenderRequest = { input: string } & Pick<OptionValues, (typeof RENDE
  * gives the one frame `frames` names; any other video is rendered.
  */
 export function resolveRender(request: RenderRequest): Promise<ImageJob | FrameJob | VideoJob> {
-  const { input, output, style, styleStrength, model, backend, precision, overwrite } = request;
-  if (isStillPath(input)) return resolveImage({ input, output, style, styleStrength, model, backend, precision, overwrite });
-  if (output && isStillPath(output)) return resolveFrame({ input, output, style, styleStrength, model, backend, precision, overwrite, frames: request.frames, shard: request.shard });
+  const { input, output, style, styleStrength, strokeScale, intensity, originalColors, model, backend, precision, overwrite } = request;
+  const still = { input, style, styleStrength, strokeScale, intensity, originalColors, model, backend, precision, overwrite };
+  if (isStillPath(input)) return resolveImage({ ...still, output });
+  if (output && isStillPath(output)) return resolveFrame({ ...still, output, frames: request.frames, shard: request.shard });
   return resolveVideo(request);
 }

@@ -6,8 +6,10 @@ import { containerOf } from '../encode/encoder.js';
 import type { VideoCodec } from '../encode/codecs.js';
 import { checkOutputPath } from '../output.js';
 import { OPTIONS, PREVIEW_OPTIONS, type OptionValues } from '../options/table.js';
+import { OptionError } from '../errors.js';
+import type { Look } from '../stylize/look.js';
 import { readStyleImage } from '../stylize/magenta.js';
-import { checkedOptions, defaultOutputPath, machineOf, precisionOf, type JobBase } from './common.js';
+import { checkedOptions, defaultOutputPath, looksOf, machineOf, precisionOf, type JobBase } from './common.js';
 import { isStillPath } from './still.js';
 import { temporalStrength } from './video.js';
 
@@ -31,6 +33,8 @@ export interface PreviewJob extends JobBase {
   readonly frames: readonly number[];
   /** the clip's temporal strength */
   readonly strength: number;
+  /** a contact sheet's columns after the original, one per look (one, `look`, unless an option was given several values) */
+  readonly looks: readonly Look[];
 }
 
 export async function resolvePreview(request: PreviewRequest): Promise<PreviewJob> {
@@ -45,10 +49,13 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
   const scale = values.scale!;
   const even = (n: number) => Math.max(2, 2 * Math.round((n * scale) / 2));
   const frames = sheet ? sheetFrames(info, values.count!, range) : clipFrames(info, range);
+  const looks = looksOf(values, info, scale);
+  if (looks.length > 1 && !sheet) throw new OptionError(`several values of {strokeScale} or {intensity} make a contact sheet: give an image output ({output} ${defaultOutputPath(input, `${style.label}.preview`, '.png')})`);
   if (style.kind === 'picture') await readStyleImage(style.path);
   const codec = container && OPTIONS.codec.derivedDefault!({ container, codec: 'h264' })!;
   return Object.freeze({
     kind: 'preview', input, output, overwrite: !!values.overwrite, style, precision: await precisionOf(style, values), machine: machineOf(values),
+    look: looks[0], looks: Object.freeze(looks),
     info, sheet, clip: container && codec ? { container, codec, crf: OPTIONS.crf.derivedDefault!({ container, codec }) } : undefined,
     size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength: temporalStrength(values.temporal!),
   });

@@ -6,7 +6,7 @@ import { OptionError, UsageError } from '../errors.js';
 import { checkOutputPath } from '../output.js';
 import { STILL_OPTIONS, type OptionValues } from '../options/table.js';
 import { readStyleImage } from '../stylize/magenta.js';
-import { checkedOptions, defaultOutputPath, machineOf, precisionOf, type JobBase } from './common.js';
+import { checkedOptions, defaultOutputPath, lookOf, machineOf, precisionOf, type JobBase } from './common.js';
 import type { StyleChoice } from './style.js';
 
 export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
@@ -47,7 +47,7 @@ export async function resolveImage(request: ImageRequest): Promise<ImageJob> {
   const { values, ...base } = stillBase(request);
   await checkOutputPath(base.output, base);
   await checkPicture(base.style);
-  return Object.freeze({ kind: 'image', ...base, precision: await precisionOf(base.style, values) });
+  return Object.freeze({ kind: 'image', ...base, look: lookOf(values), precision: await precisionOf(base.style, values) });
 }
 
 export async function resolveFrame(request: FrameRequest): Promise<FrameJob> {
@@ -61,5 +61,5 @@ export async function resolveFrame(request: FrameRequest): Promise<FrameJob> {
   await checkPicture(base.style);
   const info = await probeVideo(base.input);
   const { start } = clampFrameRange(range, info.frameCount);
-  return Object.freeze({ kind: 'frame', ...base, precision: await precisionOf(base.style, values), info, frame: start });
+  return Object.freeze({ kind: 'frame', ...base, look: lookOf(values, info), precision: await precisionOf(base.style, values), info, frame: start });
 }

@@ -13,7 +13,7 @@ import { OPTIONS, RENDER_OPTIONS, type OptionValues } from '../options/table.js'
 import { contiguousRuns, defaultPartLength, parseShard, partsOf, shardParts, spanLength, warmupFrames, type FrameSpan, type Part, type ShardSpec } from '../parts/part-plan.js';
 import type { PartsManifest } from '../parts/parts-folder.js';
 import { lookaheadFrames, TEMPORAL_METHOD } from '../temporal/index.js';
-import { checkedOptions, defaultOutputPath, machineOf, precisionOf, type JobBase } from './common.js';
+import { checkedOptions, defaultOutputPath, lookOf, machineOf, precisionOf, type JobBase } from './common.js';
 import { modelWeights, styleIdentity } from './style.js';
 
 export interface VideoJob extends JobBase {
@@ -71,11 +71,12 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const parts = partsOf(span, partFrames);
   const weights = style.kind === 'model' ? await modelWeights(style) : undefined;
   const precision = await precisionOf(style, values, weights);
+  const look = lookOf(values, info);
   // Each option as it acts on the pixels; plan.json records those the table marks.
-  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), temporal: strength, codec, crf, partFrames, precision: precision.name };
+  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, codec, crf, partFrames, precision: precision.name };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({
-    kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values),
+    kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values), look,
     info, container, codec, crf, preset: values.preset, strength, shard, span, partFrames, waitSeconds: values.wait ?? 0,
     parts: Object.freeze(parts), shardParts: Object.freeze(shard ? shardParts(parts, shard) : parts), warmupLimit: warmupFrames(strength), identity,
     shardValues: Object.freeze({ ...given, style: values.style, precision: precision.name }),

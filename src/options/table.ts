@@ -10,7 +10,8 @@ import { BACKEND_CHOICES, type BackendChoice } from '../stylize/backend.js';
 import { PRECISION_CHOICES, type PrecisionChoice } from '../stylize/int8.js';
 import { parseConcurrency } from '../stylize/stylizer.js';
 import { isStyleImage } from '../stylize/magenta.js';
-import { fraction, oneOf, strength, text, unitInterval, wholeNumber, type Validator } from './validators.js';
+import { MAX_STROKE_SCALE } from '../stylize/look.js';
+import { flag, fraction, oneOf, oneOrSeveral, scaleOrAuto, strength, text, unitInterval, wholeNumber, zeroToOne, type Validator } from './validators.js';
 
 export interface OptionSpec<V> {
   /** commander's flags: '-s, --style <name>' */
@@ -64,6 +65,41 @@ export const OPTIONS = {
     validator: unitInterval,
     pixels: true,
     shardArguments: asArguments('--style-strength'),
+  }),
+  /**
+   * the network works at 1/s of the frame's size and its output is brought back up guided by the
+   * frame, so strokes are s times bigger and the network's work about s² times less; auto: the
+   * frame's short side / 360, at least 1 (strokes as at 640x360). A contact sheet takes several
+   * (`[1, 2, 4]`, on the command line `1,2,4`): one column each.
+   */
+  strokeScale: spec<number | 'auto' | Array<number | 'auto'>>({
+    flags: '--stroke-scale <s|auto>',
+    description: 'strokes s times bigger: the network works at 1/s of the size (1..16; auto: short side / 360; a contact sheet takes several: 1,2,4)',
+    validator: oneOrSeveral(scaleOrAuto(MAX_STROKE_SCALE)),
+    default: 1,
+    pixels: true,
+    shardArguments: asArguments('--stroke-scale'),
+  }),
+  /**
+   * how much of the style, 0..1: the output is a · stylized + (1 − a) · original, after
+   * --style-strength has acted on the style itself. A contact sheet takes several: one column each.
+   */
+  intensity: spec<number | number[]>({
+    flags: '--intensity <a>',
+    description: 'how much of the style, 0..1: the stylized frame mixed with the original (a contact sheet takes several: 0.3,0.6,1)',
+    validator: oneOrSeveral(zeroToOne('give an intensity from 0 (the original) to 1 (fully stylized)')),
+    default: 1,
+    pixels: true,
+    shardArguments: asArguments('--intensity'),
+  }),
+  /** keep the footage's own colours: the stylized luma (BT.601) with the input's chroma */
+  originalColors: spec<boolean>({
+    flags: '--original-colors',
+    description: 'keep the footage\'s colours: the stylized brightness with the original chroma',
+    validator: flag,
+    default: false,
+    pixels: true,
+    shardArguments: (on) => (on ? ['--original-colors'] : []),
   }),
   /** the output file; default `<input name>.<style>.mp4` beside the input */
   output: spec<string>({ flags: '-o, --output <path>', description: 'output file (default: <input>.<style>.mp4 beside the input); .png with --frames N for one frame', validator: text() }),
@@ -168,11 +204,11 @@ type ValueOf<S> = S extends OptionSpec<infer V> ? V : never;
 export type OptionValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
 
 /** The options a render takes, in the order the help lists them. */
-export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'precision', 'batch', 'concurrency', 'wait', 'overwrite'] as const satisfies readonly OptionName[];
+export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'precision', 'batch', 'concurrency', 'wait', 'overwrite'] as const satisfies readonly OptionName[];
 /** The options that decide what a render makes: `plan` takes them and hands them on to its shards. */
-export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision'] as const satisfies readonly OptionName[];
-export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'precision', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
-export const STILL_OPTIONS = ['style', 'styleStrength', 'output', 'model', 'backend', 'precision', 'overwrite'] as const satisfies readonly OptionName[];
+export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision'] as const satisfies readonly OptionName[];
+export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'precision', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+export const STILL_OPTIONS = ['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'output', 'model', 'backend', 'precision', 'overwrite'] as const satisfies readonly OptionName[];
 
 /** An option's flag as the command line spells it in messages: '--part-frames', '-o', '-y/--overwrite'. */
 export function flagSpelling(api: string): string {

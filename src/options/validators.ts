@@ -41,11 +41,49 @@ export const strength: Validator<boolean | number> = {
   },
 };
 
-/** A number from 0 to 1, both included. */
-export const unitInterval: Validator<number> = {
-  parse: (text) => (/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number.parseFloat(text) : NaN),
+const DECIMAL = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/;
+
+/** A number from 0 to 1, both included; `advice` says what the ends mean. */
+export const zeroToOne = (advice: string): Validator<number> => ({
+  parse: (text) => (DECIMAL.test(text) ? Number.parseFloat(text) : NaN),
   check(value, api) {
-    if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw invalidOption(api, value, 'give a strength from 0 (the content\'s own style) to 1 (the picture\'s style)');
+    if (!(typeof value === 'number' && value >= 0 && value <= 1)) throw invalidOption(api, value, advice);
+  },
+});
+
+export const unitInterval = zeroToOne('give a strength from 0 (the content\'s own style) to 1 (the picture\'s style)');
+
+/** 'auto', or a number from 1 to `max`. */
+export function scaleOrAuto(max: number): Validator<number | 'auto'> {
+  const advice = `give a factor from 1 (the network's own stroke size) to ${max}, or auto`;
+  return {
+    parse: (text) => (text.trim() === 'auto' ? 'auto' : DECIMAL.test(text) ? Number.parseFloat(text) : NaN),
+    check(value, api) {
+      if (value !== 'auto' && !(typeof value === 'number' && value >= 1 && value <= max)) throw invalidOption(api, value, advice);
+    },
+  };
+}
+
+/**
+ * One value, or several separated by commas (`0.3,0.6,1`), each checked by `one`; the routes that
+ * take a single value say so (a contact sheet takes several, one column each).
+ */
+export function oneOrSeveral<V>(one: Validator<V>): Validator<V | V[]> {
+  return {
+    parse(text, api) {
+      const values = text.split(',').map((part) => (one.parse ? one.parse(part, api) : (part as V)));
+      return values.length === 1 ? values[0] : values;
+    },
+    check(value, api) {
+      for (const v of Array.isArray(value) ? value : [value]) one.check(v, api);
+    },
+  };
+}
+
+/** A switch: true or false. */
+export const flag: Validator<boolean> = {
+  check(value, api) {
+    if (typeof value !== 'boolean') throw invalidOption(api, value, 'give true or false');
   },
 };
 

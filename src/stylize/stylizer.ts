@@ -8,6 +8,7 @@ import { defaultBatchSize, initBackend, type BackendChoice, type BackendInfo } f
 import { choosePrecision, FP32, int8Settings, storedCalibration, type PrecisionInfo } from './int8.js';
 import type { TfliteStyle } from './inference-worker.js';
 import { loadModelWeights, type ModelWeights } from './model-files.js';
+import { networkSize, PLAIN_LOOK, strokeScaleFor, withLook, type Look } from './look.js';
 import type { Int8Settings } from './onnx-model.js';
 import type { OnnxGraph } from './onnx-net.js';
 import { modelCacheDir, resolveModel, type DownloadProgress, type ResolvedModel } from './model-store.js';
@@ -39,6 +40,8 @@ export interface StylizerOptions {
    * A render gives the first frame of its whole range, so every shard of a farm mixes in the same one.
    */
   contentFrame?: () => Promise<RgbFrame>;
+  /** stroke scale, original colours and intensity, applied to every frame the network returns */
+  look?: Look;
 }
 
 export interface Stylizer {
@@ -88,6 +91,14 @@ export function renderMemoryBytes(threads: number, frameSize: { width: number; h
 }
 
 export async function createStylizer(options: StylizerOptions): Promise<Stylizer> {
+  const look = options.look ?? PLAIN_LOOK;
+  const size = options.frameSize;
+  // The network's sessions are sized for the frames it sees: with a stroke scale, smaller ones.
+  const frameSize = size && networkSize(size.width, size.height, strokeScaleFor(look, size.width, size.height));
+  return withLook(await createNetwork({ ...options, frameSize }), look);
+}
+
+async function createNetwork(options: StylizerOptions): Promise<Stylizer> {
   if (isStyleImage(options.style) && !options.modelDir) return createPictureStylizer(options);
   const concurrency = parseConcurrency(options.concurrency);
   const model = await resolveModel(options.style, { modelDir: options.modelDir, onDownload: options.onDownload });
