@@ -73,8 +73,8 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
   const result = routed;
   const pace = result.stylizedFrames ? ` (${(result.seconds / result.stylizedFrames).toFixed(2)} s/frame)` : '';
   if (result.joined) log(`wrote ${result.output}: ${result.frames} frames; stylized ${result.stylizedFrames} in ${formatSeconds(result.seconds)}${pace}`);
-  if (verbose && result.stylizedFrames) log(`time per frame: ${Object.entries(result.stageSeconds).map(([stage, s]) => `${stage} ${((1000 * s) / result.stylizedFrames).toFixed(0)} ms`).join(', ')}`);
   else log(`shard done: ${result.parts.total} part(s), ${result.frames} frames in ${result.parts.folder}${pace}; when every shard is done: stylize-video join ${result.output}`);
+  if (verbose && result.stylizedFrames) log(`time per frame: ${Object.entries(result.stageSeconds).map(([stage, s]) => `${stage} ${((1000 * s) / result.stylizedFrames).toFixed(0)} ms`).join(', ')}`);
 }
 
 function formatSeconds(s: number): string {

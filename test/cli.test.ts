@@ -75,6 +75,17 @@ describe('cli', () => {
     expect(existsSync(join(dir, 'clip with spaces.tiny.mp4'))).toBe(true);
   });
 
+  it('ends a whole render with one line saying what it wrote, and a shard with what is left to do', () => {
+    const whole = run(clip, '--model', model, '--no-temporal', '-o', join(dir, 'summary.mp4'));
+    expect(whole.status, whole.stderr).toBe(0);
+    const last = whole.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^wrote .*summary\.mp4: 12 frames; stylized 12 in /);
+    expect(whole.stderr).not.toMatch(/shard done/);
+    const shard = run(clip, '--model', model, '--no-temporal', '--part-frames', '6', '--shard', '0/2', '-o', join(dir, 'summary-shard.mp4'));
+    expect(shard.status, shard.stderr).toBe(0);
+    expect(shard.stderr.trim().split('\n').at(-1)).toMatch(/^shard done: 1 part\(s\), 6 frames in .*summary-shard\.mp4\.parts.*stylize-video join /);
+  });
+
   it('stylizes a still, keeping its size', async () => {
     const photo = join(dir, 'photo.jpg');
     await sharp({ create: { width: 45, height: 31, channels: 3, background: '#3080c0' } }).jpeg().toFile(photo);
