@@ -1,7 +1,7 @@
 // Every route turns what the caller gave into one frozen, fully resolved job here, with every
 // default and check taken from the option table (src/options/table.ts); the routes only run it.
-import type { OptionValues, RENDER_OPTIONS } from '../options/table.js';
-import { isStillPath, resolveFrame, resolveImage, type FrameJob, type ImageJob } from './still.js';
+import { STILL_OPTIONS, type OptionValues, type RENDER_OPTIONS } from '../options/table.js';
+import { isStillPath, resolveFrame, resolveImage, type FrameJob, type ImageJob, type ImageRequest } from './still.js';
 import { resolveVideo, type VideoJob } from './video.js';
 
 export { chooseStyle, type StyleChoice } from './style.js';
@@ -18,9 +18,10 @@ export type RenderRequest = { input: string } & Pick<OptionValues, (typeof RENDE
  * gives the one frame `frames` names; any other video is rendered.
  */
 export function resolveRender(request: RenderRequest): Promise<ImageJob | FrameJob | VideoJob> {
-  const { input, output, style, styleStrength, strokeScale, intensity, originalColors, model, backend, precision, overwrite } = request;
-  const still = { input, style, styleStrength, strokeScale, intensity, originalColors, model, backend, precision, overwrite };
-  if (isStillPath(input)) return resolveImage({ ...still, output });
+  const { input, output } = request;
+  // A still takes the still options of the table; the others do not apply to one picture.
+  const still = { input, ...Object.fromEntries(STILL_OPTIONS.map((name) => [name, request[name]])) } as ImageRequest;
+  if (isStillPath(input)) return resolveImage(still);
   if (output && isStillPath(output)) return resolveFrame({ ...still, output, frames: request.frames, shard: request.shard });
   return resolveVideo(request);
 }

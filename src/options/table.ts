@@ -28,7 +28,7 @@ export interface OptionSpec<V> {
   derivedDefault?: (resolved: { container: string; codec: VideoCodec }) => V | undefined;
   /**
    * Changes the pixels: plan.json records the option under its name, as the render resolved it (see
-   * resolveJob), and parts made with another value are not mixed in.
+   * resolveVideo in src/job/video.ts), and parts made with another value are not mixed in.
    */
   pixels?: boolean;
   /**
