@@ -61,10 +61,10 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
     } else {
       const temporal = await createTemporalStage({ strength: job.strength });
       const width = 2 * size.width + GAP;
-      const { container, codec, crf } = job.clip;
+      const { container, codec, crf, preset } = job.clip;
       const fps = rationalValue(info.fps);
       const encoder = startEncoder({
-        path: pending.temporaryPath, container, width, height: size.height, fps: info.fps, codec, crf,
+        path: pending.temporaryPath, container, width, height: size.height, fps: info.fps, codec, crf, preset,
         audioFrom: info.hasAudio ? audioUnderFrames({ path: info.path, stream: info.audioStream, codec: info.audioCodec, videoStartSeconds: info.startSeconds }, fps, frames[0], frames.length) : undefined,
       });
       try {

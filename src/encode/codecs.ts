@@ -22,21 +22,22 @@ export function codecArguments(
   container: string,
   width: number,
   height: number,
-  /** as the job resolved it (the option table's default for the codec); unused by prores */
+  /** crf and preset as the job resolved them (the option table's defaults for the codec); undefined leaves the encoder's own */
   crf: number | undefined,
-  preset?: string,
+  preset: string | undefined,
 ): string[] {
   checkCodecFits(codec, container);
   // 4:2:0 needs even sizes; odd ones keep their exact size in 4:4:4 rather than gaining a pixel.
   const even = width % 2 === 0 && height % 2 === 0;
+  const quality = [...(crf === undefined ? [] : ['-crf', String(crf)]), ...(preset === undefined ? [] : ['-preset', preset])];
   switch (codec) {
     case 'h264':
-      return ['-c:v', 'libx264', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', '-crf', String(crf), '-preset', preset ?? 'medium'];
+      return ['-c:v', 'libx264', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', ...quality];
     case 'h265':
-      return ['-c:v', 'libx265', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', '-crf', String(crf), '-preset', preset ?? 'medium', '-tag:v', 'hvc1', '-x265-params', 'log-level=error'];
+      return ['-c:v', 'libx265', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', ...quality, '-tag:v', 'hvc1', '-x265-params', 'log-level=error'];
     case 'vp9':
-      return ['-c:v', 'libvpx-vp9', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', '-crf', String(crf), '-b:v', '0', '-row-mt', '1', ...(preset ? ['-deadline', preset] : [])];
+      return ['-c:v', 'libvpx-vp9', '-pix_fmt', even ? 'yuv420p' : 'yuv444p', ...(crf === undefined ? [] : ['-crf', String(crf)]), '-b:v', '0', '-row-mt', '1', ...(preset === undefined ? [] : ['-deadline', preset])];
     case 'prores':
-      return ['-c:v', 'prores_ks', '-profile:v', preset ?? '3', '-pix_fmt', 'yuv422p10le', '-vendor', 'apl0'];
+      return ['-c:v', 'prores_ks', ...(preset === undefined ? [] : ['-profile:v', preset]), '-pix_fmt', 'yuv422p10le', '-vendor', 'apl0'];
   }
 }

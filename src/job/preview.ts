@@ -27,7 +27,7 @@ export interface PreviewJob extends JobBase {
   readonly info: VideoInfo;
   /** a contact sheet (an image output), or a side-by-side clip in this container and codec */
   readonly sheet: boolean;
-  readonly clip?: { readonly container: string; readonly codec: VideoCodec; readonly crf?: number };
+  readonly clip?: { readonly container: string; readonly codec: VideoCodec; readonly crf?: number; readonly preset?: string };
   /** each half's size: the input scaled, even for 4:2:0 */
   readonly size: { readonly width: number; readonly height: number };
   readonly frames: readonly number[];
@@ -56,7 +56,7 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
   return Object.freeze({
     kind: 'preview', input, output, overwrite: !!values.overwrite, style, precision: await precisionOf(style, values), machine: machineOf(values),
     look: looks[0], looks: Object.freeze(looks),
-    info, sheet, clip: container && codec ? { container, codec, crf: OPTIONS.crf.derivedDefault!({ container, codec }) } : undefined,
+    info, sheet, clip: container && codec ? { container, codec, crf: OPTIONS.crf.derivedDefault!({ container, codec }), preset: OPTIONS.preset.derivedDefault!({ container, codec }) } : undefined,
     size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength: temporalStrength(values.temporal!),
   });
 }

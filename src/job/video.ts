@@ -23,6 +23,7 @@ export interface VideoJob extends JobBase {
   readonly codec: VideoCodec;
   /** undefined for prores, which takes a profile (preset) instead */
   readonly crf?: number;
+  /** as given, else the table's default for the codec (undefined: the encoder's own, vp9) */
   readonly preset?: string;
   /** the temporal stage's strength; 0 turns it off */
   readonly strength: number;
@@ -61,6 +62,7 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   checkCodecFits(codec, container);
   if (codec === 'prores' && values.crf !== undefined) throw new OptionError('{crf} does not apply to prores: choose its quality with {preset} 0..5 (proxy … 4444 XQ)');
   const crf = values.crf ?? OPTIONS.crf.derivedDefault!({ container, codec });
+  const preset = values.preset ?? OPTIONS.preset.derivedDefault!({ container, codec });
   const strength = temporalStrength(values.temporal!);
   const shard = typeof values.shard === 'string' ? parseShard(values.shard) : values.shard;
   const chooseFrames = frameChooser(values);
@@ -73,11 +75,11 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const precision = await precisionOf(style, values, weights);
   const look = lookOf(values, info);
   // Each option as it acts on the pixels; plan.json records those the table marks.
-  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, codec, crf, partFrames, precision: precision.name };
+  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, codec, crf, preset, partFrames, precision: precision.name };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({
     kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values), look,
-    info, container, codec, crf, preset: values.preset, strength, shard, span, partFrames, waitSeconds: values.wait ?? 0,
+    info, container, codec, crf, preset, strength, shard, span, partFrames, waitSeconds: values.wait ?? 0,
     parts: Object.freeze(parts), shardParts: Object.freeze(shard ? shardParts(parts, shard) : parts), warmupLimit: warmupFrames(strength), identity,
     shardValues: Object.freeze({ ...given, style: values.style, precision: precision.name }),
   });

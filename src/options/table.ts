@@ -149,8 +149,15 @@ export const OPTIONS = {
     pixels: true,
     shardArguments: asArguments('--crf'),
   }),
-  /** x264/x265 preset, vp9 deadline, or prores profile */
-  preset: spec<string>({ flags: '--preset <name>', description: 'encoder preset (x264/x265: ultrafast … veryslow)', validator: text(), pixels: true, shardArguments: asArguments('--preset') }),
+  /** x264/x265 preset, vp9 deadline, or prores profile; default medium for x264/x265, profile 3 (422 HQ) for prores, libvpx's own for vp9 */
+  preset: spec<string>({
+    flags: '--preset <name>',
+    description: 'encoder preset (x264/x265: ultrafast … veryslow, default medium; vp9: good, best, realtime; prores: profile 0..5, default 3)',
+    validator: text(),
+    derivedDefault: ({ codec }) => ({ h264: 'medium', h265: 'medium', vp9: undefined, prores: '3' })[codec],
+    pixels: true,
+    shardArguments: asArguments('--preset'),
+  }),
   /** frames per part (default: 10 s, less for short videos, at least 1 s) */
   partFrames: spec<number>({ flags: '--part-frames <n>', description: 'frames per part (default: 10 s, fewer for short videos); shards are runs of whole parts', validator: wholeNumber(1, 1_000_000), pixels: true }),
   /**
