@@ -75,6 +75,8 @@ export interface StylizeVideoResult {
   licence?: StyleLicence;
   /** stroke scale (resolved), intensity and original colours */
   look: Look;
+  /** the style switches as resolved: each at its frame (a time on its frame, or on the cut it snapped to), its crossfade in frames */
+  styleAt?: Array<{ frame: number; fadeFrames: number; style: string }>;
 }
 
 const now = () => performance.now() / 1000;
@@ -171,6 +173,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
     stageSeconds: times,
     licence: job.style.licence,
     look: job.look,
+    styleAt: job.schedule?.switches.map((at) => ({ frame: at.frame, fadeFrames: at.fade, style: job.schedule!.styles[at.style].style })),
   };
 }
 

@@ -3,11 +3,12 @@
 // onto a real cut, and bad values refused before any work.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { builtInPicture, decodeFrames, ffmpegBinaries, magentaOnnx, probeVideo, resolveVideo, startEncoder, stylizeVideo, type RgbFrame } from 'stylize-video';
 import { plannedRuns } from '../src/job/index.js';
+import { shardArguments } from '../src/options/derive.js';
 import { warmupFrames } from '../src/parts/part-plan.js';
 import { OnnxNet } from '../src/stylize/onnx-net.js';
 import { TRANSFORMER } from '../src/stylize/magenta.js';
@@ -157,10 +158,18 @@ describe('a switch by time', () => {
 });
 
 describe('everywhere a render goes', () => {
+  it('--json gives the switches as resolved', () => {
+    const r = runCli([clip, '--model', modelA, '-o', join(dir, 'json.mp4'), '-y', '--no-temporal', '--frames', '0-11', '--style-at', `0.25=${modelB}`, '--style-fade', '0.1', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).styleAt).toEqual([{ frame: 6, fadeFrames: 2, style: 'tiny-b' }]);
+  });
+
   it('plan hands the schedule to its shards and plan.json records it; a shard with another is refused', () => {
     const r = runCli(['plan', clip, '--model', modelA, '--shards', '2', '--part-frames', '8', '--style-at', `f20=${modelB}`, '--style-at', '1.5=hokusai', '--style-fade', '0.25']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).shardCommand).toEqual(expect.arrayContaining(['--style-at', `f20=${modelB}`, '--style-at', `1.5=hokusai`, '--style-fade', '0.25']));
+    // a picture reaches the shards by its absolute path
+    expect(shardArguments({ styleAt: [{ time: '1:02.5', style: 'art/painting.jpg' }, { frame: 3, style: 'wave' }] }, ['styleAt'])).toEqual(['--style-at', `1:02.5=${resolve('art/painting.jpg')}`, '--style-at', 'f3=wave']);
     const output = join(dir, 'planned.mp4');
     const shard = (fade: string) => runCli([clip, '--model', modelA, '-o', output, '--part-frames', '8', '--shard', '0/2', '--no-temporal', '--style-at', `f20=${modelB}`, '--style-fade', fade]);
     expect(shard('0.25').status).toBe(0);
