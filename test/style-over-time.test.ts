@@ -136,7 +136,8 @@ describe('a crossfade', () => {
     const scores = a.map((f, i) => psnr(f.data, b[i].data));
     console.log(`fade across a shard boundary, PSNR per frame from 24: ${scores.slice(24).map((s) => s.toFixed(1)).join(' ')}`);
     expect(scores.slice(0, 24).every((s) => s === Infinity)).toBe(true);
-    expect(Math.min(...scores)).toBeGreaterThanOrEqual(35);
+    // the warm-up replays 20 frames through the fade (measured: 68-83 dB after the boundary; parts without a schedule are held to 35)
+    expect(Math.min(...scores)).toBeGreaterThanOrEqual(50);
   });
 });
 
@@ -210,7 +211,7 @@ describe('bad values: one line, exit 2, before any work', () => {
     [['f40=wave'], 1, /^styleFade 1: 24 frames, longer than the 8 from f40=wave to the end of the video/],
     [['f10wave'], undefined, /^styleAt f10wave: write <time>=<style>/],
     [['fx=wave'], undefined, /^styleAt fx=wave: write <time>=<style> .*a frame is a whole number/],
-    [['1:75=wave'], undefined, /^styleAt 1:75: give a time as seconds/],
+    [['1:75=wave'], undefined, /^styleAt 1:75=wave: give a time as seconds/],
     [[], 1, /^styleFade crossfades between the styles styleAt switches to/],
     [['f10=wave'], -1, /^styleFade -1: give the crossfade's length in seconds/],
   ])('%j, fade %s', async (switches, fade, message) => {
@@ -226,6 +227,14 @@ describe('bad values: one line, exit 2, before any work', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(output)).toBe(false);
     expect(existsSync(`${output}.parts`)).toBe(false);
+  });
+
+  it('every style of a schedule runs at fp32: int8 refused', async () => {
+    const output = join(dir, 'never.mp4');
+    await expect(stylizeVideo({ input: clip, model: modelA, output, styleAt: [{ frame: 3, style: modelB }], precision: 'int8' })).rejects.toThrow(/^styleAt runs every style at fp32/);
+    const r = runCli([clip, '--model', modelA, '-o', output, '--style-at', `f3=${modelB}`, '--precision', 'int8']);
+    expect([r.status, r.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(existsSync(output)).toBe(false);
   });
 
   it('a picture has no time: refused', async () => {

@@ -60,7 +60,7 @@ export async function resolveFrame(request: FrameRequest): Promise<FrameJob> {
   const { frames, shard, styleAt, styleFade, ...still } = request;
   // The frame takes the style its place in the video selects (docs/controls.md, Style over time).
   checkOptions({ styleAt, styleFade }, ['styleAt', 'styleFade']);
-  switchStyles({ styleAt });
+  switchStyles({ styleAt, precision: request.precision });
   const { values, ...base } = stillBase(still);
   await checkOutputPath(base.output, base);
   await checkPicture(base.style);

@@ -26,6 +26,7 @@ const spelled = (at: StyleAt): string => `${at.frame !== undefined ? `f${at.fram
  * read); a folder holding manifest.json is a model folder.
  */
 export function switchStyles(values: ScheduleValues): StyleChoice[] {
+  if (values.styleAt?.length && values.precision && values.precision !== 'fp32') throw new OptionError('{styleAt} runs every style at fp32 (int8 is calibrated per network): leave {precision} out');
   return (values.styleAt ?? []).map(({ style }) => {
     if (existsSync(join(style, 'manifest.json'))) return { kind: 'model', dir: style, label: basename(resolve(style)) };
     const choice = chooseStyle({ style }, true);
@@ -43,7 +44,6 @@ export async function resolveSchedule(values: ScheduleValues, base: StyleChoice,
     if (values.styleFade) throw new OptionError('{styleFade} crossfades between the styles {styleAt} switches to: give {styleAt} too, or leave {styleFade} out');
     return {};
   }
-  if (values.precision && values.precision !== 'fp32') throw new OptionError('{styleAt} runs every style at fp32 (int8 is calibrated per network): leave {precision} out');
   const choices = switchStyles(values);
   const fps = rationalValue(info.fps);
   const fade = Math.round((values.styleFade ?? 0) * fps);

@@ -83,7 +83,8 @@ export function oneOrSeveral<V>(one: Validator<V>): Validator<V | V[]> {
 
 /** Seconds from 0 to `max`, both included; `advice` says what they are. */
 export const seconds = (max: number, advice: string): Validator<number> => ({
-  parse: (text) => (DECIMAL.test(text) ? Number.parseFloat(text) : NaN),
+  // A sign is read, so that the message shows the number given.
+  parse: (text) => (/^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number.parseFloat(text) : NaN),
   check(value, api) {
     if (!(typeof value === 'number' && value >= 0 && value <= max)) throw invalidOption(api, value, advice);
   },
@@ -96,6 +97,14 @@ export const seconds = (max: number, advice: string): Validator<number> => ({
 export type StyleAt = { readonly style: string } & ({ readonly frame: number; readonly time?: undefined } | { readonly time: number | string; readonly frame?: undefined });
 
 const STYLE_AT_ADVICE = 'write <time>=<style> (65.5=munch, 1:05.5=munch) or f<frame>=<style> (f120=wave)';
+
+const timecodeOrNaN = (time: string): number => {
+  try {
+    return parseTimecode(time, 'styleAt');
+  } catch {
+    return NaN;
+  }
+};
 
 /** Style switches, on the command line one a flag: `f120=wave`, `65.5=munch`, `1:05.5=painting.jpg`. */
 export const styleSwitches: Validator<StyleAt[]> = {
@@ -115,7 +124,7 @@ export const styleSwitches: Validator<StyleAt[]> = {
       if ((at.frame === undefined) === (at.time === undefined)) throw invalidOption(api, text, 'give each switch a frame or a time, not both');
       if (at.frame !== undefined && !(Number.isSafeInteger(at.frame) && at.frame >= 0)) throw invalidOption(api, text, `${STYLE_AT_ADVICE}: a frame is a whole number counted from 0`);
       if (typeof at.time === 'number' && !(Number.isFinite(at.time) && at.time >= 0)) throw invalidOption(api, text, 'a time is 0 seconds or more');
-      if (typeof at.time === 'string') parseTimecode(at.time, api);
+      if (typeof at.time === 'string' && !Number.isFinite(timecodeOrNaN(at.time))) throw invalidOption(api, text, 'give a time as seconds (83.5), M:SS (1:23.5) or H:MM:SS (0:01:23.5), or f<frame>');
       if (at.time !== undefined && typeof at.time !== 'number' && typeof at.time !== 'string') throw invalidOption(api, text, STYLE_AT_ADVICE);
     }
   },
