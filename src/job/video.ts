@@ -89,7 +89,6 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   });
 }
 
-/** The runs that render the parts not yet done, each with the warm-up before it and the temporal look-ahead after it. */
 /**
  * The runs that render the parts not yet done, each with the warm-up before it and the temporal
  * look-ahead after it. A style switch without a crossfade starts the stage afresh, as the range's

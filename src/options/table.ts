@@ -119,7 +119,7 @@ export const OPTIONS = {
   /** with --style-at: each switch crossfades from the style before over this many seconds, from the switch on (0, the default: a hard switch) */
   styleFade: spec<number>({
     flags: '--style-fade <seconds>',
-    description: 'with --style-at: crossfade over this many seconds from each switch (default 0: a hard switch, the temporal stage restarts)',
+    description: 'with --style-at: crossfade over this many seconds from each switch (0: a hard switch, the temporal stage restarts)',
     validator: seconds(3600, 'give the crossfade\'s length in seconds, 0 (a hard switch) or more'),
     default: 0,
     pixels: true,
