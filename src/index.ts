@@ -2,6 +2,7 @@
 export { stylize, type StylizeResult } from './stylize-input.js';
 import { OPTIONS } from './options/table.js';
 export { OPTIONS, type OptionValues, type OptionSpec } from './options/table.js';
+export type { StyleAt } from './options/validators.js';
 export { OptionError } from './errors.js';
 export { resolveRender, resolveVideo, resolveImage, resolveFrame, resolvePreview, plannedRuns, frameChooser, defaultOutputPath, chooseStyle, isStillPath } from './job/index.js';
 export type { VideoJob, ImageJob, FrameJob, PreviewJob, StyleChoice, RenderRequest, VideoRequest } from './job/index.js';

@@ -75,6 +75,8 @@ export interface StylizeVideoResult {
   licence?: StyleLicence;
   /** stroke scale (resolved), intensity and original colours */
   look: Look;
+  /** the style switches as resolved: each at its frame (a time on its frame, or on the cut it snapped to), its crossfade in frames */
+  styleAt?: Array<{ frame: number; fadeFrames: number; style: string }>;
 }
 
 const now = () => performance.now() / 1000;
@@ -128,6 +130,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
           const alreadyProcessed = processed;
           await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
             signal,
+            restart: { at: new Set(job.restarts), stage: newTemporalStage },
             onProgress: (n) => {
               processed = alreadyProcessed + n;
               const elapsed = now() - started;
@@ -170,6 +173,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
     stageSeconds: times,
     licence: job.style.licence,
     look: job.look,
+    styleAt: job.schedule?.switches.map((at) => ({ frame: at.frame, fadeFrames: at.fade, style: job.schedule!.styles[at.style].style })),
   };
 }
 
@@ -184,7 +188,16 @@ export async function runStages(
   temporal: TemporalStage,
   encoder: FrameSink,
   times: StageTimes,
-  { signal, onProgress }: { signal?: AbortSignal; onProgress?: (written: number) => void } = {},
+  {
+    signal,
+    onProgress,
+    restart,
+  }: {
+    signal?: AbortSignal;
+    onProgress?: (written: number) => void;
+    /** frames where the temporal stage ends as at a run's end and a fresh one takes over (a style switch without a crossfade) */
+    restart?: { at: ReadonlySet<number>; stage: () => Promise<TemporalStage> };
+  } = {},
 ): Promise<number> {
   let written = 0;
   const queue = new PQueue({ concurrency: stylizer.concurrency });
@@ -202,7 +215,13 @@ export async function runStages(
   const completeOldest = async () => {
     const { inputs, stylized } = inFlight.shift()!;
     const outputs = await stylized;
-    await hand(inputs.map((input, i) => () => temporal.next(input, outputs[i])));
+    for (const [i, input] of inputs.entries()) {
+      if (restart?.at.has(input.index)) {
+        await hand([() => temporal.end()]);
+        temporal = await restart.stage();
+      }
+      await hand([() => temporal.next(input, outputs[i])]);
+    }
   };
   /**
    * Runs the temporal stage's steps in order, writes the frames they finish, and reports progress

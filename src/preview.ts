@@ -14,6 +14,7 @@ import type { Look } from './stylize/look.js';
 import { createStylizer } from './stylize/stylizer.js';
 import { PLAIN_LOOK, withLook } from './stylize/look.js';
 import { createTemporalStage } from './temporal/index.js';
+import { hardSwitches } from './stylize/style-schedule.js';
 
 export type PreviewOptions = PreviewRequest;
 
@@ -69,7 +70,8 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
       });
       try {
         const sink = { write: (stylized: RgbFrame, original: RgbFrame) => encoder.write(sideBySide(original, stylized)) };
-        await runStages(decoded, stylizer, temporal, sink, { decode: 0, stylize: 0, temporal: 0, encode: 0 });
+        const restart = { at: new Set(hardSwitches(job.schedule)), stage: () => createTemporalStage({ strength: job.strength }) };
+        await runStages(decoded, stylizer, temporal, sink, { decode: 0, stylize: 0, temporal: 0, encode: 0 }, { restart });
         await encoder.finish();
       } catch (err) {
         encoder.abort();

@@ -33,7 +33,7 @@ describe('errors name the option as the caller wrote it', () => {
 
 describe('the table', () => {
   it('says which options change the pixels (plan.json) and which reach the shards', () => {
-    expect(PIXEL_OPTIONS).toEqual(['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision']);
+    expect(PIXEL_OPTIONS).toEqual(['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision']);
     // A picture style reaches the shards by its absolute path, with its strength.
     expect(shardArguments({ style: 'art/painting.jpg', styleStrength: 0.5 }, Object.keys(OPTIONS) as never)).toEqual(['--style', resolve('art/painting.jpg'), '--style-strength', '0.5']);
     expect(shardArguments({ style: 'udnie', temporal: false, crf: 20, backend: 'wasm', concurrency: 3 }, Object.keys(OPTIONS) as never)).toEqual(['--style', 'udnie', '--no-temporal', '--crf', '20']);

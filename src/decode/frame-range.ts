@@ -29,7 +29,7 @@ export function clampFrameRange(range: FrameRange, frameCount: number): { start:
 }
 
 /** "83.5", "1:23.5" or "0:01:23.5" as seconds. */
-export function parseTimecode(text: string, option: 'start' | 'duration'): number {
+export function parseTimecode(text: string, option: string): number {
   const match = /^\s*(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?|\.\d+)\s*$/.exec(text);
   const seconds = match ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3]) : NaN;
   if (!Number.isFinite(seconds) || (match && match[2] !== undefined && Number(match[3]) >= 60)) {

@@ -12,6 +12,8 @@ import type { DownloadProgress } from '../stylize/model-store.js';
 import type { StylizerOptions } from '../stylize/stylizer.js';
 import { autoStrokeScale, type Look } from '../stylize/look.js';
 import { chooseStyle, modelWeights, type StyleChoice } from './style.js';
+import { scheduledStyle } from './style-schedule.js';
+import type { StyleSchedule } from '../stylize/style-schedule.js';
 
 /** What every resolved job holds. */
 export interface JobBase {
@@ -25,6 +27,8 @@ export interface JobBase {
   readonly machine: { readonly backend: BackendChoice; readonly batch?: number; readonly concurrency?: number | string };
   /** stroke scale, original colours and intensity, on what the network returns */
   readonly look: Look;
+  /** styles that change over time ({styleAt}), by frame of the input */
+  readonly schedule?: StyleSchedule;
 }
 
 export type Checked<N extends OptionName> = Pick<OptionValues, N> & { style: string; backend: BackendChoice; precision: NonNullable<OptionValues['precision']> };
@@ -85,11 +89,10 @@ export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency'> & 
 export function stylizerOptions(job: JobBase, frameSize: { width: number; height: number }, contentFrame?: () => Promise<RgbFrame>, onDownload?: (progress: DownloadProgress) => void): StylizerOptions {
   const { style, machine } = job;
   return {
-    style: style.kind === 'picture' ? style.path : style.kind === 'catalogue' ? style.name : style.label,
-    modelDir: style.kind === 'model' ? style.dir : undefined,
-    styleStrength: style.kind === 'picture' ? style.strength : undefined,
+    ...scheduledStyle(style),
     precision: job.precision,
     look: job.look,
+    schedule: job.schedule,
     ...machine,
     frameSize, onDownload, contentFrame,
   };

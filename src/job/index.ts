@@ -3,6 +3,7 @@
 import { STILL_OPTIONS, type OptionValues, type RENDER_OPTIONS } from '../options/table.js';
 import { isStillPath, resolveFrame, resolveImage, type FrameJob, type ImageJob, type ImageRequest } from './still.js';
 import { resolveVideo, type VideoJob } from './video.js';
+import { OptionError } from '../errors.js';
 
 export { chooseStyle, type StyleChoice } from './style.js';
 export { stylizerOptions, defaultOutputPath, type JobBase } from './common.js';
@@ -21,7 +22,10 @@ export function resolveRender(request: RenderRequest): Promise<ImageJob | FrameJ
   const { input, output } = request;
   // A still takes the still options of the table; the others do not apply to one picture.
   const still = { input, ...Object.fromEntries(STILL_OPTIONS.map((name) => [name, request[name]])) } as ImageRequest;
-  if (isStillPath(input)) return resolveImage(still);
-  if (output && isStillPath(output)) return resolveFrame({ ...still, output, frames: request.frames, shard: request.shard });
+  if (isStillPath(input)) {
+    if (request.styleAt?.length) throw new OptionError(`${input} is a picture: {styleAt} switches style along a video's time, a picture has one style ({style})`);
+    return resolveImage(still);
+  }
+  if (output && isStillPath(output)) return resolveFrame({ ...still, output, frames: request.frames, shard: request.shard, styleAt: request.styleAt, styleFade: request.styleFade });
   return resolveVideo(request);
 }

@@ -12,6 +12,7 @@ import { readStyleImage } from '../stylize/magenta.js';
 import { checkedOptions, defaultOutputPath, looksOf, machineOf, precisionOf, type JobBase } from './common.js';
 import { isStillPath } from './still.js';
 import { temporalStrength } from './video.js';
+import { resolveSchedule } from './style-schedule.js';
 
 /**
  * A preview: the input and the preview options of the table (src/options/table.ts). The output is
@@ -50,11 +51,12 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
   const even = (n: number) => Math.max(2, 2 * Math.round((n * scale) / 2));
   const frames = sheet ? sheetFrames(info, values.count!, range) : clipFrames(info, range);
   const looks = looksOf(values, info, scale);
+  const { schedule } = await resolveSchedule(values, style, info);
   if (looks.length > 1 && !sheet) throw new OptionError(`several values of {strokeScale} or {intensity} make a contact sheet: give an image output ({output} ${defaultOutputPath(input, `${style.label}.preview`, '.png')})`);
   if (style.kind === 'picture') await readStyleImage(style.path);
   const codec = container && OPTIONS.codec.derivedDefault!({ container, codec: 'h264' })!;
   return Object.freeze({
-    kind: 'preview', input, output, overwrite: !!values.overwrite, style, precision: await precisionOf(style, values), machine: machineOf(values),
+    kind: 'preview', input, output, overwrite: !!values.overwrite, style, precision: await precisionOf(style, values), machine: machineOf(values), schedule,
     look: looks[0], looks: Object.freeze(looks),
     info, sheet, clip: container && codec ? { container, codec, crf: OPTIONS.crf.derivedDefault!({ container, codec }), preset: OPTIONS.preset.derivedDefault!({ container, codec }) } : undefined,
     size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength: temporalStrength(values.temporal!),

@@ -8,6 +8,8 @@ import { STILL_OPTIONS, type OptionValues } from '../options/table.js';
 import { readStyleImage } from '../stylize/magenta.js';
 import { checkedOptions, defaultOutputPath, lookOf, machineOf, precisionOf, type JobBase } from './common.js';
 import type { StyleChoice } from './style.js';
+import { resolveSchedule, switchStyles } from './style-schedule.js';
+import { checkOptions } from '../options/derive.js';
 
 export const STILL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif'];
 
@@ -27,7 +29,7 @@ export interface FrameJob extends JobBase {
 /** A still: the input, its output (default `<input>.<style><input's extension>`), and the still options of the table. */
 export type ImageRequest = { input: string } & Pick<OptionValues, (typeof STILL_OPTIONS)[number]>;
 /** One frame of a video as a picture: `frames` names it. */
-export type FrameRequest = ImageRequest & { output: string } & Pick<OptionValues, 'frames' | 'shard'>;
+export type FrameRequest = ImageRequest & { output: string } & Pick<OptionValues, 'frames' | 'shard' | 'styleAt' | 'styleFade'>;
 
 /** The checks a still's output and style get before anything is read or written. */
 function stillBase(request: ImageRequest) {
@@ -55,11 +57,15 @@ export async function resolveFrame(request: FrameRequest): Promise<FrameJob> {
   if (!range || range.end !== range.start || request.shard) {
     throw new OptionError(`${request.output} is an image: it holds one frame, so choose it with {frames} N (or write a video, or use "stylize-video preview" for a contact sheet)`);
   }
-  const { frames, shard, ...still } = request;
+  const { frames, shard, styleAt, styleFade, ...still } = request;
+  // The frame takes the style its place in the video selects (docs/controls.md, Style over time).
+  checkOptions({ styleAt, styleFade }, ['styleAt', 'styleFade']);
+  switchStyles({ styleAt, precision: request.precision });
   const { values, ...base } = stillBase(still);
   await checkOutputPath(base.output, base);
   await checkPicture(base.style);
   const info = await probeVideo(base.input);
   const { start } = clampFrameRange(range, info.frameCount);
-  return Object.freeze({ kind: 'frame', ...base, look: lookOf(values, info), precision: await precisionOf(base.style, values), info, frame: start });
+  const { schedule } = await resolveSchedule({ styleAt, styleFade, styleStrength: values.styleStrength, precision: values.precision }, base.style, info);
+  return Object.freeze({ kind: 'frame', ...base, look: lookOf(values, info), precision: await precisionOf(base.style, values), schedule, info, frame: start });
 }

@@ -15,6 +15,8 @@ import type { PartsManifest } from '../parts/parts-folder.js';
 import { lookaheadFrames, TEMPORAL_METHOD } from '../temporal/index.js';
 import { checkedOptions, defaultOutputPath, lookOf, machineOf, precisionOf, type JobBase } from './common.js';
 import { modelWeights, styleIdentity } from './style.js';
+import { resolveSchedule, switchStyles } from './style-schedule.js';
+import { hardSwitches } from '../stylize/style-schedule.js';
 
 export interface VideoJob extends JobBase {
   readonly kind: 'video';
@@ -37,6 +39,8 @@ export interface VideoJob extends JobBase {
   readonly shardParts: readonly Part[];
   /** frames replayed before a part that does not start the range (see warmupFrames) */
   readonly warmupLimit: number;
+  /** frames where the style switches without a crossfade: the temporal stage starts afresh there */
+  readonly restarts: readonly number[];
   /** what the pixels depend on, by option (plan.json's settings) */
   readonly identity: Readonly<Record<string, unknown>>;
   /** the options that decide the pixels, as the caller gave them, with the resolved style and precision: what `plan` hands its shards */
@@ -66,6 +70,7 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const strength = temporalStrength(values.temporal!);
   const shard = typeof values.shard === 'string' ? parseShard(values.shard) : values.shard;
   const chooseFrames = frameChooser(values);
+  switchStyles(values);
   if (purpose === 'render') await checkOutputPath(output, { input, overwrite: values.overwrite });
 
   const info = await probeVideo(input);
@@ -74,23 +79,30 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const weights = style.kind === 'model' ? await modelWeights(style) : undefined;
   const precision = await precisionOf(style, values, weights);
   const look = lookOf(values, info);
+  const { schedule, identity: styleAt } = await resolveSchedule(values, style, info, span.end);
   // Each option as it acts on the pixels; plan.json records those the table marks.
-  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, codec, crf, preset, partFrames, precision: precision.name };
+  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, codec, crf, preset, partFrames, precision: precision.name, styleAt, styleFade: schedule && values.styleFade };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({
-    kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values), look,
+    kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values), look, schedule, restarts: Object.freeze(hardSwitches(schedule)),
     info, container, codec, crf, preset, strength, shard, span, partFrames, waitSeconds: values.wait ?? 0,
     parts: Object.freeze(parts), shardParts: Object.freeze(shard ? shardParts(parts, shard) : parts), warmupLimit: warmupFrames(strength), identity,
     shardValues: Object.freeze({ ...given, style: values.style, precision: precision.name }),
   });
 }
 
-/** The runs that render the parts not yet done, each with the warm-up before it and the temporal look-ahead after it. */
-export function plannedRuns(job: Pick<VideoJob, 'shardParts' | 'span' | 'strength' | 'warmupLimit'>, done: ReadonlySet<number>): Array<{ parts: Part[]; warmup: number; lookahead: number }> {
+/**
+ * The runs that render the parts not yet done, each with the warm-up before it and the temporal
+ * look-ahead after it. A style switch without a crossfade starts the stage afresh, as the range's
+ * start does: no warm-up reaches back over it, and no look-ahead forward over it.
+ */
+export function plannedRuns(job: Pick<VideoJob, 'shardParts' | 'span' | 'strength' | 'warmupLimit'> & Partial<Pick<VideoJob, 'restarts'>>, done: ReadonlySet<number>): Array<{ parts: Part[]; warmup: number; lookahead: number }> {
+  const restarts = job.restarts ?? [];
+  const freshFrom = (frame: number) => Math.max(job.span.start, ...restarts.filter((restart) => restart <= frame));
   return contiguousRuns(job.shardParts.filter((p) => !done.has(p.index))).map((run) => ({
     parts: run,
-    warmup: Math.min(job.warmupLimit, run[0].start - job.span.start),
-    lookahead: Math.min(lookaheadFrames(job.strength), job.span.end - run.at(-1)!.end),
+    warmup: Math.min(job.warmupLimit, run[0].start - freshFrom(run[0].start)),
+    lookahead: restarts.includes(run.at(-1)!.end + 1) ? 0 : Math.min(lookaheadFrames(job.strength), job.span.end - run.at(-1)!.end),
   }));
 }
 

@@ -28,7 +28,10 @@ export function addOptions(command: Command, names: readonly OptionName[], descr
     const spec = entry(name);
     const option = new Option(spec.flags, descriptions[name] ?? spec.description);
     if (spec.choices) option.choices(spec.choices);
-    else if (spec.validator.parse) option.argParser(commanderParser(spec.validator, name));
+    else if (spec.repeatable) {
+      const parse = commanderParser(spec.validator as Validator<unknown[]>, name);
+      option.argParser((text: string, previous: unknown[] | undefined) => [...(previous ?? []), ...parse(text)]);
+    } else if (spec.validator.parse) option.argParser(commanderParser(spec.validator, name));
     if (spec.default !== undefined) option.default(spec.default);
     command.addOption(option);
     if (spec.negation) {

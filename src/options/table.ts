@@ -11,7 +11,7 @@ import { PRECISION_CHOICES, type PrecisionChoice } from '../stylize/int8.js';
 import { parseConcurrency } from '../stylize/stylizer.js';
 import { isStyleImage } from '../stylize/magenta.js';
 import { MAX_STROKE_SCALE } from '../stylize/look.js';
-import { flag, fraction, oneOf, oneOrSeveral, scaleOrAuto, strength, text, unitInterval, wholeNumber, zeroToOne, type Validator } from './validators.js';
+import { flag, fraction, oneOf, oneOrSeveral, scaleOrAuto, seconds, strength, styleSwitches, text, unitInterval, wholeNumber, zeroToOne, type StyleAt, type Validator } from './validators.js';
 
 export interface OptionSpec<V> {
   /** commander's flags: '-s, --style <name>' */
@@ -20,6 +20,8 @@ export interface OptionSpec<V> {
   validator: Validator<V>;
   /** `--no-<flag>` too, with this description: the value false */
   negation?: string;
+  /** given several times on the command line, the values in a list (each flag's parse returns a list) */
+  repeatable?: boolean;
   /** the choices commander lists in the help */
   choices?: readonly string[];
   /** the value when the caller gives none, on the command line and in the API alike */
@@ -100,6 +102,28 @@ export const OPTIONS = {
     default: false,
     pixels: true,
     shardArguments: (on) => (on ? ['--original-colors'] : []),
+  }),
+  /**
+   * styles that change over time: from each switch on, its style (anything {style} takes, or a model
+   * folder); before the first, {style}. A switch given as a time within half a second of a hard cut
+   * lands on the cut; one given as a frame is exact (docs/controls.md, Style over time).
+   */
+  styleAt: spec<StyleAt[]>({
+    flags: '--style-at <when=style>',
+    description: 'switch style at a time or frame, repeatable: 65.5=munch, 1:05.5=painting.jpg, f120=wave (a time near a hard cut lands on the cut)',
+    validator: styleSwitches,
+    repeatable: true,
+    pixels: true,
+    shardArguments: (switches) => switches.flatMap((at) => ['--style-at', `${at.frame !== undefined ? `f${at.frame}` : at.time}=${isStyleImage(at.style) ? resolve(at.style) : at.style}`]),
+  }),
+  /** with --style-at: each switch crossfades from the style before over this many seconds, from the switch on (0, the default: a hard switch) */
+  styleFade: spec<number>({
+    flags: '--style-fade <seconds>',
+    description: 'with --style-at: crossfade over this many seconds from each switch (0: a hard switch, the temporal stage restarts)',
+    validator: seconds(3600, 'give the crossfade\'s length in seconds, 0 (a hard switch) or more'),
+    default: 0,
+    pixels: true,
+    shardArguments: asArguments('--style-fade'),
   }),
   /** the output file; default `<input name>.<style>.mp4` beside the input */
   output: spec<string>({ flags: '-o, --output <path>', description: 'output file (default: <input>.<style>.mp4 beside the input); .png with --frames N for one frame', validator: text() }),
@@ -211,10 +235,10 @@ type ValueOf<S> = S extends OptionSpec<infer V> ? V : never;
 export type OptionValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
 
 /** The options a render takes, in the order the help lists them. */
-export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'precision', 'batch', 'concurrency', 'wait', 'overwrite'] as const satisfies readonly OptionName[];
+export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'precision', 'batch', 'concurrency', 'wait', 'overwrite'] as const satisfies readonly OptionName[];
 /** The options that decide what a render makes: `plan` takes them and hands them on to its shards. */
-export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision'] as const satisfies readonly OptionName[];
-export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'precision', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
+export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision'] as const satisfies readonly OptionName[];
+export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'precision', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];
 export const STILL_OPTIONS = ['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'output', 'model', 'backend', 'precision', 'overwrite'] as const satisfies readonly OptionName[];
 
 /** An option's flag as the command line spells it in messages: '--part-frames', '-o', '-y/--overwrite'. */

@@ -1,5 +1,6 @@
 // Checks shared by the options: each reads command-line text or checks an API value, and throws an
 // OptionError naming the option as `{api}`, so the caller sees the name they wrote.
+import { parseTimecode } from '../decode/frame-range.js';
 import { invalidOption } from '../errors.js';
 
 export interface Validator<V> {
@@ -79,6 +80,55 @@ export function oneOrSeveral<V>(one: Validator<V>): Validator<V | V[]> {
     },
   };
 }
+
+/** Seconds from 0 to `max`, both included; `advice` says what they are. */
+export const seconds = (max: number, advice: string): Validator<number> => ({
+  // A sign is read, so that the message shows the number given.
+  parse: (text) => (/^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(text) ? Number.parseFloat(text) : NaN),
+  check(value, api) {
+    if (!(typeof value === 'number' && value >= 0 && value <= max)) throw invalidOption(api, value, advice);
+  },
+});
+
+/**
+ * A change of style at a frame (0-based, as {frames} counts them) or at a time (seconds, or a
+ * timecode as {start} takes it).
+ */
+export type StyleAt = { readonly style: string } & ({ readonly frame: number; readonly time?: undefined } | { readonly time: number | string; readonly frame?: undefined });
+
+const STYLE_AT_ADVICE = 'write <time>=<style> (65.5=munch, 1:05.5=munch) or f<frame>=<style> (f120=wave)';
+
+const timecodeOrNaN = (time: string): number => {
+  try {
+    return parseTimecode(time, 'styleAt');
+  } catch {
+    return NaN;
+  }
+};
+
+/** Style switches, on the command line one a flag: `f120=wave`, `65.5=munch`, `1:05.5=painting.jpg`. */
+export const styleSwitches: Validator<StyleAt[]> = {
+  parse(text, api) {
+    const match = /^\s*(f)?\s*([^=]*?)\s*=\s*(.*?)\s*$/.exec(text);
+    if (!match || !match[2] || !match[3]) throw invalidOption(api, text, STYLE_AT_ADVICE);
+    const [, frame, when, style] = match;
+    if (!frame) return [{ time: when, style }];
+    if (!/^\d+$/.test(when)) throw invalidOption(api, text, `${STYLE_AT_ADVICE}: a frame is a whole number counted from 0`);
+    return [{ frame: Number(when), style }];
+  },
+  check(value, api) {
+    if (!Array.isArray(value)) throw invalidOption(api, value, `give a list of { frame, style } or { time, style }`);
+    for (const at of value) {
+      const text = typeof at === 'object' && at ? `${at.frame !== undefined ? `f${at.frame}` : at.time}=${at.style}` : String(at);
+      if (typeof at !== 'object' || !at || typeof at.style !== 'string' || !at.style.trim()) throw invalidOption(api, text, `${STYLE_AT_ADVICE}: each switch names a style`);
+      if ((at.frame === undefined) === (at.time === undefined)) throw invalidOption(api, text, 'give each switch a frame or a time, not both');
+      if (at.frame !== undefined && !(Number.isSafeInteger(at.frame) && at.frame >= 0)) throw invalidOption(api, text, `${STYLE_AT_ADVICE}: a frame is a whole number counted from 0`);
+      if (typeof at.time === 'number' && !(Number.isFinite(at.time) && at.time >= 0)) throw invalidOption(api, text, 'a time is 0 seconds or more');
+      if (typeof at.time === 'string' && !Number.isFinite(timecodeOrNaN(at.time))) throw invalidOption(api, text, 'give a time as seconds (83.5), M:SS (1:23.5) or H:MM:SS (0:01:23.5), or f<frame>');
+      if (at.time !== undefined && typeof at.time !== 'number' && typeof at.time !== 'string') throw invalidOption(api, text, STYLE_AT_ADVICE);
+    }
+  },
+};
 
 /** A switch: true or false. */
 export const flag: Validator<boolean> = {

@@ -27,7 +27,8 @@ export interface TfliteStyle {
   tflite: Uint8Array;
   vector: Float32Array;
 }
-export type WorkerRequest = { id: number; frames: RgbFrame[] };
+/** `vector`: a picture style's vector for this batch instead of the one the worker was set up with. */
+export type WorkerRequest = { id: number; frames: RgbFrame[]; vector?: Float32Array };
 export type WorkerReply = { id: number; frames?: RgbFrame[]; error?: string } | { ready: true; backend: string } | { fatal: string };
 
 // A worker thread talks over parentPort; a child process (see WorkerPool) over its IPC channel,
@@ -56,7 +57,8 @@ try {
         : new TransformerNet(weights as ModelWeights);
   port.on('message', async (request: WorkerRequest) => {
     try {
-      const frames = await net.stylize(request.frames);
+      const { vector } = request;
+      const frames = await (net instanceof OnnxNet ? net.stylize(request.frames, vector && { style_vector: { data: vector, dims: [1, 1, 1, vector.length] } }) : net.stylize(request.frames, vector));
       if (parentPort) parentPort.postMessage({ id: request.id, frames } satisfies WorkerReply, frames.map((f) => f.data.buffer as ArrayBuffer));
       else port.postMessage({ id: request.id, frames } satisfies WorkerReply);
     } catch (err) {

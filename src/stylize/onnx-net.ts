@@ -71,8 +71,11 @@ export class OnnxNet {
     return new OnnxNet(ort, session, feeds);
   }
 
-  /** Frames of one size as one batch; sizes that are not multiples of 4 are padded by reflection and cropped back. */
-  async stylize(frames: RgbFrame[]): Promise<RgbFrame[]> {
+  /**
+   * Frames of one size as one batch; sizes that are not multiples of 4 are padded by reflection and
+   * cropped back. `feeds` replace the graph's constant ones for this batch (a style vector).
+   */
+  async stylize(frames: RgbFrame[], feeds?: OnnxGraph['feeds']): Promise<RgbFrame[]> {
     if (frames.length === 0) return [];
     const { width, height } = frames[0];
     const paddedW = Math.ceil(width / 4) * 4;
@@ -93,8 +96,8 @@ export class OnnxNet {
         }
       }
     });
-    const feeds = { ...this.feeds, rgb: new this.ort.Tensor('float32', input, [frames.length, paddedH, paddedW, 3]) };
-    const result = await this.session.run(feeds);
+    const given = Object.fromEntries(Object.entries(feeds ?? {}).map(([name, f]) => [name, new this.ort.Tensor('float32', f.data, f.dims)]));
+    const result = await this.session.run({ ...this.feeds, ...given, rgb: new this.ort.Tensor('float32', input, [frames.length, paddedH, paddedW, 3]) });
     const output = result.stylized.data as Float32Array;
     result.stylized.dispose?.();
     return frames.map((frame, n) => {

@@ -17,6 +17,7 @@ import { ARBITRARY, blendVectors, decodeStyleImage, isStyleImage, magentaFile, m
 import { readTflite } from './tflite.js';
 import { TfliteGraph, TfliteStyleNet } from './tflite-tf.js';
 import { WorkerPool } from './worker-pool.js';
+import { stylizeScheduled, type ScheduledNetworks, type ScheduledStyle, type StyleSchedule } from './style-schedule.js';
 import { withGpuRetries } from './gpu-faults.js';
 
 export interface StylizerOptions {
@@ -42,6 +43,8 @@ export interface StylizerOptions {
   contentFrame?: () => Promise<RgbFrame>;
   /** stroke scale, original colours and intensity, applied to every frame the network returns */
   look?: Look;
+  /** styles that change over time (styles[0] is this style): each frame by its index in the input */
+  schedule?: StyleSchedule;
 }
 
 export interface Stylizer {
@@ -95,8 +98,51 @@ export async function createStylizer(options: StylizerOptions): Promise<Stylizer
   const size = options.frameSize;
   // The network's sessions are sized for the frames it sees: with a stroke scale, smaller ones.
   const frameSize = size && networkSize(size.width, size.height, strokeScaleFor(look, size.width, size.height));
-  return withLook(await createNetwork({ ...options, frameSize }), look);
+  const schedule = options.schedule;
+  const network = schedule?.switches.length ? await createScheduledNetworks(schedule, { ...options, frameSize }) : await createNetwork({ ...options, frameSize });
+  return withLook(network, look);
 }
+
+/**
+ * One network per distinct style, made once; picture styles share one Magenta transformer, with a
+ * vector each. Frames go through their style (style-schedule.ts).
+ */
+async function createScheduledNetworks(schedule: StyleSchedule, options: StylizerOptions): Promise<Stylizer> {
+  const key = (s: ScheduledStyle) => (s.modelDir ? `model ${s.modelDir}` : isStyleImage(s.style) ? 'pictures' : `style ${s.style}`);
+  const made = new Map<string, Promise<Stylizer>>();
+  const networkOf = (s: ScheduledStyle) => {
+    if (!made.has(key(s))) made.set(key(s), createNetwork({ ...options, ...s }));
+    return made.get(key(s))!;
+  };
+  const networks = await Promise.allSettled(schedule.styles.map(networkOf));
+  const nets = networks.flatMap((n) => (n.status === 'fulfilled' ? [n.value] : []));
+  const closeAll = async () => void (await Promise.all([...new Set(nets)].map((net) => net.close())));
+  let vectors: Array<Float32Array | undefined>;
+  try {
+    const failed = networks.find((n) => n.status === 'rejected');
+    if (failed) throw failed.reason;
+    vectors = await Promise.all(schedule.styles.map((s) => (isStyleImage(s.style) && !s.modelDir ? pictureStyleVector({ ...s, contentFrame: options.contentFrame }) : undefined)));
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  const first = nets[0];
+  const pictures = nets.find((net, i) => vectors[i]) as PictureNetwork | undefined;
+  const scheduled: ScheduledNetworks = {
+    run: (style, frames) => (vectors[style] ? pictures!.stylizeWith(vectors[style], frames) : nets[style].stylize(frames)),
+    vector: (style) => vectors[style],
+    runVector: (vector, frames) => pictures!.stylizeWith(vector, frames),
+  };
+  return {
+    backend: first.backend, precision: first.precision, model: first.model, batchSize: first.batchSize,
+    concurrency: Math.max(...nets.map((net) => net.concurrency)),
+    stylize: (frames) => stylizeScheduled(schedule, scheduled, frames),
+    close: closeAll,
+  };
+}
+
+/** A network that also runs with any style vector (Magenta's transformer). */
+type PictureNetwork = Stylizer & { stylizeWith(vector: Float32Array, frames: RgbFrame[]): Promise<RgbFrame[]> };
 
 async function createNetwork(options: StylizerOptions): Promise<Stylizer> {
   if (isStyleImage(options.style) && !options.modelDir) return createPictureStylizer(options);
@@ -131,7 +177,7 @@ export async function pictureStyleVector(options: Pick<StylizerOptions, 'style' 
  * WebGPU engine on a real GPU, else its CPU engine (the fastest on a CPU); on a TF.js backend asked
  * for by name, the TF Lite graph run with TF.js ops.
  */
-async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer> {
+async function createPictureStylizer(options: StylizerOptions): Promise<PictureNetwork> {
   const requested = options.backend ?? 'auto';
   const concurrency = parseConcurrency(options.concurrency);
   let backend: BackendInfo;
@@ -159,7 +205,7 @@ async function createPictureStylizer(options: StylizerOptions): Promise<Stylizer
 /** A network as each engine takes it: built only for the engine that runs. */
 interface NetworkSources {
   onnx: () => Promise<{ source: ModelWeights | OnnxGraph; int8?: Int8Settings }>;
-  tfjs: () => Promise<{ source: ModelWeights | TfliteStyle; single: () => { stylize(frames: RgbFrame[]): RgbFrame[]; dispose(): void } }>;
+  tfjs: () => Promise<{ source: ModelWeights | TfliteStyle; single: () => { stylize(frames: RgbFrame[], vector?: Float32Array): RgbFrame[]; dispose(): void } }>;
 }
 
 /**
@@ -168,26 +214,27 @@ interface NetworkSources {
  * onnxSessions); on native TF.js (or one thread), one net in this process, as native TensorFlow
  * spreads an inference over the cores (or the GPU) by itself; otherwise, TF.js in worker threads.
  */
-async function runNetwork(base: Omit<Stylizer, 'concurrency' | 'stylize' | 'close'>, concurrency: number, frameSize: StylizerOptions['frameSize'], sources: NetworkSources): Promise<Stylizer> {
+async function runNetwork(base: Omit<Stylizer, 'concurrency' | 'stylize' | 'close'>, concurrency: number, frameSize: StylizerOptions['frameSize'], sources: NetworkSources): Promise<PictureNetwork> {
   const { backend } = base;
   if (backend.name === 'gpu') {
     // One session holds the GPU; its CPU side (feeding, the odd CPU operator) needs one thread.
     const { source } = await sources.onnx();
     const pool = await WorkerPool.start(1, 'gpu', source, { threads: 1, processes: true });
     const limit = { batch: base.batchSize };
-    return { ...base, concurrency: 1, stylize: (frames) => withGpuRetries(frames, (f) => pool.stylize(f), limit), close: () => pool.close() };
+    const stylizeWith = (vector: Float32Array | undefined, frames: RgbFrame[]) => withGpuRetries(frames, (f) => pool.stylize(f, vector), limit);
+    return { ...base, concurrency: 1, stylize: (frames) => stylizeWith(undefined, frames), stylizeWith, close: () => pool.close() };
   }
   if (backend.name === 'onnx') {
     const { source, int8 } = await sources.onnx();
     const sessions = onnxSessions(concurrency, frameSize);
     const pool = await WorkerPool.start(sessions, backend.name, source, { threads: Math.max(1, Math.floor(concurrency / sessions)), processes: true, int8 });
-    return { ...base, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
+    return { ...base, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), stylizeWith: (vector, frames) => pool.stylize(frames, vector), close: () => pool.close() };
   }
   const { source, single } = await sources.tfjs();
   if (backend.native || concurrency === 1) {
     const net = single();
-    return { ...base, concurrency: 1, stylize: async (frames) => net.stylize(frames), close: async () => net.dispose() };
+    return { ...base, concurrency: 1, stylize: async (frames) => net.stylize(frames), stylizeWith: async (vector, frames) => net.stylize(frames, vector), close: async () => net.dispose() };
   }
   const pool = await WorkerPool.start(concurrency, backend.name, source);
-  return { ...base, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), close: () => pool.close() };
+  return { ...base, concurrency: pool.size, stylize: (frames) => pool.stylize(frames), stylizeWith: (vector, frames) => pool.stylize(frames, vector), close: () => pool.close() };
 }

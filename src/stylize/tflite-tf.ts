@@ -123,8 +123,14 @@ export class TfliteStyleNet {
     this.vector = tf.tensor(vector, [1, 1, 1, vector.length], 'float32');
   }
 
-  stylize(frames: RgbFrame[]): RgbFrame[] {
-    return stylizePadded(frames, (x) => tf.clipByValue(tf.mul(this.graph.run([tf.div(x, 255), this.vector]), 255), 0, 255));
+  /** `vector`, where given, instead of the style vector the net was made with. */
+  stylize(frames: RgbFrame[], vector?: Float32Array): RgbFrame[] {
+    const style = vector ? tf.tensor(vector, [1, 1, 1, vector.length], 'float32') : this.vector;
+    try {
+      return stylizePadded(frames, (x) => tf.clipByValue(tf.mul(this.graph.run([tf.div(x, 255), style]), 255), 0, 255));
+    } finally {
+      if (style !== this.vector) style.dispose();
+    }
   }
 
   dispose(): void {

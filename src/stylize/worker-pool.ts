@@ -9,7 +9,7 @@ import type { BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
 import type { OnnxGraph } from './onnx-net.js';
 import type { TfliteStyle } from './inference-worker.js';
-import type { WorkerReply, WorkerSetup } from './inference-worker.js';
+import type { WorkerReply, WorkerRequest, WorkerSetup } from './inference-worker.js';
 import type { Int8Settings } from './onnx-model.js';
 
 /** What the pool needs of a worker thread or a child process. */
@@ -120,14 +120,17 @@ export class WorkerPool {
     if (this.slots.length === 0) for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
-  /** Stylizes one batch on the next free thread. The input is copied (the temporal stage still needs it). */
-  async stylize(frames: RgbFrame[]): Promise<RgbFrame[]> {
+  /**
+   * Stylizes one batch on the next free thread, with `vector` as a picture style's vector where
+   * given. The input is copied (the temporal stage still needs it).
+   */
+  async stylize(frames: RgbFrame[], vector?: Float32Array): Promise<RgbFrame[]> {
     if (this.closed) throw new Error('the worker pool is closed');
     if (this.slots.length === 0) throw new Error('every inference worker has stopped');
     const slot = this.idle.pop() ?? (await new Promise<Slot>((resolve, reject) => this.waiting.push({ resolve, reject })));
     return new Promise<RgbFrame[]>((resolve, reject) => {
       slot.pending = { resolve, reject };
-      slot.worker.postMessage({ id: this.nextId++, frames });
+      slot.worker.postMessage({ id: this.nextId++, frames, vector } satisfies WorkerRequest);
     });
   }
 

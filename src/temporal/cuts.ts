@@ -66,3 +66,21 @@ export class ColourCuts {
 export function isolatedJump(jump: number, next: number): boolean {
   return next * CUT_RATIO <= jump;
 }
+
+/**
+ * The hard cuts among consecutive frames, as the temporal stage finds them (a jump, then a calm
+ * pair): the index of each new shot's first frame. The last pair, with nothing after it, is not
+ * judged.
+ */
+export async function hardCuts(frames: AsyncIterable<RgbFrame>): Promise<number[]> {
+  const cuts = new ColourCuts();
+  const found: number[] = [];
+  let previous: { index: number; colours: Float32Array; jump: number } | undefined;
+  for await (const frame of frames) {
+    const colours = colourHistogram(frame);
+    const distance = previous ? histogramDistance(previous.colours, colours) : 0;
+    if (previous?.jump && isolatedJump(previous.jump, distance)) found.push(previous.index);
+    previous = { index: frame.index, colours, jump: previous && cuts.isJump(distance) ? distance : 0 };
+  }
+  return found;
+}
