@@ -4,6 +4,7 @@
 // thread simply stops running. The design and its figures: docs/gpu.md, The flow computed ahead.
 import { Worker } from 'node:worker_threads';
 import type { RgbFrame } from '../frame.js';
+import { startWorkers, workerReady } from '../worker-start.js';
 import type { FlowJob, FlowReply } from './flow-worker.js';
 import type { AnalysedFrame, InputAnalyser } from './input-analysis.js';
 
@@ -48,23 +49,19 @@ export class FlowPool {
   /** Starts `size` workers (1 or more) and waits until each has its OpenCV. */
   static async start(size: number): Promise<FlowPool> {
     const pool = new FlowPool();
-    await Promise.all(
-      Array.from({ length: size }, async () => {
+    await startWorkers(
+      size,
+      async () => {
         const worker = new Worker(workerUrl());
         const slot: Slot = { worker };
         pool.slots.push(slot);
-        await new Promise<void>((resolve, reject) => {
-          worker.once('message', (reply: FlowReply) => ('fatal' in reply ? reject(new Error(`a flow worker failed to start: ${reply.fatal}`)) : resolve()));
-          worker.once('error', reject);
-        });
+        await workerReady(worker, (reason) => new Error(`a flow worker failed to start: ${reason}`));
         worker.on('message', (reply: FlowReply) => pool.settle(slot, reply));
         worker.on('error', (err) => pool.fail(err));
         worker.on('exit', (code) => pool.fail(new Error(`a flow worker exited with code ${code}`)));
-      }),
-    ).catch(async (err) => {
-      await pool.close();
-      throw err;
-    });
+      },
+      () => pool.close(),
+    );
     return pool;
   }
 

@@ -20,7 +20,7 @@ export interface FlowJob {
 export type FlowReply = { serial: number; analysis?: InputAnalysis; seconds?: number; error?: string } | { ready: true } | { fatal: string };
 
 /** The buffers of an analysis the worker hands over: the main thread gets them without a copy. */
-export function transferables(analysis: InputAnalysis): ArrayBuffer[] {
+function transferables(analysis: InputAnalysis): ArrayBuffer[] {
   const { colours, pair } = analysis;
   const views = [colours, ...(pair ? [pair.back.backward.data, pair.back.mask, pair.ahead.backward.data, pair.ahead.mask] : [])];
   // Only buffers the views own whole (none shared, none twice): a transfer detaches all of a buffer.
