@@ -20,8 +20,15 @@ export function flowWorkers(cores: number, networkCores: number): number {
   return Math.max(1, Math.min(MAX_FLOW_WORKERS, cores - networkCores - 1));
 }
 
-/** The worker module beside this one: flow-worker.js in the package, flow-worker.ts from the sources (the tests, through their loader). */
-const workerUrl = () => new URL(import.meta.url.endsWith('.ts') ? './flow-worker.ts' : './flow-worker.js', import.meta.url);
+/**
+ * The worker thread: flow-worker.js beside this module in the package; run from the sources (the
+ * tests), flow-worker.ts, with the tests' TypeScript loader, which the command line run from the
+ * sources adds to process.execArgv after start, where a thread would not inherit it.
+ */
+function startWorker(): Worker {
+  const fromSources = import.meta.url.endsWith('.ts');
+  return new Worker(new URL(fromSources ? './flow-worker.ts' : './flow-worker.js', import.meta.url), fromSources ? { execArgv: process.execArgv } : {});
+}
 
 interface Job {
   serial: number;
@@ -52,7 +59,7 @@ export class FlowPool {
     await startWorkers(
       size,
       async () => {
-        const worker = new Worker(workerUrl());
+        const worker = startWorker();
         const slot: Slot = { worker };
         pool.slots.push(slot);
         await workerReady(worker, (reason) => new Error(`a flow worker failed to start: ${reason}`));
