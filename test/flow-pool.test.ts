@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegBinaries, stylizeVideo } from 'stylize-video';
 import { FlowPool, flowWorkers, MAX_FLOW_WORKERS } from '../src/temporal/flow-pool.js';
 import { analyseInThread, cpuStageFlows, type InputAnalysis } from '../src/temporal/input-analysis.js';
-import { LOADER } from './helpers/cli.js';
+import { LOADER, runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
 import { readAllFrames } from './helpers/media.js';
 
@@ -104,6 +104,13 @@ describe('the flow computed ahead', () => {
     if (code === 'still running') child.kill('SIGKILL');
     expect(code).toBe(0);
     expect(stdout.trim()).toBe('stopped: AbortError');
+  });
+
+  it('the command line, run from the sources, starts the workers, says so, and with --verbose says where each frame went', () => {
+    const r = runCli([clip, '--model', model, '-o', join(dir, 'verbose.mp4'), '--flow-workers', '1', '--concurrency', '1', '--verbose', '-y']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/its flow in 1 worker thread/);
+    expect(r.stderr).toMatch(/^time per frame: decode \d+ ms, network \d+ ms \(wall; \d+ ms summed over batches\), flow [1-9]\d* ms \(main thread waited \d+ ms\), warp\+blend \d+ ms, encode \d+ ms$/m);
   });
 
   it('takes the cores the network leaves, less the main thread, at least one and at most a few', () => {
