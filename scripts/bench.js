@@ -11,6 +11,7 @@
 //   --versus <p>        also time the network alone at this precision, alternating with --precision,
 //                       and print the speed ratio (e.g. --precision int8 --versus fp32)
 //   --temporal <s>      temporal strength for the end-to-end run (default: the library's default)
+//   --flow-workers <n>  threads computing the temporal stage's flow ahead (default: the library's; 0: in the main thread)
 //   --stroke-scale <s>  the network at 1/s of the size, brought back guided by the frame (default 1; auto)
 //   --intensity <a>     the stylized frame's share against the original (default 1)
 //   --original-colors   the stylized luma with the input's chroma
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     clip: { type: 'string' },
     repeat: { type: 'string', default: '1' },
     batch: { type: 'string' },
+    'flow-workers': { type: 'string' },
     'stroke-scale': { type: 'string' },
     intensity: { type: 'string' },
     'original-colors': { type: 'boolean' },
@@ -90,15 +92,16 @@ if (args.child) {
   } else {
     const out = join(tmpdir(), `bench-${process.pid}.mp4`);
     const temporal = args.temporal === undefined ? undefined : Number(args.temporal);
+    const flowWorkers = args['flow-workers'] === undefined ? undefined : Number(args['flow-workers']);
     // When each frame came out of the pipeline: the steady rate in between leaves out what a run
     // pays once (inference processes starting, the first inference, the final join with audio).
     const written = [];
     let started;
     const onEvent = (e) => (e.type === 'progress' ? written.push([e.frame, e.elapsedSeconds]) : e.type === 'start' && (started = e));
-    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, batch, temporal, strokeScale, intensity, originalColors, overwrite: true, onEvent });
+    const result = await lib.stylizeVideo({ input: args.clip, output: out, style: args.style, model: args.model, concurrency: args.concurrency, backend: args.backend, precision: args.precision, batch, temporal, flowWorkers, strokeScale, intensity, originalColors, overwrite: true, onEvent });
     rmSync(out, { force: true });
     figures = {
-      frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend, adapter: started?.backend?.adapter, batch: started?.batch, precision: result.precision,
+      frames: result.frames, seconds: result.seconds, secondsPerFrame: result.seconds / result.frames, stageSeconds: result.stageSeconds, backend: result.backend, adapter: started?.backend?.adapter, batch: started?.batch, precision: result.precision, flowWorkers: started?.flowWorkers,
       ...steadyRate(written), firstFrameSeconds: written[0][1], afterLastFrameSeconds: result.seconds - written.at(-1)[1],
     };
   }
@@ -120,7 +123,7 @@ execFileSync(lib.ffmpegBinaries().ffmpeg, ['-v', 'error', '-y', '-i', input, ...
 // Runs one measurement in its own process, sampling the whole process tree's memory as it goes.
 const child = (mode, precision = args.precision) =>
   new Promise((resolve, reject) => {
-    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend', 'batch', 'stroke-scale', 'intensity'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
+    const passOn = ['style', 'model', 'concurrency', 'temporal', 'backend', 'batch', 'flow-workers', 'stroke-scale', 'intensity'].flatMap((k) => (args[k] ? [`--${k}`, args[k]] : []));
     if (args['original-colors']) passOn.push('--original-colors');
     if (precision) passOn.push('--precision', precision);
     const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, '--child', mode, '--clip', clip, '--frames', String(frames), ...passOn], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -156,7 +159,9 @@ for (let r = 1; r <= repeat; r++) {
   console.log(`end to end   : ${endToEnd.secondsPerFrame.toFixed(3)} s/frame = ${(1 / endToEnd.secondsPerFrame).toFixed(2)} fps (${endToEnd.backend}${endToEnd.adapter ? ` on ${endToEnd.adapter}` : ''}, batch ${endToEnd.batch}), peak memory ${endToEnd.peakTreeMB.toFixed(0)} MB (all processes, ffmpeg included; main alone ${endToEnd.maxRssMB.toFixed(0)} MB)`);
   console.log(`               of which once per run: ${endToEnd.firstFrameSeconds.toFixed(2)} s to the first frame out (inference processes start, first inference), ${endToEnd.afterLastFrameSeconds.toFixed(2)} s after the last (encoder flush, join, audio)`);
   console.log(`               steady state ${endToEnd.steadySecondsPerFrame.toFixed(3)} s/frame (frames ${endToEnd.steadyFrom}-${endToEnd.frames})`);
-  console.log(`stage ms/frame (orchestrator's view; stylize is summed over threads): ${Object.entries(perFrameMs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  const ms = (k) => perFrameMs[k].toFixed(1);
+  const flowWhere = endToEnd.flowWorkers === undefined ? 'temporal off' : endToEnd.flowWorkers ? `${endToEnd.flowWorkers} flow worker(s)` : 'flow in the main thread';
+  console.log(`ms/frame (orchestrator's view, ${flowWhere}): decode ${ms('decode')}, network ${ms('stylizeWall')} wall (${ms('stylize')} summed over batches), flow ${ms('flow')} (main thread waited ${ms('flowWait')}), warp+blend ${ms('temporal')}, encode ${ms('encode')}`);
   console.log(`pipeline efficiency (network-only time / end-to-end time): ${(100 * efficiency).toFixed(1)}% over the whole run, ${(100 * steadyEfficiency).toFixed(1)}% in steady state`);
   runs.push({ versus, network, endToEnd, stageMsPerFrame: perFrameMs, pipelineEfficiency: efficiency, steadyStateEfficiency: steadyEfficiency });
 }

@@ -6,7 +6,8 @@
 //   --temporal <s>       strength (default: the library's default)
 //   --repeat <n>         runs, each with a fresh stage (default 3)
 // Prints the CPU time the stage takes a frame (process.cpuUsage around its calls only) in each run
-// and their median. The frames are decoded before the first run, so that neither decoding nor
+// and their median, split into the input analysis (the flows: what the flow workers take off the
+// main thread in a render) and the rest (warp and blend: the stage's sequential part). The frames are decoded before the first run, so that neither decoding nor
 // encoding is counted: the end-to-end benchmark (npm run bench) shows what the stage costs a render
 // on a machine whose cores the network fills; this shows what changes in the stage itself save.
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ if (!args.input || !args.stylized) {
 }
 
 const lib = await import('../dist/index.js');
+const { analyseInThread, cpuStageFlows } = await import('../dist/temporal/input-analysis.js');
 const frameCount = Number(args.frames);
 const strength = args.temporal === undefined ? lib.DEFAULT_TEMPORAL_STRENGTH : Number(args.temporal);
 
@@ -43,21 +45,33 @@ if (!count || inputs[0].width !== stylized[0].width || inputs[0].height !== styl
   process.exit(2);
 }
 
+const cpuMicros = (before) => {
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+};
 const perFrame = [];
 for (let run = 0; run < Number(args.repeat); run++) {
-  const stage = await lib.createTemporalStage({ strength });
+  const stage = await lib.createTemporalStage({ strength, analysedAhead: true });
+  const analyser = analyseInThread(await cpuStageFlows());
   let micros = 0;
+  let analysisMicros = 0;
   let finished = 0;
   for (let i = 0; i <= count; i++) {
+    let analysis;
+    if (i < count) {
+      analyser.add(inputs[i]);
+      const before = process.cpuUsage();
+      ({ analysis } = await analyser.take());
+      analysisMicros += cpuMicros(before);
+    }
     const before = process.cpuUsage();
-    const out = i < count ? stage.next(inputs[i], stylized[i]) : stage.end();
-    const used = process.cpuUsage(before);
-    micros += used.user + used.system;
+    const out = i < count ? stage.next(inputs[i], stylized[i], analysis) : stage.end();
+    micros += cpuMicros(before);
     finished += out.length;
   }
   if (finished !== count) throw new Error(`the stage finished ${finished} of ${count} frames`);
-  perFrame.push(micros / 1000 / count);
-  console.log(`run ${run + 1}: ${perFrame.at(-1).toFixed(1)} ms of CPU a frame (${stage.name}, ${count} frames of ${inputs[0].width}x${inputs[0].height})`);
+  perFrame.push((micros + analysisMicros) / 1000 / count);
+  console.log(`run ${run + 1}: ${perFrame.at(-1).toFixed(1)} ms of CPU a frame: analysis ${(analysisMicros / 1000 / count).toFixed(1)}, warp+blend ${(micros / 1000 / count).toFixed(1)} (${stage.name}, ${count} frames of ${inputs[0].width}x${inputs[0].height})`);
 }
 const sorted = [...perFrame].sort((a, b) => a - b);
 console.log(`median over ${sorted.length} runs: ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms of CPU a frame`);

@@ -7,7 +7,7 @@ import { UsageError, UserError } from './errors.js';
 import { killAllFfmpeg } from './ffmpeg.js';
 import { resolveVideo } from './job/index.js';
 import { discardAllPending } from './output.js';
-import { type PipelineEvent } from './pipeline.js';
+import { type PipelineEvent, type StageTimes } from './pipeline.js';
 import { stylize } from './stylize-input.js';
 import { joinParts } from './parts/join.js';
 import { kubernetesManifest, planFarm, PLAN_FORMATS, slurmScript, type PlanFormat } from './parts/farm-plan.js';
@@ -53,7 +53,7 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
       if (event.warmupFrames) log(`${event.warmupFrames} of those frames are the temporal warm-up before a part, so it continues the frames before it seamlessly`);
       if (event.backend) {
         const skipped = event.backend.skipped.length ? ` (passed over: ${event.backend.skipped.join('; ')})` : '';
-        log(`backend ${event.backend.name}${event.backend.adapter ? ` on ${event.backend.adapter}` : ''}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}`);
+        log(`backend ${event.backend.name}${event.backend.adapter ? ` on ${event.backend.adapter}` : ''}${skipped}, ${event.concurrency} thread(s), batch ${event.batch}, model from ${event.modelSource}, temporal ${event.temporal}${event.flowWorkers === undefined ? '' : event.flowWorkers ? `, its flow in ${event.flowWorkers} worker thread(s)` : ', its flow in the main thread'}`);
         if (event.precision) log(`precision ${event.precision.name} (${event.precision.requested === event.precision.name ? 'asked for' : `${event.precision.requested}: ${event.precision.reason}`})`);
       }
     } else if (event.type === 'download') {
@@ -74,7 +74,13 @@ async function render(input: string, flags: RenderFlags): Promise<void> {
   const pace = result.stylizedFrames ? ` (${(result.seconds / result.stylizedFrames).toFixed(2)} s/frame)` : '';
   if (result.joined) log(`wrote ${result.output}: ${result.frames} frames; stylized ${result.stylizedFrames} in ${formatSeconds(result.seconds)}${pace}`);
   else log(`shard done: ${result.parts.total} part(s), ${result.frames} frames in ${result.parts.folder}${pace}; when every shard is done: stylize-video join ${result.output}`);
-  if (verbose && result.stylizedFrames) log(`time per frame: ${Object.entries(result.stageSeconds).map(([stage, s]) => `${stage} ${((1000 * s) / result.stylizedFrames).toFixed(0)} ms`).join(', ')}`);
+  if (verbose && result.stylizedFrames) log(`time per frame: ${timePerFrame(result.stageSeconds, result.stylizedFrames)}`);
+}
+
+/** Where each frame's time went, in ms: the network's wall time, and the flow's beside the main thread's wait for it. */
+function timePerFrame(t: StageTimes, frames: number): string {
+  const ms = (s: number) => `${((1000 * s) / frames).toFixed(0)} ms`;
+  return `decode ${ms(t.decode)}, network ${ms(t.stylizeWall)} (wall; ${ms(t.stylize)} summed over batches), flow ${ms(t.flow)} (main thread waited ${ms(t.flowWait)}), warp+blend ${ms(t.temporal)}, encode ${ms(t.encode)}`;
 }
 
 function formatSeconds(s: number): string {

@@ -1,4 +1,5 @@
 // The orchestrator: decode → stylize → temporal → encode, one frame batch at a time.
+import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import { decodeFrames } from './decode/frames.js';
 import { probeVideo, rationalValue, type VideoInfo } from './decode/probe.js';
@@ -13,8 +14,10 @@ import type { BackendInfo } from './stylize/backend.js';
 import type { Look } from './stylize/look.js';
 import type { PrecisionInfo } from './stylize/int8.js';
 import type { DownloadProgress, ModelSource, StyleLicence } from './stylize/model-store.js';
-import { createStylizer, type Stylizer } from './stylize/stylizer.js';
-import { createTemporalStage, describeTemporalStage, type FinishedFrame, type TemporalStage } from './temporal/index.js';
+import { createStylizer, parseConcurrency, type Stylizer } from './stylize/stylizer.js';
+import { FlowPool, flowWorkers } from './temporal/flow-pool.js';
+import { createTemporalStage, describeTemporalStage, stageFlows, type FinishedFrame, type TemporalStage } from './temporal/index.js';
+import { analyseInThread, type InputAnalyser } from './temporal/input-analysis.js';
 
 /** A video render: the input, the render options of the table (src/options/table.ts), and how to follow it. */
 export type StylizeVideoOptions = VideoRequest & {
@@ -38,20 +41,33 @@ export type PipelineEvent =
       /** fp32 or int8, what was asked and why this (undefined when every part was already done) */
       precision?: PrecisionInfo;
       temporal: string;
+      /** threads computing the temporal stage's flow ahead, beside the network; 0 in the main thread (undefined with the stage off, or every part done) */
+      flowWorkers?: number;
       /** the style's licence (undefined for a model folder); commercialUse false: research use only */
       licence?: StyleLicence;
     }
   | { type: 'progress'; frame: number; totalFrames: number; fps: number; etaSeconds: number; elapsedSeconds: number };
 
+/** Seconds each stage took, as the orchestrator sees them (divided by the frames: where each frame's time goes). */
 export interface StageTimes {
   /** waiting for decoded frames */
   decode: number;
-  /** the network */
+  /** the network, summed over the batches in flight at once */
   stylize: number;
+  /** the network's wall time: while at least one batch was in flight */
+  stylizeWall: number;
+  /** the input analysis (flows, masks, colours), summed over the threads that computed it */
+  flow: number;
+  /** the main thread waiting for the input analysis (computing it, where no flow worker runs) */
+  flowWait: number;
+  /** the temporal stage's sequential part: the warp and the blend (with no analysis given, the analysis too) */
   temporal: number;
   /** waiting for the encoder to take frames, and for it to finish */
   encode: number;
 }
+
+/** A StageTimes at zero. */
+export const noStageTimes = (): StageTimes => ({ decode: 0, stylize: 0, stylizeWall: 0, flow: 0, flowWait: 0, temporal: 0, encode: 0 });
 
 export interface StylizeVideoResult {
   output: string;
@@ -96,8 +112,9 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
   const toStylize = runs.reduce((n, r) => n + r.warmup + framesIn(r.parts) + r.lookahead, 0);
 
   const started = now();
-  const times: StageTimes = { decode: 0, stylize: 0, temporal: 0, encode: 0 };
+  const times = noStageTimes();
   let stylizer: Stylizer | undefined;
+  let flowPool: FlowPool | undefined;
   let backend = 'none';
   let precision = 'none';
   let processed = 0;
@@ -115,12 +132,17 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
       // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
       // OpenCV's Farnebäck (wasm) follows real footage best.
       const temporalOptions = { strength: job.strength, flowOnBackend: stylizer?.backend.name === 'tfjs-gpu' };
-      const newTemporalStage = () => createTemporalStage(temporalOptions);
+      const newTemporalStage = () => createTemporalStage({ ...temporalOptions, analysedAhead: true });
+      // The input analysis ahead, in flow workers beside the network; in this thread where none
+      // (or where the flow runs on the GPU as TF.js ops).
+      const workers = runs.length && job.strength > 0 && !temporalOptions.flowOnBackend ? (job.machine.flowWorkers ?? flowWorkers(availableParallelism(), stylizer!.backend.name === 'gpu' ? 1 : parseConcurrency(job.machine.concurrency))) : 0;
+      if (workers) flowPool = await FlowPool.start(workers);
+      const newAnalyser = async (): Promise<InputAnalyser | undefined> => (job.strength === 0 ? undefined : (flowPool?.analyser() ?? analyseInThread(await stageFlows(temporalOptions.flowOnBackend))));
       emit({
         type: 'start', input: job.input, output: outputPath, width: info.width, height: info.height, fps,
         totalFrames: toStylize, parts: { total: shardParts.length, done: done.size, damaged: damaged.length ? damaged.map((d) => ({ part: d.part.index, reason: d.reason })) : undefined }, shard, warmupFrames: runs.reduce((n, r) => n + r.warmup, 0),
         backend: stylizer?.backend, precision: stylizer?.precision, modelSource: stylizer?.model.source, batch: stylizer?.batchSize, concurrency: stylizer?.concurrency,
-        temporal: describeTemporalStage(temporalOptions), licence: job.style.licence,
+        temporal: describeTemporalStage(temporalOptions), flowWorkers: runs.length && job.strength > 0 ? workers : undefined, licence: job.style.licence,
       });
       for (const run of runs) {
         const first = run.parts[0].start - run.warmup;
@@ -130,6 +152,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
           const alreadyProcessed = processed;
           await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
             signal,
+            analyser: await newAnalyser(),
             restart: { at: new Set(job.restarts), stage: newTemporalStage },
             onProgress: (n) => {
               processed = alreadyProcessed + n;
@@ -152,7 +175,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
       if (!shard && (await folder.completed(parts).catch(() => new Set())).size === 0) await folder.remove();
       throw await explainFailure(err, folder, job);
     } finally {
-      await stylizer?.close();
+      await Promise.all([stylizer?.close(), flowPool?.close()]);
     }
     joined = shard ? undefined : await joinParts({ output: outputPath, input: job.input, overwrite: job.overwrite });
   } finally {
@@ -180,7 +203,10 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
 /**
  * Pulls decoded frames, stylizes batches ahead (as many at once as there are inference threads),
  * and hands them on in order: the temporal stage and the encoder see frames one by one, as in a
- * sequential run. Returns how many frames went through.
+ * sequential run. Each decoded frame also goes to `analyser` at once, whose analysis (the flows:
+ * input-analysis.ts) the stage takes with the frame; the frames between the decoder and the
+ * stage, at most the batches in flight and the one filling, bound both. Returns how many frames
+ * went through.
  */
 export async function runStages(
   frames: AsyncIterable<RgbFrame>,
@@ -191,10 +217,13 @@ export async function runStages(
   {
     signal,
     onProgress,
+    analyser,
     restart,
   }: {
     signal?: AbortSignal;
     onProgress?: (written: number) => void;
+    /** the input analysis, fed each decoded frame at once and taken in order (in flow workers, or in this thread) */
+    analyser?: InputAnalyser;
     /** frames where the temporal stage ends as at a run's end and a fresh one takes over (a style switch without a crossfade) */
     restart?: { at: ReadonlySet<number>; stage: () => Promise<TemporalStage> };
   } = {},
@@ -202,43 +231,52 @@ export async function runStages(
   let written = 0;
   const queue = new PQueue({ concurrency: stylizer.concurrency });
   const inFlight: Array<{ inputs: RgbFrame[]; stylized: Promise<RgbFrame[]> }> = [];
+  let networkBusy = 0;
+  let networkSince = 0;
   const submit = (inputs: RgbFrame[]) => {
     const stylized = queue.add(async () => {
       const t0 = now();
-      const result = await stylizer.stylize(inputs);
-      times.stylize += now() - t0;
-      return result;
+      if (networkBusy++ === 0) networkSince = t0;
+      try {
+        return await stylizer.stylize(inputs);
+      } finally {
+        const t1 = now();
+        times.stylize += t1 - t0;
+        if (--networkBusy === 0) times.stylizeWall += t1 - networkSince;
+      }
     });
     stylized.catch(() => undefined); // awaited in order below; this only keeps it from counting as unhandled meanwhile
     inFlight.push({ inputs, stylized });
   };
+  const timed = async <T>(stage: keyof StageTimes, step: () => T | Promise<T>): Promise<T> => {
+    const t0 = now();
+    try {
+      return await step();
+    } finally {
+      times[stage] += now() - t0;
+    }
+  };
+  /** Writes the frames the temporal stage finished. */
+  const write = async (finished: FinishedFrame[]) => {
+    for (const { input, output } of finished) {
+      await timed('encode', () => encoder.write(output, input));
+      written++;
+    }
+  };
+  /** Runs the temporal stage on the oldest batch, in order, and reports progress if frames came out (the first batch may only fill the stage's look-ahead). */
   const completeOldest = async () => {
     const { inputs, stylized } = inFlight.shift()!;
     const outputs = await stylized;
+    const before = written;
     for (const [i, input] of inputs.entries()) {
+      const analysed = analyser && (await timed('flowWait', () => analyser.take()));
+      if (analysed) times.flow += analysed.seconds;
       if (restart?.at.has(input.index)) {
-        await hand([() => temporal.end()]);
+        // The stage before ends as a run ends; the fresh one ignores the analysis' motion back to it.
+        await write(await timed('temporal', () => temporal.end()));
         temporal = await restart.stage();
       }
-      await hand([() => temporal.next(input, outputs[i])]);
-    }
-  };
-  /**
-   * Runs the temporal stage's steps in order, writes the frames they finish, and reports progress
-   * if any came out (the first batch may only fill the stage's look-ahead).
-   */
-  const hand = async (steps: Array<() => FinishedFrame[]>) => {
-    const before = written;
-    for (const step of steps) {
-      let t0 = now();
-      const finished = step();
-      times.temporal += now() - t0;
-      for (const { input, output } of finished) {
-        t0 = now();
-        await encoder.write(output, input);
-        times.encode += now() - t0;
-        written++;
-      }
+      await write(await timed('temporal', () => temporal.next(input, outputs[i], analysed?.analysis)));
     }
     if (written > before) onProgress?.(written);
   };
@@ -248,6 +286,7 @@ export async function runStages(
   for await (const frame of frames) {
     times.decode += now() - t;
     signal?.throwIfAborted();
+    analyser?.add(frame);
     batch.push(frame);
     if (batch.length === stylizer.batchSize) {
       submit(batch);
@@ -261,7 +300,9 @@ export async function runStages(
     signal?.throwIfAborted();
     await completeOldest();
   }
-  await hand([() => temporal.end()]);
+  const before = written;
+  await write(await timed('temporal', () => temporal.end()));
+  if (written > before) onProgress?.(written);
   return written;
 }
 

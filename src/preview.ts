@@ -5,7 +5,7 @@ import { rationalValue } from './decode/probe.js';
 import { audioUnderFrames, startEncoder } from './encode/encoder.js';
 import type { RgbFrame } from './frame.js';
 import { prepareOutput } from './output.js';
-import { decodeOne, runStages } from './pipeline.js';
+import { decodeOne, noStageTimes, runStages } from './pipeline.js';
 import { writeStill } from './still.js';
 import { resolvePreview, stylizerOptions, type PreviewJob, type PreviewRequest } from './job/index.js';
 import { OPTIONS } from './options/table.js';
@@ -71,7 +71,7 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
       try {
         const sink = { write: (stylized: RgbFrame, original: RgbFrame) => encoder.write(sideBySide(original, stylized)) };
         const restart = { at: new Set(hardSwitches(job.schedule)), stage: () => createTemporalStage({ strength: job.strength }) };
-        await runStages(decoded, stylizer, temporal, sink, { decode: 0, stylize: 0, temporal: 0, encode: 0 }, { restart });
+        await runStages(decoded, stylizer, temporal, sink, noStageTimes(), { restart });
         await encoder.finish();
       } catch (err) {
         encoder.abort();

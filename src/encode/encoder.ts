@@ -161,7 +161,10 @@ export function startEncoder(options: EncoderOptions): Encoder {
     abort() {
       aborted = true;
       frames.destroy();
-      command.kill('SIGKILL');
+      // fluent-ffmpeg starts ffmpeg a moment after run(), and kill() before then does nothing: ffmpeg
+      // would start after all and wait for frames forever.
+      if (pid === undefined) command.once('start', () => command.kill('SIGKILL'));
+      else command.kill('SIGKILL');
     },
   };
 }

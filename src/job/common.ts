@@ -23,8 +23,8 @@ export interface JobBase {
   readonly style: StyleChoice;
   /** fp32 or int8, resolved once (plan.json records it for a video) */
   readonly precision: PrecisionInfo;
-  /** what runs the network; batch and threads unset take the backend's own defaults */
-  readonly machine: { readonly backend: BackendChoice; readonly batch?: number; readonly concurrency?: number | string };
+  /** what runs the network, and the flow workers beside it; batch and threads unset take the backend's own defaults */
+  readonly machine: { readonly backend: BackendChoice; readonly batch?: number; readonly concurrency?: number | string; readonly flowWorkers?: number };
   /** stroke scale, original colours and intensity, on what the network returns */
   readonly look: Look;
   /** styles that change over time ({styleAt}), by frame of the input */
@@ -77,8 +77,8 @@ export function looksOf(values: Pick<OptionValues, 'strokeScale' | 'intensity' |
   return scales.flatMap((scale) => intensities.map((intensity) => Object.freeze({ strokeScale: resolve(scale), intensity, originalColors: !!values.originalColors })));
 }
 
-export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency'> & { backend: BackendChoice }): JobBase['machine'] {
-  return Object.freeze({ backend: values.backend, batch: values.batch, concurrency: values.concurrency });
+export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency' | 'flowWorkers'> & { backend: BackendChoice }): JobBase['machine'] {
+  return Object.freeze({ backend: values.backend, batch: values.batch, concurrency: values.concurrency, flowWorkers: values.flowWorkers });
 }
 
 /**
@@ -87,7 +87,7 @@ export function machineOf(values: Pick<OptionValues, 'batch' | 'concurrency'> & 
  * mixes in.
  */
 export function stylizerOptions(job: JobBase, frameSize: { width: number; height: number }, contentFrame?: () => Promise<RgbFrame>, onDownload?: (progress: DownloadProgress) => void): StylizerOptions {
-  const { style, machine } = job;
+  const { style, machine: { flowWorkers: _flow, ...machine } } = job;
   return {
     ...scheduledStyle(style),
     precision: job.precision,

@@ -219,6 +219,12 @@ export const OPTIONS = {
     description: 'inference threads on the CPU backends (onnx, wasm, cpu): a count or a share of the cores like 50% (default: all cores)',
     validator: text((value) => void parseConcurrency(value)),
   }),
+  /**
+   * worker threads that compute the temporal stage's flow ahead, beside the network (the flow
+   * depends on the input alone); 0 computes it in the main thread, in turn with the blend; default:
+   * the cores the network leaves, at least 1 (src/temporal/flow-pool.ts). The pixels are the same.
+   */
+  flowWorkers: spec<number>({ flags: '--flow-workers <n>', description: "threads computing the temporal stage's flow ahead, beside the network (0: in the main thread; default: the cores the network leaves, at least 1)", validator: wholeNumber(0, 64) }),
   /** while another process renders the same parts (its lock names it), wait up to this many seconds for it instead of failing; default 0 */
   wait: spec<number>({ flags: '--wait <seconds>', description: 'if another process is rendering the same parts, wait up to this long for it (default: fail at once, naming it)', validator: wholeNumber(0, 31_536_000) }),
   /** replace an existing output (and discard parts of a different render) */
@@ -235,7 +241,7 @@ type ValueOf<S> = S extends OptionSpec<infer V> ? V : never;
 export type OptionValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
 
 /** The options a render takes, in the order the help lists them. */
-export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'precision', 'batch', 'concurrency', 'wait', 'overwrite'] as const satisfies readonly OptionName[];
+export const RENDER_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'shard', 'backend', 'precision', 'batch', 'concurrency', 'flowWorkers', 'wait', 'overwrite'] as const satisfies readonly OptionName[];
 /** The options that decide what a render makes: `plan` takes them and hands them on to its shards. */
 export const PLAN_OPTIONS = ['output', 'style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'frames', 'start', 'duration', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision'] as const satisfies readonly OptionName[];
 export const PREVIEW_OPTIONS = ['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'output', 'frames', 'scale', 'count', 'model', 'temporal', 'backend', 'precision', 'concurrency', 'overwrite'] as const satisfies readonly OptionName[];

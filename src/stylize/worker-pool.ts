@@ -4,6 +4,7 @@
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
+import { startWorkers, workerReady } from '../worker-start.js';
 import type { RgbFrame } from '../frame.js';
 import type { BackendChoice } from './backend.js';
 import type { ModelWeights } from './model-files.js';
@@ -69,24 +70,20 @@ export class WorkerPool {
     const pool = new WorkerPool();
     const url = workerUrl();
     const setup: WorkerSetup = { backend, weights, threads: options.threads ?? 1, int8: options.int8 };
-    await Promise.all(
-      Array.from({ length: size }, async () => {
+    await startWorkers(
+      size,
+      async () => {
         const worker = options.processes ? startProcess(url, setup) : startThread(url, setup);
         const slot: Slot = { worker };
         pool.slots.push(slot);
-        await new Promise<void>((resolve, reject) => {
-          worker.once('message', (reply: WorkerReply) => ('fatal' in reply ? reject(new UserError(`inference worker failed to start: ${reply.fatal}`)) : resolve()));
-          worker.once('error', reject);
-        });
+        await workerReady(worker, (reason) => new UserError(`inference worker failed to start: ${reason}`));
         worker.on('message', (reply: WorkerReply) => pool.settle(slot, reply));
         worker.on('error', (err) => pool.fail(slot, err));
         worker.on('exit', (code) => pool.fail(slot, new Error(`inference worker exited with code ${code}`)));
         pool.release(slot);
-      }),
-    ).catch(async (err) => {
-      await pool.close();
-      throw err;
-    });
+      },
+      () => pool.close(),
+    );
     return pool;
   }
 

@@ -4,12 +4,10 @@
 // that keeps the style's structure (blend-weights.ts). The method and its constants: docs/temporal-method.md.
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
-import { colourHistogram, ColourCuts, histogramDistance, isolatedJump } from './cuts.js';
-import { DIS_STAGE, disFlow } from './dis-flow.js';
-import { farnebackFlow, loadOpenCv } from './farneback.js';
-import { fusedFlow } from './fused-flow.js';
+import { ColourCuts, histogramDistance, isolatedJump } from './cuts.js';
 import { resizeTaps, type Gray } from './image.js';
-import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod, type Motion } from './motion.js';
+import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
+import { CUT_COVERAGE, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
 import { mixWarpedBilinear, warpRgb } from './warp.js';
 
@@ -23,8 +21,12 @@ export interface TemporalStage {
   readonly name: string;
   /** How many frames the stage holds back for what comes after them: 1 with the look-ahead, 0 when off. */
   readonly lookahead: number;
-  /** Takes the next frame and its stylization; returns the frames it has finished (the one before, with the look-ahead). */
-  next(input: RgbFrame, stylized: RgbFrame): FinishedFrame[];
+  /**
+   * Takes the next frame and its stylization; returns the frames it has finished (the one before,
+   * with the look-ahead). `analysis`, the input's analysis computed ahead (input-analysis.ts, with
+   * the frame before in this run), spares the stage computing it.
+   */
+  next(input: RgbFrame, stylized: RgbFrame, analysis?: InputAnalysis): FinishedFrame[];
   /** Finishes the frames it still holds: at the end of a run, the last one without a frame after it. */
   end(): FinishedFrame[];
 }
@@ -36,6 +38,8 @@ export interface TemporalOptions {
   cutCoverage?: number;
   /** compute the flow with TF.js ops on the active backend (where that is a GPU) instead of OpenCV's Farnebäck */
   flowOnBackend?: boolean;
+  /** every frame's analysis comes with it (computed ahead, in worker threads): the stage loads no flow of its own */
+  analysedAhead?: boolean;
 }
 
 /**
@@ -45,10 +49,8 @@ export interface TemporalOptions {
  */
 export const STAGE_FLOW = 'Farnebäck and DIS fused pixel by pixel';
 
-export async function stageFlows(onBackend: boolean): Promise<{ backward: FlowMethod; forward: FlowMethod }> {
-  if (onBackend) return { backward: opticalFlowTf, forward: opticalFlowTf };
-  const farneback = farnebackFlow(await loadOpenCv());
-  return { backward: fusedFlow(farneback, (a, b) => disFlow(a, b, DIS_STAGE)), forward: farneback };
+export async function stageFlows(onBackend: boolean): Promise<StageFlows> {
+  return onBackend ? { backward: opticalFlowTf, forward: opticalFlowTf } : cpuStageFlows();
 }
 
 /**
@@ -139,7 +141,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   const strength = options.strength;
   if (strength === 0) return { name: describeTemporalStage(options), lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
-  const { backward: flow, forward: forwardFlow } = await stageFlows(options.flowOnBackend ?? false);
+  const flows = options.analysedAhead ? undefined : await stageFlows(options.flowOnBackend ?? false);
   let held: HeldFrame | undefined;
   const cuts = new ColourCuts();
   let previousOutput: Uint8Array | undefined;
@@ -208,24 +210,19 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   return {
     name: describeTemporalStage(options),
     lookahead: lookaheadFrames(strength),
-    next(input, stylized) {
-      const gray = flowImage(input);
+    next(input, stylized, analysis) {
       const before = held;
-      const colours = colourHistogram(input);
+      if (!analysis && !flows) throw new Error('the temporal stage was told every frame comes analysed, and one came without');
+      const { gray, colours, pair } = analysis ?? analyseInput(input, before?.gray, flows!);
       const distance = before ? histogramDistance(before.colours, colours) : 0;
       held = { input, stylized, gray, colours, jump: before && cuts.isJump(distance) ? distance : 0 };
       if (!before) return [];
       // A jump of the colours followed by a calm pair is a hard cut, and the new shot starts
       // afresh; jumps one after another are a fade, blended through as any motion is.
       before.cut = before.jump > 0 && isolatedJump(before.jump, distance);
-      // One pair of flows serves both frames: the backward one (followed by the warp) and the
-      // forward one (the round-trip check) swap roles for the look back from the new frame and
-      // the look ahead from the held one.
-      const scale = input.width / gray.width;
-      const backward = flow(gray, before.gray);
-      const forward = forwardFlow(before.gray, gray);
-      held.motion = trustedMotion(before.gray, gray, backward, forward, scale);
-      const toNext = trustedMotion(gray, before.gray, forward, backward, scale);
+      if (!pair) throw new Error(`frame ${input.index} came analysed without the frame before it`);
+      held.motion = pair.back;
+      const toNext = pair.ahead;
       // Across a cut (or a jump that may be one), the shot's last frame ends as a video's last frame
       // does; the first frame after a cut is its own stylization, nothing of either shot mixed in.
       const startsShot = before.cut || (before.motion !== undefined && before.motion.coverage < cutCoverage);
