@@ -8,7 +8,7 @@ import { colourHistogram, ColourCuts, histogramDistance, isolatedJump } from './
 import { DIS_STAGE, disFlow } from './dis-flow.js';
 import { farnebackFlow, loadOpenCv } from './farneback.js';
 import { fusedFlow } from './fused-flow.js';
-import { resizeTaps, type Gray } from './image.js';
+import { resizeTaps, type Flow, type Gray } from './image.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
 import { mixWarpedBilinear, warpRgb } from './warp.js';
@@ -36,6 +36,10 @@ export interface TemporalOptions {
   cutCoverage?: number;
   /** compute the flow with TF.js ops on the active backend (where that is a GPU) instead of OpenCV's Farnebäck */
   flowOnBackend?: boolean;
+  /** research only: replaces the fine band's blend weight per pixel (docs/temporal-detail.md); the product leaves it unset */
+  fineWeight?: (frame: { target: Uint8Array; warped: Float32Array; weight: Float32Array; trust: Float32Array; width: number; height: number }) => Float32Array;
+  /** research only: the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend; the product leaves it unset */
+  shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
 }
 
 /**
@@ -198,11 +202,13 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
         floor = fewestLambdaSteps(statistics, trust, strength, lambdaSteps);
       }
       lambdaSteps = floor.steps;
-      output = blend(stylized.data, warped, statistics.weights(strength, lambdaAfter(lambdaSteps)), trust, width, height, target, statistics.band);
+      const weight = statistics.weights(strength, lambdaAfter(lambdaSteps));
+      output = blend(stylized.data, warped, options.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight, trust, width, height, target, statistics.band);
     }
     if (mixed) lookaheadBelowFloor = target === stylized.data;
-    previousOutput = output;
-    return { input, output: { ...stylized, data: output } };
+    const shown = options.shown?.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height }) ?? output;
+    previousOutput = options.shown?.inHistory === false ? output : shown;
+    return { input, output: { ...stylized, data: shown } };
   }
 
   return {
