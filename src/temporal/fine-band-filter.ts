@@ -3,8 +3,8 @@
 // energy but not the agreement of what is left with the new frame's; scaling the average back up
 // keeps its stability and restores its detail (docs/temporal-detail.md, The fine band filtered apart).
 import { boxSum, type Flow } from './image.js';
+import { bicubicSample, fineLuma } from './fine-band.js';
 import { resizeFlow } from './warp.js';
-import { bicubicSample } from './fine-keyframe.js';
 
 export interface FineFilterParams {
   /** the fine band: the luma less its mean over a (2·fineRadius+1)² window */
@@ -25,16 +25,6 @@ export const FINE_FILTER: FineFilterParams = { fineRadius: 2, history: 0.7, ener
 
 /** Energy floor (squared levels) of a window: flat windows keep a gain of about 1. */
 const FLAT = 4;
-
-/** The luma of an RGB frame less its mean over a (2r+1)² window, into `into` (`mean` is scratch). */
-export function fineLuma(rgb: Uint8Array, width: number, height: number, r: number, into: Float32Array, mean: Float32Array): Float32Array {
-  const n = width * height;
-  for (let k = 0, i = 0; k < n; k++, i += 3) into[k] = 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
-  boxSum(into, width, height, r, mean);
-  const per = 1 / (2 * r + 1) ** 2;
-  for (let k = 0; k < n; k++) into[k] -= mean[k] * per;
-  return into;
-}
 
 export class FineBandFilter {
   private state: Float32Array;

@@ -5,7 +5,7 @@
 // sampled there once, bicubically; the blend's own fine band is replaced by it where the map is
 // still trusted (docs/temporal-detail.md, The fine band from a keyframe).
 import type { Flow } from './image.js';
-import { boxSum } from './image.js';
+import { bicubicSample, fineLuma } from './fine-band.js';
 import { resizeFlow } from './warp.js';
 
 export interface KeyframeParams {
@@ -45,21 +45,10 @@ export class FineKeyframe {
     this.carried = new Float32Array(n);
   }
 
-  /** The luma's fine band of an RGB frame, into `into`. */
-  private fineBand(rgb: Uint8Array, into: Float32Array): Float32Array {
-    const { width, height, mean, params } = this;
-    const n = width * height;
-    for (let k = 0, i = 0; k < n; k++, i += 3) into[k] = 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
-    boxSum(into, width, height, params.fineRadius, mean);
-    const per = 1 / (2 * params.fineRadius + 1) ** 2;
-    for (let k = 0; k < n; k++) into[k] -= mean[k] * per;
-    return into;
-  }
-
   /** A new keyframe: every pixel its own source. */
   private restart(stylized: Uint8Array, output: Uint8Array): void {
     const { width, height } = this;
-    this.fineBand(this.params.keyFromStylized ? stylized : output, this.fine);
+    fineLuma(this.params.keyFromStylized ? stylized : output, width, height, this.params.fineRadius, this.fine, this.mean);
     for (let y = 0, p = 0; y < height; y++)
       for (let x = 0; x < width; x++, p++) {
         this.map[2 * p] = x;
@@ -108,7 +97,7 @@ export class FineKeyframe {
     this.valid = nextValid; this.nextValid = valid;
     this.age++;
     const carried = bicubicSample(this.fine, width, height, this.map, this.carried);
-    const own = this.fineBand(output, this.scratch);
+    const own = fineLuma(output, width, height, params.fineRadius, this.scratch, this.mean);
     const out = new Uint8ClampedArray(output.length);
     for (let k = 0, i = 0; k < n; k++, i += 3) {
       const delta = this.valid[k] * (carried[k] - own[k]);
@@ -120,30 +109,4 @@ export class FineKeyframe {
     if (this.age >= params.refreshEvery || kept < params.refreshBelow * n) this.restart(stylized, shown);
     return shown;
   }
-}
-
-/** A single-channel image sampled at (map[2p], map[2p+1]) for every p, Catmull-Rom, edges clamped. */
-export function bicubicSample(image: Float32Array, width: number, height: number, map: Float32Array, into: Float32Array): Float32Array {
-  for (let p = 0, n = width * height; p < n; p++) {
-    const sx = Math.min(Math.max(map[2 * p], 0), width - 1), sy = Math.min(Math.max(map[2 * p + 1], 0), height - 1);
-    const x0 = sx | 0, y0 = sy | 0;
-    const tx = sx - x0, ty = sy - y0;
-    let total = 0;
-    for (let k = -1; k <= 2; k++) {
-      const wy = catmullRom(k, ty);
-      const row = Math.min(Math.max(y0 + k, 0), height - 1) * width;
-      for (let j = -1; j <= 2; j++) total += wy * catmullRom(j, tx) * image[row + Math.min(Math.max(x0 + j, 0), width - 1)];
-    }
-    into[p] = total;
-  }
-  return into;
-}
-
-/** The Catmull-Rom weight of tap j (−1..2) at fraction t. */
-function catmullRom(j: number, t: number): number {
-  const t2 = t * t, t3 = t2 * t;
-  if (j === -1) return -0.5 * t3 + t2 - 0.5 * t;
-  if (j === 0) return 1.5 * t3 - 2.5 * t2 + 1;
-  if (j === 1) return -1.5 * t3 + 2 * t2 + 0.5 * t;
-  return 0.5 * t3 - 0.5 * t2;
 }
