@@ -13,18 +13,16 @@ and each OUTPUT, the judge's E_warp computed band by band as a share of PERFRAME
 (pairs across a cut the judge's colour test finds left out), and the fine and mid energy over
 PERFRAME's (docs/temporal-detail.md, Where the flicker and the detail are).
 """
-import argparse, os, sys
+import argparse
+import cv2
 import numpy as np
+from judge import add_judge_argument, import_judge
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe'); p.add_argument('outputs', nargs='*')
-p.add_argument('--judge', default=os.environ.get('STYLIZE_VIDEO_TOOLS'), help='the folder that holds ewarp.py (default: $STYLIZE_VIDEO_TOOLS)')
+add_judge_argument(p)
 a = p.parse_args()
-if not a.judge or not os.path.isfile(os.path.join(a.judge, 'ewarp.py')):
-    p.error('give --judge DIR or set STYLIZE_VIDEO_TOOLS: the folder that holds the judge, ewarp.py' + (f' (not in {a.judge})' if a.judge else ''))
-sys.path.insert(0, a.judge)
-import cv2  # noqa: E402
-import ewarp  # noqa: E402  the judge itself
+ewarp = import_judge(p, a.judge)
 
 ref = ewarp.frames(a.perframe, 100000)
 size = (ref[0].shape[1], ref[0].shape[0])

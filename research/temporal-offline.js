@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY]]]]] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -13,7 +13,7 @@ import { ffmpegBinaries } from '../dist/ffmpeg.js';
 const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY]]]]] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -40,7 +40,6 @@ if (args.select) {
       out = new Float32Array(width * height);
     }
     const choice = selection.choose(target, warped);
-    if (process.env.DEBUG_SELECT) { let m = 0, t = 0; for (let k = 0; k < choice.length; k++) { m += choice[k]; t += weight[k]; } console.error(`choice ${(m / choice.length).toFixed(3)} weight ${(t / choice.length).toFixed(3)}`); }
     for (let k = 0; k < out.length; k++) out[k] = choice[k] + (1 - choice[k]) * mix * weight[k];
     return out;
   };
@@ -61,15 +60,16 @@ if (args.keyframe) {
   };
 }
 if (args.finefilter) {
-  // --finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY]]]]: the fine band filtered apart with HISTORY of the past, shown at the stylization's energy
-  // (src/temporal/fine-band-filter.ts); OWN 1: the stylization's own fine band where nothing is trusted
+  // --finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]: the fine band filtered apart with HISTORY of the past, shown at the stylization's energy
+  // (src/temporal/fine-band-filter.ts); OWN 1: the stylization's own fine band where nothing is trusted; FRESH 1: filter the
+  // stylization's fine band, not the look-ahead mix's
   const { FineBandFilter, FINE_FILTER } = await import('../dist/temporal/fine-band-filter.js');
-  const [history, maxGain = FINE_FILTER.maxGain, own = 0, energyRadius = FINE_FILTER.energyRadius, gainHistory = FINE_FILTER.gainHistory] = args.finefilter.split(',').map(Number);
+  const [history, maxGain = FINE_FILTER.maxGain, own = 0, energyRadius = FINE_FILTER.energyRadius, gainHistory = FINE_FILTER.gainHistory, fresh = 0] = args.finefilter.split(',').map(Number);
   let filter;
   shown = {
     inHistory: !args.unshown,
     make: ({ stylized, target, output, backward, trust, width, height }) => {
-      if (filter?.width !== width || filter.height !== height) filter = new FineBandFilter(width, height, { ...FINE_FILTER, history, maxGain, ownWhereUntrusted: own === 1, energyRadius, gainHistory });
+      if (filter?.width !== width || filter.height !== height) filter = new FineBandFilter(width, height, { ...FINE_FILTER, history, maxGain, ownWhereUntrusted: own === 1, energyRadius, gainHistory, freshFromStylized: fresh === 1 });
       return filter.apply(stylized, target, output, backward, trust);
     },
   };

@@ -491,7 +491,7 @@ describe('the fine-band research variants, against their rules written out', () 
   });
 
   it('filters the fine band apart and shows it at the stylization’s energy, as written out', () => {
-    const params = { fineRadius: 2, history: 0.7, energyRadius: 3, maxGain: 3, ownWhereUntrusted: false, gainHistory: 0 };
+    const params = { fineRadius: 2, history: 0.7, energyRadius: 3, maxGain: 3, ownWhereUntrusted: false, gainHistory: 0, freshFromStylized: false };
     const filter = new FineBandFilter(w, h, params);
     const first = texture(0), second = texture(3), output = texture(1);
     filter.apply(first, first, first, undefined, undefined);

@@ -19,9 +19,11 @@ export interface FineFilterParams {
   ownWhereUntrusted: boolean;
   /** the share of the warped past gain a trusted pixel keeps: a gain redrawn every frame flickers */
   gainHistory: number;
+  /** whether the filter takes the frame's own stylization's fine band (true) or the target's, the look-ahead mix where there is one */
+  freshFromStylized: boolean;
 }
 
-export const FINE_FILTER: FineFilterParams = { fineRadius: 2, history: 0.7, energyRadius: 3, maxGain: 3, ownWhereUntrusted: false, gainHistory: 0 };
+export const FINE_FILTER: FineFilterParams = { fineRadius: 2, history: 0.7, energyRadius: 3, maxGain: 3, ownWhereUntrusted: false, gainHistory: 0, freshFromStylized: false };
 
 /** Energy floor (squared levels) of a window: flat windows keep a gain of about 1. */
 const FLAT = 4;
@@ -64,6 +66,7 @@ export class FineBandFilter {
   apply(stylized: Uint8Array, target: Uint8Array, output: Uint8Array, backward: Flow | undefined, trust: Float32Array | undefined): Uint8Array {
     const { width, height, params, map, own, blended, mean, squares } = this;
     const n = width * height;
+    if (params.freshFromStylized) target = stylized;
     if (!backward || !trust || !this.started) {
       fineLuma(target, width, height, params.fineRadius, this.state, mean);
       this.gain.fill(1);
