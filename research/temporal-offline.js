@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -71,6 +71,25 @@ if (args.finefilter) {
     make: ({ stylized, target, output, backward, trust, width, height }) => {
       if (filter?.width !== width || filter.height !== height) filter = new FineBandFilter(width, height, { ...FINE_FILTER, history, maxGain, ownWhereUntrusted: own === 1, energyRadius, gainHistory, freshFromStylized: fresh === 1 });
       return filter.apply(stylized, target, output, backward, trust);
+    },
+  };
+}
+if (args.finegain) {
+  // --finegain G: the blend's own luma fine band (less its 5x5 mean) scaled by one gain G everywhere, for display
+  const { fineLuma } = await import('../dist/temporal/fine-band.js');
+  const gain = Number(args.finegain);
+  let fine, mean;
+  shown = {
+    inHistory: !args.unshown,
+    make: ({ output, width, height }) => {
+      if (fine?.length !== width * height) { fine = new Float32Array(width * height); mean = new Float32Array(width * height); }
+      fineLuma(output, width, height, 2, fine, mean);
+      const out = new Uint8ClampedArray(output.length);
+      for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
+        const delta = (gain - 1) * fine[k];
+        out[i] = output[i] + delta; out[i + 1] = output[i + 1] + delta; out[i + 2] = output[i + 2] + delta;
+      }
+      return new Uint8Array(out.buffer);
     },
   };
 }

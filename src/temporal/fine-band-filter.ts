@@ -13,7 +13,7 @@ export interface FineFilterParams {
   history: number;
   /** the window the energies are compared over: (2·energyRadius+1)² */
   energyRadius: number;
-  /** the gain's bound: where the filter kept almost nothing, a larger one would lift only noise */
+  /** the gain's bound: where the filter kept almost nothing, a larger one would lift only noise; negative: one gain, −maxGain, everywhere (the model's) */
   maxGain: number;
   /** whether the shown frame takes the own stylization's fine band alone where nothing is trusted (else the blend's) */
   ownWhereUntrusted: boolean;
@@ -103,7 +103,7 @@ export class FineBandFilter {
     }
     const out = new Uint8ClampedArray(output.length);
     for (let k = 0, i = 0; k < n; k++, i += 3) {
-      let gain = Math.min(params.maxGain, Math.max(1, Math.sqrt((this.ownEnergy[k] + floor) / (this.stateEnergy[k] + floor))));
+      let gain = params.maxGain < 0 ? -params.maxGain : Math.min(params.maxGain, Math.max(1, Math.sqrt((this.ownEnergy[k] + floor) / (this.stateEnergy[k] + floor))));
       if (pastGain) {
         const h = params.gainHistory * trust[k];
         gain = pastGain[k] = h * pastGain[k] + (1 - h) * gain;
