@@ -11,7 +11,7 @@ export interface FineFilterParams {
   fineRadius: number;
   /** the share of the warped filtered band a trusted pixel keeps */
   history: number;
-  /** the window the energies are compared over: (2·energyRadius+1)² */
+  /** the window the energies are compared over: (2·energyRadius+1)²; 0: the whole frame, one gain for it (carried from frame to frame by gainHistory) */
   energyRadius: number;
   /** the gain's bound: where the filter kept almost nothing, a larger one would lift only noise; negative: one gain, −maxGain, everywhere (the model's) */
   maxGain: number;
@@ -40,6 +40,7 @@ export class FineBandFilter {
   private readonly stateEnergy: Float32Array;
   private gain: Float32Array;
   private gainWarped: Float32Array;
+  private frameGain = 0;
   private started = false;
 
   constructor(readonly width: number, readonly height: number, readonly params: FineFilterParams = FINE_FILTER) {
@@ -70,6 +71,7 @@ export class FineBandFilter {
     if (!backward || !trust || !this.started) {
       fineLuma(target, width, height, params.fineRadius, this.state, mean);
       this.gain.fill(1);
+      this.frameGain = 0;
       this.started = true;
       return output;
     }
@@ -89,21 +91,29 @@ export class FineBandFilter {
     }
     fineLuma(stylized, width, height, params.fineRadius, own, mean);
     const r = params.energyRadius;
-    for (let k = 0; k < n; k++) squares[k] = own[k] * own[k];
-    boxSum(squares, width, height, r, this.ownEnergy);
-    for (let k = 0; k < n; k++) squares[k] = carried[k] * carried[k];
-    boxSum(squares, width, height, r, this.stateEnergy);
+    if (r === 0 && params.maxGain > 0) {
+      // one gain for the frame, from its whole energies, carried over frames: it changes slowly, so it does not flicker
+      let ownTotal = 0, stateTotal = 0;
+      for (let k = 0; k < n; k++) { ownTotal += own[k] * own[k]; stateTotal += carried[k] * carried[k]; }
+      const gain = Math.min(params.maxGain, Math.max(1, Math.sqrt((ownTotal + FLAT * n) / (stateTotal + FLAT * n))));
+      this.frameGain = this.frameGain > 0 ? params.gainHistory * this.frameGain + (1 - params.gainHistory) * gain : gain;
+    } else if (params.maxGain > 0) {
+      for (let k = 0; k < n; k++) squares[k] = own[k] * own[k];
+      boxSum(squares, width, height, r, this.ownEnergy);
+      for (let k = 0; k < n; k++) squares[k] = carried[k] * carried[k];
+      boxSum(squares, width, height, r, this.stateEnergy);
+    }
     fineLuma(output, width, height, params.fineRadius, blended, mean);
     const floor = FLAT * (2 * r + 1) ** 2;
     let pastGain: Float32Array | undefined;
-    if (params.gainHistory > 0) {
+    if (params.gainHistory > 0 && r > 0) {
       pastGain = bicubicSample(this.gain, width, height, map, this.gainWarped);
       this.gainWarped = this.gain;
       this.gain = pastGain;
     }
     const out = new Uint8ClampedArray(output.length);
     for (let k = 0, i = 0; k < n; k++, i += 3) {
-      let gain = params.maxGain < 0 ? -params.maxGain : Math.min(params.maxGain, Math.max(1, Math.sqrt((this.ownEnergy[k] + floor) / (this.stateEnergy[k] + floor))));
+      let gain = params.maxGain < 0 ? -params.maxGain : r === 0 ? this.frameGain : Math.min(params.maxGain, Math.max(1, Math.sqrt((this.ownEnergy[k] + floor) / (this.stateEnergy[k] + floor))));
       if (pastGain) {
         const h = params.gainHistory * trust[k];
         gain = pastGain[k] = h * pastGain[k] + (1 - h) * gain;
