@@ -62,7 +62,8 @@ if (args.keyframe) {
 if (args.finefilter) {
   // --finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]: the fine band filtered apart with HISTORY of the past, shown at the stylization's energy
   // (src/temporal/fine-band-filter.ts); OWN 1: the stylization's own fine band where nothing is trusted; FRESH 1: filter the
-  // stylization's fine band, not the look-ahead mix's
+  // stylization's fine band, not the look-ahead mix's; MAXGAIN negative: one gain, −MAXGAIN, everywhere; ENERGY_RADIUS 0: one
+  // gain for the whole frame from its energies, carried from frame to frame by GAIN_HISTORY
   const { FineBandFilter, FINE_FILTER } = await import('../dist/temporal/fine-band-filter.js');
   const [history, maxGain = FINE_FILTER.maxGain, own = 0, energyRadius = FINE_FILTER.energyRadius, gainHistory = FINE_FILTER.gainHistory, fresh = 0] = args.finefilter.split(',').map(Number);
   let filter;
