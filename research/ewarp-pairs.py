@@ -15,18 +15,16 @@ the judge explains the input itself (the input's own error along the judge's flo
 median) and over the rest, where the input changes in ways the judge's flow does not follow (fast,
 blurred motion; light changing): there any output that follows the input reads as unstable.
 """
-import argparse, os, sys
+import argparse
 import numpy as np
+from judge import add_judge_argument, import_judge
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('output'); p.add_argument('perframe')
-p.add_argument('--judge', default=os.environ.get('STYLIZE_VIDEO_TOOLS'), help='the folder that holds ewarp.py (default: $STYLIZE_VIDEO_TOOLS)')
+add_judge_argument(p)
 p.add_argument('--top', type=int, default=3)
 a = p.parse_args()
-if not a.judge or not os.path.isfile(os.path.join(a.judge, 'ewarp.py')):
-    p.error('give --judge DIR or set STYLIZE_VIDEO_TOOLS: the folder that holds the judge, ewarp.py' + (f' (not in {a.judge})' if a.judge else ''))
-sys.path.insert(0, a.judge)
-import ewarp  # noqa: E402  the judge itself
+ewarp = import_judge(p, a.judge)
 
 out = ewarp.frames(a.output, 100000)
 size = (out[0].shape[1], out[0].shape[0])

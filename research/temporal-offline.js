@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
+// --select: the fine band chosen instead of mixed (src/temporal/research/selective-blend.ts): the history's
+// whole where the fine bands agree (normalised difference under TAKE, none over LEAVE, a switch
+// feathered by a box of radius FEATHER), elsewhere MIX times the stage's own weight.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -25,7 +28,73 @@ const [{ frames: inputs, info }, { frames: stylized }] = await Promise.all([fram
 const { width, height } = inputs[0];
 const fps = `${info.fps.num}/${info.fps.den}`;
 const encoder = spawn(ffmpegBinaries().ffmpeg, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', fps, '-i', '-', '-c:v', 'libx264', '-crf', args.crf, '-pix_fmt', 'yuv420p', out], { stdio: ['pipe', 'inherit', 'inherit'] });
-const stage = await lib.createTemporalStage({ strength: args.temporal === undefined ? lib.DEFAULT_TEMPORAL_STRENGTH : Number(args.temporal) });
+const strength = args.temporal === undefined ? lib.DEFAULT_TEMPORAL_STRENGTH : Number(args.temporal);
+let fineWeight;
+if (args.select) {
+  const { FineSelection, SELECTION } = await import('../dist/temporal/research/selective-blend.js');
+  const [take, leave, feather = SELECTION.featherRadius, mix = 0, fineRadius = SELECTION.fineRadius] = args.select.split(",").map(Number);
+  let selection, out;
+  fineWeight = ({ target, warped, weight, width, height }) => {
+    if (selection?.width !== width || selection.height !== height) {
+      selection = new FineSelection(width, height, { ...SELECTION, take, leave, featherRadius: feather, fineRadius });
+      out = new Float32Array(width * height);
+    }
+    const choice = selection.choose(target, warped);
+    for (let k = 0; k < out.length; k++) out[k] = choice[k] + (1 - choice[k]) * mix * weight[k];
+    return out;
+  };
+}
+let shown;
+if (args.keyframe) {
+  // --keyframe EVERY,BELOW,FROM[,FINE]: the fine band from a keyframe resampled once (src/temporal/research/fine-keyframe.ts),
+  // FROM 1 the keyframe's own stylization, 0 the output shown; --unshown: the next frame blends with the blend, not what is shown
+  const { FineKeyframe, KEYFRAME } = await import('../dist/temporal/research/fine-keyframe.js');
+  const [refreshEvery, refreshBelow, from, fineRadius = KEYFRAME.fineRadius] = args.keyframe.split(',').map(Number);
+  let keyframe;
+  shown = {
+    inHistory: !args.unshown,
+    make: ({ stylized, output, backward, trust, width, height }) => {
+      if (keyframe?.width !== width || keyframe.height !== height) keyframe = new FineKeyframe(width, height, { refreshEvery, refreshBelow, keyFromStylized: from === 1, fineRadius });
+      return keyframe.apply(stylized, output, backward, trust);
+    },
+  };
+}
+if (args.finefilter) {
+  // --finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]: the fine band filtered apart with HISTORY of the past, shown at the stylization's energy
+  // (src/temporal/research/fine-band-filter.ts); OWN 1: the stylization's own fine band where nothing is trusted; FRESH 1: filter the
+  // stylization's fine band, not the look-ahead mix's; MAXGAIN negative: one gain, −MAXGAIN, everywhere; ENERGY_RADIUS 0: one
+  // gain for the whole frame from its energies, carried from frame to frame by GAIN_HISTORY
+  const { FineBandFilter, FINE_FILTER } = await import('../dist/temporal/research/fine-band-filter.js');
+  const [history, maxGain = FINE_FILTER.maxGain, own = 0, energyRadius = FINE_FILTER.energyRadius, gainHistory = FINE_FILTER.gainHistory, fresh = 0] = args.finefilter.split(',').map(Number);
+  let filter;
+  shown = {
+    inHistory: !args.unshown,
+    make: ({ stylized, target, output, backward, trust, width, height }) => {
+      if (filter?.width !== width || filter.height !== height) filter = new FineBandFilter(width, height, { ...FINE_FILTER, history, maxGain, ownWhereUntrusted: own === 1, energyRadius, gainHistory, freshFromStylized: fresh === 1 });
+      return filter.apply(stylized, target, output, backward, trust);
+    },
+  };
+}
+if (args.finegain) {
+  // --finegain G: the blend's own luma fine band (less its 5x5 mean) scaled by one gain G everywhere, for display
+  const { fineLuma } = await import('../dist/temporal/research/fine-band.js');
+  const gain = Number(args.finegain);
+  let fine, mean;
+  shown = {
+    inHistory: !args.unshown,
+    make: ({ output, width, height }) => {
+      if (fine?.length !== width * height) { fine = new Float32Array(width * height); mean = new Float32Array(width * height); }
+      fineLuma(output, width, height, 2, fine, mean);
+      const out = new Uint8ClampedArray(output.length);
+      for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
+        const delta = (gain - 1) * fine[k];
+        out[i] = output[i] + delta; out[i + 1] = output[i + 1] + delta; out[i + 2] = output[i + 2] + delta;
+      }
+      return new Uint8Array(out.buffer);
+    },
+  };
+}
+const stage = await lib.createTemporalStage({ strength, fineWeight, shown });
 const count = Math.min(inputs.length, stylized.length);
 let micros = 0;
 for (let i = 0; i <= count; i++) {

@@ -5,7 +5,10 @@ import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, lookaheadFrames, LAMBDA_STEPS, LAMBD
 import { BlendWeights, STRUCTURE_LAMBDA } from '../src/temporal/blend-weights.js';
 import { colourHistogram, ColourCuts, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
-import { sample, type Gray } from '../src/temporal/image.js';
+import { sample, type Flow, type Gray } from '../src/temporal/image.js';
+import { FineKeyframe } from '../src/temporal/research/fine-keyframe.js';
+import { FineBandFilter } from '../src/temporal/research/fine-band-filter.js';
+import { FineSelection } from '../src/temporal/research/selective-blend.js';
 import { resizeFlow, warpRgb } from '../src/temporal/warp.js';
 
 const flows = await stageFlows(false);
@@ -447,5 +450,88 @@ describe('the blend against the formula written out', () => {
     let trusted = 0;
     for (let y = 110; y < 210; y++) for (let x = 121; x < 125; x++) trusted += mask[y * FW + x];
     expect(trusted / (100 * 4)).toBeLessThan(0.3);
+  });
+});
+
+// The research variants of docs/temporal-detail.md (unset in the product), each against its rule
+// written out pixel by pixel on a small synthetic case.
+describe('the fine-band research variants, against their rules written out', () => {
+  const w = 40, h = 30;
+  /** A texture moved right by `shift` pixels, grey. */
+  const texture = (shift: number) => {
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) data.fill(Math.round(128 + 70 * Math.sin((x - shift) * 1.3) * Math.cos(y * 0.9) + 30 * Math.sin((x - shift + y) * 0.4)), (y * w + x) * 3, (y * w + x) * 3 + 3);
+    return data;
+  };
+  const lumaAt = (rgb: Uint8Array, x: number, y: number) => {
+    const i = (Math.min(Math.max(y, 0), h - 1) * w + Math.min(Math.max(x, 0), w - 1)) * 3;
+    return 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
+  };
+  /** The luma less its mean over a (2r+1)² window, edges replicated, summed pixel by pixel. */
+  const fineAt = (rgb: Uint8Array, x: number, y: number, r: number) => {
+    let sum = 0;
+    for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) sum += lumaAt(rgb, x + dx, y + dy);
+    return lumaAt(rgb, x, y) - sum / (2 * r + 1) ** 2;
+  };
+  const still = (): Flow => ({ width: w, height: h, data: new Float32Array(w * h * 2) });
+  const trusted = () => new Float32Array(w * h).fill(1);
+
+  it('carries the keyframe’s fine band along composed flows: a texture moving 2 px a frame is its own fine band after three frames', () => {
+    const keyframe = new FineKeyframe(w, h, { fineRadius: 2, refreshEvery: 100, refreshBelow: 0, keyFromStylized: true });
+    keyframe.apply(texture(0), texture(0), undefined, undefined);
+    const flow = still();
+    for (let p = 0; p < w * h; p++) flow.data[2 * p] = -2; // each pixel was 2 px to the left a frame before
+    const flat = new Uint8Array(w * h * 3).fill(128);
+    let shown: Uint8Array = flat;
+    for (let t = 1; t <= 3; t++) shown = keyframe.apply(texture(2 * t), flat, flow, trusted());
+    let worst = 0;
+    for (let y = 0; y < h; y++) for (let x = 6 + 2; x < w; x++) worst = Math.max(worst, Math.abs(shown[(y * w + x) * 3] - (128 + fineAt(texture(0), x - 6, y, 2))));
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('filters the fine band apart and shows it at the stylization’s energy, as written out', () => {
+    const params = { fineRadius: 2, history: 0.7, energyRadius: 3, maxGain: 3, ownWhereUntrusted: false, gainHistory: 0, freshFromStylized: false };
+    const filter = new FineBandFilter(w, h, params);
+    const first = texture(0), second = texture(3), output = texture(1);
+    filter.apply(first, first, first, undefined, undefined);
+    const shown = filter.apply(second, second, output, still(), trusted());
+    const state = (x: number, y: number) => params.history * fineAt(first, x, y, 2) + (1 - params.history) * fineAt(second, x, y, 2);
+    const energy = (f: (x: number, y: number) => number, x: number, y: number) => {
+      let sum = 0;
+      for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) sum += f(Math.min(Math.max(x + dx, 0), w - 1), Math.min(Math.max(y + dy, 0), h - 1)) ** 2;
+      return sum;
+    };
+    let worst = 0;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const gain = Math.min(3, Math.max(1, Math.sqrt((energy((u, v) => fineAt(second, u, v, 2), x, y) + 4 * 49) / (energy(state, x, y) + 4 * 49))));
+        const expected = Math.min(255, Math.max(0, lumaAt(output, x, y) + gain * state(x, y) - fineAt(output, x, y, 2)));
+        worst = Math.max(worst, Math.abs(shown[(y * w + x) * 3] - expected));
+      }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('takes the history’s fine band where it agrees with the target’s, as written out', () => {
+    const params = { fineRadius: 2, windowRadius: 3, take: 0.5, leave: 0.9, featherRadius: 0 };
+    const target = texture(0);
+    const history = Float32Array.from(texture(1));
+    for (let y = 0; y < h; y++) for (let x = w / 2; x < w; x++) history.fill(128, (y * w + x) * 3, (y * w + x) * 3 + 3); // the right half flat
+    const choice = new FineSelection(w, h, params).choose(target, history);
+    const historyRgb = Uint8Array.from(history);
+    const window = (f: (x: number, y: number) => number, x: number, y: number) => {
+      let sum = 0;
+      for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) sum += f(Math.min(Math.max(x + dx, 0), w - 1), Math.min(Math.max(y + dy, 0), h - 1));
+      return sum;
+    };
+    let worst = 0;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const a = (u: number, v: number) => fineAt(target, u, v, 2), b = (u: number, v: number) => fineAt(historyRgb, u, v, 2);
+        const ratio = window((u, v) => (b(u, v) - a(u, v)) ** 2, x, y) / (window((u, v) => a(u, v) ** 2, x, y) + window((u, v) => b(u, v) ** 2, x, y) + 4 * 49);
+        worst = Math.max(worst, Math.abs(choice[y * w + x] - Math.min(1, Math.max(0, (0.9 - ratio) / 0.4))));
+      }
+    expect(worst).toBeLessThan(1e-3);
+    expect(choice[15 * w + 35]).toBe(0); // the flat half, where the target has strokes, is left
   });
 });

@@ -5,7 +5,7 @@
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
 import { ColourCuts, histogramDistance, isolatedJump } from './cuts.js';
-import { resizeTaps, type Gray } from './image.js';
+import { resizeTaps, type Flow, type Gray } from './image.js';
 import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
 import { CUT_COVERAGE, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
@@ -40,6 +40,10 @@ export interface TemporalOptions {
   flowOnBackend?: boolean;
   /** every frame's analysis comes with it (computed ahead, in worker threads): the stage loads no flow of its own */
   analysedAhead?: boolean;
+  /** research only: replaces the fine band's blend weight per pixel (docs/temporal-detail.md); the product leaves it unset */
+  fineWeight?: (frame: { target: Uint8Array; warped: Float32Array; weight: Float32Array; trust: Float32Array; width: number; height: number }) => Float32Array;
+  /** research only: the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend; the product leaves it unset */
+  shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
 }
 
 /**
@@ -200,11 +204,13 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
         floor = fewestLambdaSteps(statistics, trust, strength, lambdaSteps);
       }
       lambdaSteps = floor.steps;
-      output = blend(stylized.data, warped, statistics.weights(strength, lambdaAfter(lambdaSteps)), trust, width, height, target, statistics.band);
+      const weight = statistics.weights(strength, lambdaAfter(lambdaSteps));
+      output = blend(stylized.data, warped, options.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight, trust, width, height, target, statistics.band);
     }
     if (mixed) lookaheadBelowFloor = target === stylized.data;
-    previousOutput = output;
-    return { input, output: { ...stylized, data: output } };
+    const shown = options.shown?.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height }) ?? output;
+    previousOutput = options.shown?.inHistory === false ? output : shown;
+    return { input, output: { ...stylized, data: shown } };
   }
 
   return {

@@ -1,0 +1,15 @@
+"""The independent judge, ewarp.py, imported from the folder a harness is given (--judge DIR or $STYLIZE_VIDEO_TOOLS)."""
+import os, sys
+
+
+def add_judge_argument(parser):
+    parser.add_argument('--judge', default=os.environ.get('STYLIZE_VIDEO_TOOLS'), help='the folder that holds ewarp.py (default: $STYLIZE_VIDEO_TOOLS)')
+
+
+def import_judge(parser, folder):
+    """The judge module from `folder`, or the parser's usage error saying how to give it."""
+    if not folder or not os.path.isfile(os.path.join(folder, 'ewarp.py')):
+        parser.error('give --judge DIR or set STYLIZE_VIDEO_TOOLS: the folder that holds the judge, ewarp.py' + (f' (not in {folder})' if folder else ''))
+    sys.path.insert(0, folder)
+    import ewarp  # the judge itself
+    return ewarp
