@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { builtInPicture, createStylizer, createTemporalStage, decodeFrames, DEFAULT_TEMPORAL_STRENGTH, isStyleImage, PLAIN_LOOK, probeVideo } from '../dist/index.js';
+import { panel } from './sample-panels.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const sharedModels = join(root, '..', 'shared', 'models');
@@ -36,8 +37,6 @@ try {
 } finally {
   await stylizer.close();
 }
-
-const raw = (f) => sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } });
 
 /** Fine-detail energy, as the judge measures it: mean square of the grey image (BT.601, rounded) less its Gaussian blur at sigma 1.5 (13 taps, edges mirrored). */
 function detailEnergy(f) {
@@ -65,19 +64,6 @@ function detailEnergy(f) {
 }
 const detail = detailEnergy(staged) / detailEnergy(perFrame);
 
-/** One panel: the frame (or a region of it, nearest neighbour), `width` wide, its label below. */
-async function panel(f, label, width, region) {
-  let image = raw(f);
-  if (region) image = image.extract(region).resize(width, null, { kernel: 'nearest' });
-  else image = image.resize(width, null);
-  const picture = await image.png().toBuffer();
-  const { height } = await sharp(picture).metadata();
-  const caption = Buffer.from(`<svg width="${width}" height="28"><rect width="100%" height="100%" fill="black"/><text x="8" y="20" font-family="sans-serif" font-size="16" fill="white">${label}</text></svg>`);
-  return sharp({ create: { width, height: height + 28, channels: 3, background: 'black' } })
-    .composite([{ input: picture, top: 0, left: 0 }, { input: caption, top: height, left: 0 }])
-    .png().toBuffer();
-}
-
 const region = { left: Math.round(size.width / 2 - 80), top: Math.round(size.height / 2 - 60), width: 160, height: 120 };
 const panels = [
   await panel(perFrame, `${styleName}, per frame (--no-temporal), frame ${shown}`, 480),
@@ -86,8 +72,9 @@ const panels = [
   await panel(staged, 'temporal stage, centre 3x', 480, region),
 ];
 const metas = await Promise.all(panels.map((p) => sharp(p).metadata()));
-const cell = { width: metas[0].width, height: Math.max(...metas.map((m) => m.height)) };
-const placed = panels.map((p, i) => ({ input: p, left: (i % 2) * (cell.width + GAP), top: Math.floor(i / 2) * (cell.height + GAP) }));
+const width = metas[0].width;
+const rowHeights = [Math.max(metas[0].height, metas[1].height), Math.max(metas[2].height, metas[3].height)];
+const placed = panels.map((p, i) => ({ input: p, left: (i % 2) * (width + GAP), top: i < 2 ? 0 : rowHeights[0] + GAP }));
 const path = join(root, 'samples', 'moving-camera.jpg');
-await sharp({ create: { width: 2 * cell.width + GAP, height: 2 * cell.height + GAP, channels: 3, background: 'black' } }).composite(placed).jpeg({ quality: 85 }).toFile(path);
+await sharp({ create: { width: 2 * width + GAP, height: rowHeights[0] + GAP + rowHeights[1], channels: 3, background: 'black' } }).composite(placed).jpeg({ quality: 85 }).toFile(path);
 console.log(`wrote ${path}: frame ${shown}, the stage keeps ${detail.toFixed(2)} of the per-frame fine detail`);
