@@ -1,9 +1,9 @@
 // The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
 import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-video';
-import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
+import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, SHOT_RAMP_FRAMES, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
 import { BlendWeights, STRUCTURE_LAMBDA } from '../src/temporal/blend-weights.js';
-import { colourHistogram, ColourCuts, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
+import { colourHistogram, ColourCuts, FADE_DISTANCE, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
 import { sample, type Flow, type Gray } from '../src/temporal/image.js';
 import { FineKeyframe } from '../src/temporal/research/fine-keyframe.js';
@@ -109,6 +109,69 @@ describe('temporal stage', () => {
     expect(Array.from(joined[10])).toEqual(Array.from(shot[0].stylized));
   });
 
+  /** Pearson correlation of two equal-length sequences. */
+  const correlation = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    const n = a.length;
+    let ma = 0, mb = 0;
+    for (let i = 0; i < n; i++) { ma += a[i] / n; mb += b[i] / n; }
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = 0; i < n; i++) { ab += (a[i] - ma) * (b[i] - mb); aa += (a[i] - ma) ** 2; bb += (b[i] - mb) ** 2; }
+    return ab / Math.sqrt(aa * bb);
+  };
+
+  it('after a hard cut, the new shot settles into the blend along the ramp, with nothing of the old shot in it', async () => {
+    const rand = random(5);
+    const oldTruth = picture(2);
+    const before = Array.from({ length: 10 }, () => ({ input: picture(1), stylized: flickering(oldTruth, rand) }));
+    const afterCut = recoloured(picture(40));
+    const newTruth = afterCut.map((v) => 255 - v);
+    const shot = Array.from({ length: 14 }, () => ({ input: afterCut, stylized: flickering(newTruth, rand) }));
+    const frames = [...before, ...shot];
+    const outputs = outputsOf(await createTemporalStage({ strength: 0.9 }), frames);
+    // The ramp written out: the k-th frame of the shot trusts the past and the next frame at (k / 8)² of their full weight.
+    expect(SHOT_RAMP_FRAMES).toBe(8);
+    const ramp = (k: number) => Math.min(1, (k / 8) ** 2);
+    for (let k = 1; k < 14; k++) {
+      const t = 10 + k;
+      const own = frames[t].stylized;
+      // |output − own| ≤ ramp·(strength·|previous output − own| + look-ahead share·|next − own|), plus rounding
+      const bound = ramp(k) * (0.9 * rmse(outputs[t - 1], own) + LOOKAHEAD_WEIGHT * (t + 1 < frames.length ? rmse(frames[t + 1].stylized, own) : 0)) + 1;
+      expect(rmse(outputs[t], own)).toBeLessThanOrEqual(bound);
+      // no ghost: what the output adds to the new shot's picture does not follow the old shot's
+      const residual = Array.from(outputs[t], (v, i) => v - newTruth[i]);
+      expect(Math.abs(correlation(residual, oldTruth))).toBeLessThan(0.05);
+    }
+    // the ramp is a ramp: flicker falls as the shot goes on, to the full blend's level
+    expect(rmse(outputs[11], newTruth)).toBeGreaterThan(rmse(outputs[23], newTruth) * 1.5);
+  });
+
+  it('keeps a run\'s first frames as they were: a run starting is not a cut, so parts\' warm-ups begin at the full blend', async () => {
+    const rand = random(5);
+    const truth = picture(2);
+    const frames = Array.from({ length: 4 }, () => ({ input: picture(1), stylized: flickering(truth, rand) }));
+    const outputs = outputsOf(await createTemporalStage({ strength: 0.9 }), frames);
+    // at the ramp's (1/8)² the second frame would sit within a few levels of its own stylization; the full blend moves it far more
+    expect(rmse(outputs[1], frames[1].stylized)).toBeGreaterThan(0.3 * rmse(frames[0].stylized, frames[1].stylized));
+  });
+
+  it('through a cross-fade between two shots, each frame is its own stylization and the next shot ramps in after it', async () => {
+    const rand = random(7);
+    const a = picture(1), b = recoloured(picture(40));
+    const mixOf = (s: number) => a.map((v, i) => Math.round(v * (1 - s) + b[i] * s));
+    const inputs = [...Array.from({ length: 8 }, () => a), ...Array.from({ length: 3 }, (_, j) => mixOf((j + 1) / 4)), ...Array.from({ length: 11 }, () => b)];
+    // the fade's pairs move the colours as a fade does
+    for (let t = 8; t < 12; t++) expect(histogramDistance(colourHistogram(frame(t, inputs[t - 1])), colourHistogram(frame(t, inputs[t])))).toBeGreaterThanOrEqual(FADE_DISTANCE);
+    const frames = inputs.map((input) => ({ input, stylized: flickering(input.map((v) => 255 - v), rand) }));
+    const outputs = outputsOf(await createTemporalStage({ strength: 0.9 }), frames);
+    for (let t = 8; t < 12; t++) expect(Array.from(outputs[t])).toEqual(Array.from(frames[t].stylized));
+    const ramp = (k: number) => Math.min(1, (k / 8) ** 2);
+    for (let t = 12; t < 22; t++) {
+      const own = frames[t].stylized;
+      const bound = ramp(t - 11) * (0.9 * rmse(outputs[t - 1], own) + LOOKAHEAD_WEIGHT * (t + 1 < frames.length ? rmse(frames[t + 1].stylized, own) : 0)) + 1;
+      expect(rmse(outputs[t], own)).toBeLessThanOrEqual(bound);
+    }
+  });
+
   it('tells a cut from a fade: a jump of the colours is a cut only where the pair after it is calm', () => {
     const flat = (r: number, g: number, b: number): RgbFrame => ({ index: 0, width: 2, height: 1, data: Uint8Array.of(r, g, b, r, g, b) });
     // one colour each, in different bins: disjoint distributions, the largest distance; the same: none
@@ -123,6 +186,10 @@ describe('temporal stage', () => {
     // 0.3 is under the distance a cut needs; 0.5 over it, and over 8 times the median (0.03)
     expect([0.3, 0.5].map((d) => cuts.isJump(d))).toEqual([false, true]);
     expect([isolatedJump(0.5, 0.03), isolatedJump(0.5, 0.3)]).toEqual([true, false]);
+    // a fade: far over the median to start, and it goes on while the distance holds
+    const fades = new ColourCuts();
+    calm.forEach((d) => fades.isJump(d));
+    expect([fades.isFade(FADE_DISTANCE - 0.01, false), fades.isFade(FADE_DISTANCE, false), fades.isFade(FADE_DISTANCE, true), fades.isFade(FADE_DISTANCE - 0.01, true)]).toEqual([false, true, true, false]);
   });
 
   it('follows a pan: flicker falls, and the picture moves with the input', async () => {

@@ -13,6 +13,13 @@ export const CUT_DISTANCE = 0.45;
 export const CUT_RATIO = 8;
 /** How many recent pairs (cuts left out) the median is taken over: few, so that a part's warm-up frames see all of them. */
 export const CUT_HISTORY = 5;
+/**
+ * A cross-fade's pairs: a distance of FADE_DISTANCE or more (pairs within one shot of real footage
+ * read at most 0.20 here) that starts at FADE_RATIO times the recent median or more and goes on
+ * while the distance holds (docs/temporal-method.md, Fades).
+ */
+export const FADE_DISTANCE = 0.3;
+export const FADE_RATIO = 5;
 
 /** The frame's colours as a distribution over hue x saturation x value bins (summing to 1). */
 export function colourHistogram(frame: RgbFrame): Float32Array {
@@ -50,10 +57,19 @@ export function histogramDistance(p: Float32Array, q: Float32Array): number {
 export class ColourCuts {
   private readonly recent: number[] = [];
 
-  isJump(distance: number): boolean {
+  /** The median of the recent pairs that were not jumps (0 with none). */
+  private median(): number {
     const sorted = [...this.recent].sort((a, b) => a - b);
-    const median = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-    const jump = distance >= CUT_DISTANCE && distance >= CUT_RATIO * median;
+    return sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  }
+
+  /** Whether a pair at `distance` is part of a cross-fade, `going` where the pair before it was; asked before `isJump` records the pair. */
+  isFade(distance: number, going: boolean): boolean {
+    return distance >= FADE_DISTANCE && (going || distance >= FADE_RATIO * this.median());
+  }
+
+  isJump(distance: number): boolean {
+    const jump = distance >= CUT_DISTANCE && distance >= CUT_RATIO * this.median();
     if (!jump) {
       this.recent.push(distance);
       if (this.recent.length > CUT_HISTORY) this.recent.shift();

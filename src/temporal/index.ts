@@ -107,6 +107,19 @@ export const LOOKAHEAD_WEIGHT = 0.4;
 export const LOW_BAND_WEIGHT = 0.7;
 
 /**
+ * After a hard cut the new shot settles into the blend over this many frames: its k-th frame
+ * (0 the first, its own stylization) trusts the warped past and the next frame's share at
+ * `shotRamp(k)` of their full weight, so a shot starts from its own stylization, and a run's
+ * start (a part's warm-up) is left as it was (docs/temporal-method.md, The ramp after a cut).
+ */
+export const SHOT_RAMP_FRAMES = 8;
+
+/** The share of the full trust the k-th frame of a shot takes: (k / SHOT_RAMP_FRAMES)², 1 from there on. */
+export function shotRamp(k: number): number {
+  return k >= SHOT_RAMP_FRAMES ? 1 : (k / SHOT_RAMP_FRAMES) ** 2;
+}
+
+/**
  * Frames the stage holds back at a strength: it finishes each frame with the next one's
  * stylization, so a render stylizes one frame past the last part it writes (src/job/video.ts, plannedRuns),
  * and parts rendered apart end as an uninterrupted run ends them.
@@ -119,7 +132,7 @@ export function lookaheadFrames(strength: number): number {
  * The stage's method, recorded in a render's parts folder: parts an older stage made would not
  * join seamlessly with these, so they are not resumed into this render.
  */
-export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour';
+export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots ramped in after cuts and fades';
 
 /** A frame held until the next one arrives, with the motion back to the one before it. */
 interface HeldFrame {
@@ -130,6 +143,8 @@ interface HeldFrame {
   colours: Float32Array;
   /** the colour distance from the frame before where it is a jump (cuts.ts), else 0 */
   jump: number;
+  /** whether the pair before it is part of a cross-fade (cuts.ts): the shot's ramp starts again from it */
+  fade: boolean;
   /** whether a hard cut lies before it: a jump, and a calm pair after it */
   cut?: boolean;
   motion?: Motion;
@@ -155,12 +170,13 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
   let trust: Float32Array | undefined;
   let lambdaSteps = 0; // the last frame's: neighbouring frames mostly need the same
   let lookaheadBelowFloor = false; // whether the last look-ahead mix alone fell under the SSIM floor: only which check runs first
+  let shotFrame = Infinity; // the last finished frame's place in its shot since a cut: a run's start is no cut
 
   /** The look-ahead mix: the frame's stylization mixed with the next one's, brought back along `motion` (the flow from this frame to the next). */
   function lookaheadMix(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
     const { width, height, data } = frame.stylized;
     aheadTrust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
-    return mixWarpedBilinear(data, next.data, motion.backward, LOOKAHEAD_WEIGHT, aheadTrust, width, height);
+    return mixWarpedBilinear(data, next.data, motion.backward, LOOKAHEAD_WEIGHT * shotRamp(frame.fade ? 0 : shotFrame + 1), aheadTrust, width, height);
   }
 
   /** The weights' buffers for frames of this size: a new size starts the floor's search afresh. */
@@ -187,10 +203,14 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
     const mixAlone = mixed && (!past || lookaheadBelowFloor) ? buffers.compare(stylized.data, target) : undefined;
     if (mixAlone !== undefined && mixAlone < SSIM_FLOOR) target = stylized.data;
     let output = target;
+    // A shot begins at a cut, not at a run's first frame: a part's warm-up starts as it did.
+    shotFrame = past ? (frame.fade ? 0 : shotFrame + 1) : motion && previousOutput ? 0 : Infinity;
     if (!past) lambdaSteps = 0;
     else {
       warped = warpRgb(past.output, past.motion.backward, width, height, warped);
       trust = upsampleMask(past.motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
+      const ramp = shotRamp(shotFrame);
+      if (ramp < 1) for (let p = 0; p < trust.length; p++) trust[p] *= ramp;
       let statistics = buffers.measure(stylized.data, warped, target);
       const withMix = target !== stylized.data;
       // Reachable is asked of the mix alone, not with its low band: where the band takes a mix
@@ -221,7 +241,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       if (!analysis && !flows) throw new Error('the temporal stage was told every frame comes analysed, and one came without');
       const { gray, colours, pair } = analysis ?? analyseInput(input, before?.gray, flows!);
       const distance = before ? histogramDistance(before.colours, colours) : 0;
-      held = { input, stylized, gray, colours, jump: before && cuts.isJump(distance) ? distance : 0 };
+      held = { input, stylized, gray, colours, fade: before !== undefined && cuts.isFade(distance, before.fade), jump: before && cuts.isJump(distance) ? distance : 0 };
       if (!before) return [];
       // A jump of the colours followed by a calm pair is a hard cut, and the new shot starts
       // afresh; jumps one after another are a fade, blended through as any motion is.
