@@ -82,6 +82,27 @@ describe('a switch without a crossfade', () => {
   });
 });
 
+describe('--style-strength with a schedule', () => {
+  it("acts on a switch to a picture when the style before it is a network: frames from the switch equal the picture's own render at that strength", async () => {
+    const scheduled = join(dir, 'strength.mp4'), alone = join(dir, 'strength-picture.mp4');
+    render(['--model', modelA, '--style-at', 'f20=hokusai', '--style-strength', '0.5', '--no-temporal', '--frames', '0-23', '-o', scheduled]);
+    render(['--style', 'hokusai', '--style-strength', '0.5', '--no-temporal', '--frames', '0-23', '-o', alone]);
+    const [out, picture] = await Promise.all([readAllFrames(scheduled), readAllFrames(alone)]);
+    expect(out.slice(20).map((f, i) => Buffer.compare(f.data, picture[20 + i].data))).toEqual([0, 0, 0, 0]);
+    const full = join(dir, 'strength-full.mp4');
+    render(['--style', 'hokusai', '--no-temporal', '--frames', '20-20', '-o', full]);
+    expect(Buffer.compare((await readAllFrames(full))[0].data, out[20].data)).not.toBe(0);
+  });
+
+  it('is refused, one line and exit 2, where no style of the schedule is a picture', () => {
+    const output = join(dir, 'never.mp4');
+    const r = runCli([clip, '--model', modelA, '-o', output, '--style-at', `f3=${modelB}`, '--style-strength', '0.5']);
+    expect([r.status, r.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(r.stderr).toMatch(/--style-strength applies to a picture style/);
+    expect(existsSync(output)).toBe(false);
+  });
+});
+
 describe('a crossfade', () => {
   // f20 with a fade of 0.5 s (12 frames at 24 fps): frames 20-31, t = (k + 1) / 13.
   const t = (frame: number) => (frame - 20 + 1) / 13;

@@ -1,8 +1,7 @@
 // Styles over time resolved once: each switch's style chosen and checked, its time turned into a
 // frame (onto a hard cut within half a second), the crossfade in frames, and what plan.json
 // records (docs/controls.md, Style over time).
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { timeRange, parseTimecode } from '../decode/frame-range.js';
 import { decodeFrames } from '../decode/frames.js';
 import { rationalValue, type VideoInfo } from '../decode/probe.js';
@@ -11,7 +10,7 @@ import type { OptionValues } from '../options/table.js';
 import type { StyleAt } from '../options/validators.js';
 import type { StyleSchedule } from '../stylize/style-schedule.js';
 import { CUT_HISTORY, hardCuts } from '../temporal/cuts.js';
-import { chooseStyle, styleIdentity, type StyleChoice } from './style.js';
+import { chooseStyle, isModelFolder, styleIdentity, type StyleChoice } from './style.js';
 
 /** A switch given as a time lands on a hard cut this close to it, in seconds. */
 export const SNAP_SECONDS = 0.5;
@@ -28,7 +27,7 @@ const spelled = (at: StyleAt): string => `${at.frame !== undefined ? `f${at.fram
 export function switchStyles(values: ScheduleValues): StyleChoice[] {
   if (values.styleAt?.length && values.precision && values.precision !== 'fp32') throw new OptionError('{styleAt} runs every style at fp32 (int8 is calibrated per network): leave {precision} out');
   return (values.styleAt ?? []).map(({ style }) => {
-    if (existsSync(join(style, 'manifest.json'))) return { kind: 'model', dir: style, label: basename(resolve(style)) };
+    if (isModelFolder(style)) return { kind: 'model', dir: style, label: basename(resolve(style)) };
     const choice = chooseStyle({ style }, true);
     return choice.kind === 'picture' ? { ...choice, strength: values.styleStrength ?? 1 } : choice;
   });
@@ -82,8 +81,9 @@ export async function resolveSchedule(values: ScheduleValues, base: StyleChoice,
   check();
   // One line (parts folders compare settings as values): each switch's frame, fade and style as plan.json names a style.
   const named = await Promise.all(choices.map(async (choice, i) => {
-    const { style, model } = await styleIdentity(choice);
-    return `frame ${frames[i]}${fade ? ` (fade ${fade} frames)` : ''}: ${style ?? `model ${model}`}`;
+    const { style, styleStrength, model } = await styleIdentity(choice);
+    const strength = styleStrength !== undefined && styleStrength !== 1 ? ` at strength ${styleStrength}` : '';
+    return `frame ${frames[i]}${fade ? ` (fade ${fade} frames)` : ''}: ${style ?? `model ${model}`}${strength}`;
   }));
   const identity = named.join('; ');
   const styles = [base, ...choices].map(scheduledStyle);

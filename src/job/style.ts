@@ -1,6 +1,7 @@
 // The style option resolved: a catalogue network, a picture (a built-in one or any file) for
 // Magenta's arbitrary-style networks, or a model folder. Checked before anything is read.
-import { basename, extname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { OptionError } from '../errors.js';
 import type { OptionValues } from '../options/table.js';
 import { builtInPicture } from '../stylize/built-in-styles.js';
@@ -19,19 +20,24 @@ export type StyleChoice =
  * `style` is the table's value (its default filled in); `given` says whether the caller named one,
  * which names the output of a model folder's render.
  */
-export function chooseStyle(values: Pick<OptionValues, 'style' | 'styleStrength' | 'model'> & { style: string }, given: boolean): StyleChoice {
+export function chooseStyle(values: Pick<OptionValues, 'style' | 'styleStrength' | 'model' | 'styleAt'> & { style: string }, given: boolean): StyleChoice {
   const { style, styleStrength, model } = values;
-  const picture = model ? undefined : (builtInPicture(style) ?? (isStyleImage(style) ? style : undefined));
+  const pictureOf = (name: string) => builtInPicture(name) ?? (isStyleImage(name) ? name : undefined);
+  const picture = model ? undefined : pictureOf(style);
   const choice: StyleChoice = model
     ? { kind: 'model', dir: model, label: given ? labelOf(style) : basename(resolve(model)) }
     : picture
       ? { kind: 'picture', path: picture, label: labelOf(style), strength: styleStrength ?? 1, licence: ARBITRARY_LICENCE }
       : { kind: 'catalogue', name: style, label: style, licence: styleEntry(style).licence };
-  if (styleStrength !== undefined && choice.kind !== 'picture') {
-    throw new OptionError('{styleStrength} applies to a picture style (a built-in one such as hokusai, or {style} painting.jpg), not to a catalogue network or a {model}');
+  // A schedule's pictures take it too, whatever the style before the first switch.
+  if (styleStrength !== undefined && choice.kind !== 'picture' && !values.styleAt?.some((at) => !isModelFolder(at.style) && pictureOf(at.style))) {
+    throw new OptionError('{styleStrength} applies to a picture style (a built-in one such as hokusai, {style} painting.jpg, or a {styleAt} switch to one), not to a catalogue network or a {model}');
   }
   return choice;
 }
+
+/** A {styleAt} switch's style names a model folder where it is a folder holding manifest.json. */
+export const isModelFolder = (style: string): boolean => existsSync(join(style, 'manifest.json'));
 
 /** A model folder's weights, named as the folder. */
 export const modelWeights = (choice: Extract<StyleChoice, { kind: 'model' }>): Promise<ModelWeights> => loadModelWeights(choice.dir, basename(resolve(choice.dir)));
