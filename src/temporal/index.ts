@@ -244,7 +244,7 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       held = { input, stylized, gray, colours, fade: before !== undefined && cuts.isFade(distance, before.fade), jump: before && cuts.isJump(distance) ? distance : 0 };
       if (!before) return [];
       // A jump of the colours followed by a calm pair is a hard cut, and the new shot starts
-      // afresh; jumps one after another are a fade, blended through as any motion is.
+      // afresh; jumps one after another are a fade, whose frames restart the shot's ramp (finish).
       before.cut = before.jump > 0 && isolatedJump(before.jump, distance);
       if (!pair) throw new Error(`frame ${input.index} came analysed without the frame before it`);
       held.motion = pair.back;
