@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-video';
 import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, SHOT_RAMP_FRAMES, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
 import { BlendWeights, STRUCTURE_LAMBDA } from '../src/temporal/blend-weights.js';
-import { colourHistogram, ColourCuts, FADE_DISTANCE, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
+import { colourHistogram, ColourCuts, FADE_DISTANCE, FADE_LOW, FADE_RUN, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
 import { sample, type Flow, type Gray } from '../src/temporal/image.js';
 import { FineKeyframe } from '../src/temporal/research/fine-keyframe.js';
@@ -172,6 +172,49 @@ describe('temporal stage', () => {
     }
   });
 
+  it('through a soft cross-fade between shots of near colours, each frame from the run\'s third pair on is its own stylization', async () => {
+    const rand = random(11);
+    const a = picture(1), b = picture(2);
+    const mixOf = (s: number) => a.map((v, i) => Math.round(v * (1 - s) + b[i] * s));
+    const inputs = [...Array.from({ length: 8 }, () => a), ...Array.from({ length: 10 }, (_, j) => mixOf((j + 1) / 11)), ...Array.from({ length: 10 }, () => b)];
+    // every pair of the fade is under a hard fade's distance, and over the soft fade's least
+    for (let t = 8; t <= 18; t++) {
+      const d = histogramDistance(colourHistogram(frame(t, inputs[t - 1])), colourHistogram(frame(t, inputs[t])));
+      expect(d).toBeGreaterThanOrEqual(FADE_LOW);
+      expect(d).toBeLessThan(FADE_DISTANCE);
+    }
+    const frames = inputs.map((input) => ({ input, stylized: flickering(input.map((v) => 255 - v), rand) }));
+    const outputs = outputsOf(await createTemporalStage({ strength: 0.9 }), frames);
+    // the run is a fade from its third pair (frame 10) to its last (frame 18)
+    expect(FADE_RUN).toBe(3);
+    for (let t = 10; t <= 18; t++) expect(Array.from(outputs[t])).toEqual(Array.from(frames[t].stylized));
+    // before the run is long enough, the frame is blended as any other
+    expect(rmse(outputs[9], frames[9].stylized)).toBeGreaterThan(2);
+    const ramp = (k: number) => Math.min(1, (k / 8) ** 2);
+    for (let t = 19; t < 28; t++) {
+      const own = frames[t].stylized;
+      const bound = ramp(t - 18) * (0.9 * rmse(outputs[t - 1], own) + LOOKAHEAD_WEIGHT * (t + 1 < frames.length ? rmse(frames[t + 1].stylized, own) : 0)) + 1;
+      expect(rmse(outputs[t], own)).toBeLessThanOrEqual(bound);
+    }
+  });
+
+  it('takes a soft fade only from a run: a lone jump of a shot, or a run near the recent pairs, is none', () => {
+    const calm = [0.02, 0.03, 0.02, 0.04, 0.03];
+    const soft = new ColourCuts();
+    calm.forEach((d) => soft.isJump(d));
+    const ask = (cuts: ColourCuts, d: number) => { const fade = cuts.isFade(d, false); cuts.isJump(d); return fade; };
+    // a run of pairs at the soft fade's distance, far over the median: a fade from its third pair, while it holds
+    expect([0.15, 0.16, 0.15, 0.17, 0.03].map((d) => ask(soft, d))).toEqual([false, false, true, true, false]);
+    // a lone pair (grain, a flash) starts no run
+    const lone = new ColourCuts();
+    calm.forEach((d) => lone.isJump(d));
+    expect([0.19, 0.03, 0.19, 0.03, 0.19].map((d) => ask(lone, d))).toEqual([false, false, false, false, false]);
+    // a fast shot whose pairs already read 0.07: a run at twice that is motion, not a fade
+    const fast = new ColourCuts();
+    [0.07, 0.08, 0.07, 0.06, 0.07].forEach((d) => fast.isJump(d));
+    expect([0.14, 0.15, 0.16, 0.15].map((d) => ask(fast, d))).toEqual([false, false, false, false]);
+  });
+
   it('tells a cut from a fade: a jump of the colours is a cut only where the pair after it is calm', () => {
     const flat = (r: number, g: number, b: number): RgbFrame => ({ index: 0, width: 2, height: 1, data: Uint8Array.of(r, g, b, r, g, b) });
     // one colour each, in different bins: disjoint distributions, the largest distance; the same: none
@@ -186,10 +229,10 @@ describe('temporal stage', () => {
     // 0.3 is under the distance a cut needs; 0.5 over it, and over 8 times the median (0.03)
     expect([0.3, 0.5].map((d) => cuts.isJump(d))).toEqual([false, true]);
     expect([isolatedJump(0.5, 0.03), isolatedJump(0.5, 0.3)]).toEqual([true, false]);
-    // a fade: far over the median to start, and it goes on while the distance holds
-    const fades = new ColourCuts();
-    calm.forEach((d) => fades.isJump(d));
-    expect([fades.isFade(FADE_DISTANCE - 0.01, false), fades.isFade(FADE_DISTANCE, false), fades.isFade(FADE_DISTANCE, true), fades.isFade(FADE_DISTANCE - 0.01, true)]).toEqual([false, true, true, false]);
+    // a fade: far over the median to start, and it goes on while the distance holds (each pair
+    // asked of a fresh history, so that no run of soft-fade pairs forms)
+    const afterCalm = () => { const fades = new ColourCuts(); calm.forEach((d) => fades.isJump(d)); return fades; };
+    expect([afterCalm().isFade(FADE_DISTANCE - 0.01, false), afterCalm().isFade(FADE_DISTANCE, false), afterCalm().isFade(FADE_DISTANCE, true), afterCalm().isFade(FADE_DISTANCE - 0.01, true)]).toEqual([false, true, true, false]);
   });
 
   it('follows a pan: flicker falls, and the picture moves with the input', async () => {

@@ -20,6 +20,14 @@ export const CUT_HISTORY = 5;
  */
 export const FADE_DISTANCE = 0.3;
 export const FADE_RATIO = 5;
+/**
+ * A soft cross-fade, between shots of near colours, reads under FADE_DISTANCE on every pair (0.14-0.20
+ * here) but holds: FADE_RUN pairs in a row at FADE_LOW or more, each FADE_RATIO times the median before
+ * the run, and the pairs after them while that holds. A shot's own jumps (grain, a flash, a fast pan)
+ * come alone or at a ratio near 2 (docs/temporal-method.md, Soft fades).
+ */
+export const FADE_LOW = 0.12;
+export const FADE_RUN = 3;
 
 /** The frame's colours as a distribution over hue x saturation x value bins (summing to 1). */
 export function colourHistogram(frame: RgbFrame): Float32Array {
@@ -56,6 +64,9 @@ export function histogramDistance(p: Float32Array, q: Float32Array): number {
  */
 export class ColourCuts {
   private readonly recent: number[] = [];
+  /** the pairs in a row that could be a soft fade's, and the median before the first of them */
+  private run = 0;
+  private runBase = 0;
 
   /** The median of the recent pairs that were not jumps (0 with none). */
   private median(): number {
@@ -63,9 +74,15 @@ export class ColourCuts {
     return sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   }
 
-  /** Whether a pair at `distance` is part of a cross-fade, `going` where the pair before it was; asked before `isJump` records the pair. */
+  /** Whether a pair at `distance` is part of a cross-fade, `going` where the pair before it was; asked once a pair, before `isJump` records it. */
   isFade(distance: number, going: boolean): boolean {
-    return distance >= FADE_DISTANCE && (going || distance >= FADE_RATIO * this.median());
+    const before = this.median();
+    // the ratio is to the median before the run: the run's own pairs enter the recent ones
+    const base = this.run > 0 ? this.runBase : before;
+    if (this.recent.length > 0 && distance >= FADE_LOW && distance >= FADE_RATIO * base) {
+      if (this.run++ === 0) this.runBase = base;
+    } else this.run = 0;
+    return (distance >= FADE_DISTANCE && (going || distance >= FADE_RATIO * before)) || this.run >= FADE_RUN;
   }
 
   isJump(distance: number): boolean {

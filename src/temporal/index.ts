@@ -132,7 +132,7 @@ export function lookaheadFrames(strength: number): number {
  * The stage's method, recorded in a render's parts folder: parts an older stage made would not
  * join seamlessly with these, so they are not resumed into this render.
  */
-export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots ramped in after cuts and fades';
+export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots ramped in after cuts and fades, soft fades by their run';
 
 /** A frame held until the next one arrives, with the motion back to the one before it. */
 interface HeldFrame {
