@@ -94,7 +94,8 @@ if (args.finegain) {
     },
   };
 }
-const stage = await lib.createTemporalStage({ strength, fineWeight, shown });
+const { createTemporalStageWith } = await import('../dist/temporal/index.js');
+const stage = await createTemporalStageWith({ strength }, { fineWeight, shown });
 const count = Math.min(inputs.length, stylized.length);
 let micros = 0;
 for (let i = 0; i <= count; i++) {

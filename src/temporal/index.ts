@@ -40,9 +40,16 @@ export interface TemporalOptions {
   flowOnBackend?: boolean;
   /** every frame's analysis comes with it (computed ahead, in worker threads): the stage loads no flow of its own */
   analysedAhead?: boolean;
-  /** research only: replaces the fine band's blend weight per pixel (docs/temporal-detail.md); the product leaves it unset */
+}
+
+/**
+ * Where research variants of the stage (src/temporal/research/, docs/temporal-detail.md) hook in,
+ * through `createTemporalStageWith`; not part of the package's API, and no render sets them.
+ */
+export interface ResearchHooks {
+  /** replaces the fine band's blend weight per pixel */
   fineWeight?: (frame: { target: Uint8Array; warped: Float32Array; weight: Float32Array; trust: Float32Array; width: number; height: number }) => Float32Array;
-  /** research only: the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend; the product leaves it unset */
+  /** the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend */
   shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
 }
 
@@ -156,7 +163,12 @@ export function describeTemporalStage(options: TemporalOptions): string {
   return `${TEMPORAL_METHOD}, strength ${options.strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`;
 }
 
-export async function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
+export function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
+  return createTemporalStageWith(options, {});
+}
+
+/** The stage with research hooks (`ResearchHooks`): research/temporal-offline.js measures the variants through it. */
+export async function createTemporalStageWith(options: TemporalOptions, research: ResearchHooks): Promise<TemporalStage> {
   const strength = options.strength;
   if (strength === 0) return { name: describeTemporalStage(options), lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
@@ -225,11 +237,11 @@ export async function createTemporalStage(options: TemporalOptions): Promise<Tem
       }
       lambdaSteps = floor.steps;
       const weight = statistics.weights(strength, lambdaAfter(lambdaSteps));
-      output = blend(stylized.data, warped, options.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight, trust, width, height, target, statistics.band);
+      output = blend(stylized.data, warped, research.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight, trust, width, height, target, statistics.band);
     }
     if (mixed) lookaheadBelowFloor = target === stylized.data;
-    const shown = options.shown?.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height }) ?? output;
-    previousOutput = options.shown?.inHistory === false ? output : shown;
+    const shown = research.shown?.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height }) ?? output;
+    previousOutput = research.shown?.inHistory === false ? output : shown;
     return { input, output: { ...stylized, data: shown } };
   }
 
