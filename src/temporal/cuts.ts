@@ -64,6 +64,8 @@ export function histogramDistance(p: Float32Array, q: Float32Array): number {
  */
 export class ColourCuts {
   private readonly recent: number[] = [];
+  /** the frame before, as `step` found it */
+  private last?: { colours: Float32Array; jump: number; fade: boolean };
   /** the pairs in a row that could be a soft fade's, and the median before the first of them */
   private run = 0;
   private runBase = 0;
@@ -83,6 +85,24 @@ export class ColourCuts {
       if (this.run++ === 0) this.runBase = base;
     } else this.run = 0;
     return (distance >= FADE_DISTANCE && (going || distance >= FADE_RATIO * before)) || this.run >= FADE_RUN;
+  }
+
+  /**
+   * The next frame of the run, by its colours: its distance from the frame before, whether that
+   * pair jumps (the distance, else 0) or is a fade's, and whether the frame before begins a new
+   * shot (its own pair jumped, and this one is calm: a hard cut). The run's first frame has no pair.
+   */
+  step(colours: Float32Array): { distance: number; jump: number; fade: boolean; previousStartsShot: boolean } {
+    const last = this.last;
+    if (!last) {
+      this.last = { colours, jump: 0, fade: false };
+      return { distance: 0, jump: 0, fade: false, previousStartsShot: false };
+    }
+    const distance = histogramDistance(last.colours, colours);
+    const fade = this.isFade(distance, last.fade);
+    const jump = this.isJump(distance) ? distance : 0;
+    this.last = { colours, jump, fade };
+    return { distance, jump, fade, previousStartsShot: last.jump > 0 && isolatedJump(last.jump, distance) };
   }
 
   isJump(distance: number): boolean {
@@ -108,12 +128,10 @@ export function isolatedJump(jump: number, next: number): boolean {
 export async function hardCuts(frames: AsyncIterable<RgbFrame>): Promise<number[]> {
   const cuts = new ColourCuts();
   const found: number[] = [];
-  let previous: { index: number; colours: Float32Array; jump: number } | undefined;
+  let previous: number | undefined;
   for await (const frame of frames) {
-    const colours = colourHistogram(frame);
-    const distance = previous ? histogramDistance(previous.colours, colours) : 0;
-    if (previous?.jump && isolatedJump(previous.jump, distance)) found.push(previous.index);
-    previous = { index: frame.index, colours, jump: previous && cuts.isJump(distance) ? distance : 0 };
+    if (cuts.step(colourHistogram(frame)).previousStartsShot) found.push(previous!);
+    previous = frame.index;
   }
   return found;
 }

@@ -4,7 +4,7 @@
 // that keeps the style's structure (blend-weights.ts). The method and its constants: docs/temporal-method.md.
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
-import { ColourCuts, histogramDistance, isolatedJump } from './cuts.js';
+import { ColourCuts } from './cuts.js';
 import { resizeTaps, type Flow, type Gray } from './image.js';
 import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
 import { CUT_COVERAGE, type Motion } from './motion.js';
@@ -146,8 +146,6 @@ interface HeldFrame {
   input: RgbFrame;
   stylized: RgbFrame;
   gray: Gray;
-  /** its colours, for the cut test (cuts.ts) */
-  colours: Float32Array;
   /** the colour distance from the frame before where it is a jump (cuts.ts), else 0 */
   jump: number;
   /** whether the pair before it is part of a cross-fade (cuts.ts): the shot's ramp starts again from it */
@@ -252,12 +250,12 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       const before = held;
       if (!analysis && !flows) throw new Error('the temporal stage was told every frame comes analysed, and one came without');
       const { gray, colours, pair } = analysis ?? analyseInput(input, before?.gray, flows!);
-      const distance = before ? histogramDistance(before.colours, colours) : 0;
-      held = { input, stylized, gray, colours, fade: before !== undefined && cuts.isFade(distance, before.fade), jump: before && cuts.isJump(distance) ? distance : 0 };
+      const step = cuts.step(colours);
+      held = { input, stylized, gray, fade: step.fade, jump: step.jump };
       if (!before) return [];
       // A jump of the colours followed by a calm pair is a hard cut, and the new shot starts
       // afresh; jumps one after another are a fade, whose frames restart the shot's ramp (finish).
-      before.cut = before.jump > 0 && isolatedJump(before.jump, distance);
+      before.cut = step.previousStartsShot;
       if (!pair) throw new Error(`frame ${input.index} came analysed without the frame before it`);
       held.motion = pair.back;
       const toNext = pair.ahead;
