@@ -16,7 +16,7 @@ PERFRAME's (docs/temporal-detail.md, Where the flicker and the detail are).
 import argparse
 import cv2
 import numpy as np
-from judge import add_judge_argument, import_judge
+from judge import add_judge_argument, import_judge, judged_frames
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe'); p.add_argument('outputs', nargs='*')
@@ -24,14 +24,9 @@ add_judge_argument(p)
 a = p.parse_args()
 ewarp = import_judge(p, a.judge)
 
-ref = ewarp.frames(a.perframe, 100000)
-size = (ref[0].shape[1], ref[0].shape[0])
-inp = ewarp.frames(a.input, len(ref), size)
-n = min(len(inp), len(ref))
-inp, ref = inp[:n], ref[:n]
-backward, forward = ewarp.judge_flows(a.input, inp, 'deepflow')
+inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
+n = len(ref)
 masks = [ewarp.consistency_mask(backward[t - 1], forward[t - 1]) for t in range(1, n)]
-cuts = ewarp.cut_pairs(inp)
 NAMES = ('fine', 'mid', 'low')
 
 

@@ -15,7 +15,7 @@ import argparse
 import json
 import cv2
 import numpy as np
-from judge import add_judge_argument, import_judge
+from judge import add_judge_argument, import_judge, judged_frames
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe')
@@ -23,12 +23,8 @@ add_judge_argument(p)
 a = p.parse_args()
 ewarp = import_judge(p, a.judge)
 
-ref = ewarp.frames(a.perframe, 100000)
-size = (ref[0].shape[1], ref[0].shape[0])
-inp = ewarp.frames(a.input, len(ref), size)
-n = min(len(inp), len(ref))
-backward, forward = ewarp.judge_flows(a.input, inp[:n], 'deepflow')
-cuts = ewarp.cut_pairs(inp[:n])
+inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
+n = len(ref)
 
 
 def fine(frame):

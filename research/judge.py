@@ -13,3 +13,15 @@ def import_judge(parser, folder):
     sys.path.insert(0, folder)
     import ewarp  # the judge itself
     return ewarp
+
+
+def judged_frames(ewarp, input_path, perframe_path):
+    """The per-frame render's frames, the input's at its size (as many of each), and the judge's
+    flows between them and its cut pairs: what a harness measures a render against."""
+    ref = ewarp.frames(perframe_path, 100000)
+    size = (ref[0].shape[1], ref[0].shape[0])
+    inp = ewarp.frames(input_path, len(ref), size)
+    n = min(len(inp), len(ref))
+    inp, ref = inp[:n], ref[:n]
+    backward, forward = ewarp.judge_flows(input_path, inp, 'deepflow')
+    return inp, ref, backward, forward, ewarp.cut_pairs(inp)
