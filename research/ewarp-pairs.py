@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which frame pairs make up an E_warp, under the independent judge (ewarp.py).
 
-usage: /usr/bin/python3 research/ewarp-pairs.py INPUT OUTPUT PERFRAME [--judge DIR] [--top 3]
+usage: /usr/bin/python3 research/ewarp-pairs.py INPUT OUTPUT PERFRAME [--judge DIR] [--top 3] [--leave-out FIRST-LAST]
 
 DIR holds the judge, ewarp.py (default: $STYLIZE_VIDEO_TOOLS; one of the two is needed).
 
@@ -14,6 +14,8 @@ first frame after a cut must stay its own stylization). Last, the E_warp ratio o
 the judge explains the input itself (the input's own error along the judge's flow at most 10x its
 median) and over the rest, where the input changes in ways the judge's flow does not follow (fast,
 blurred motion; light changing): there any output that follows the input reads as unstable.
+With --leave-out, also the E_warp over the pairs left when the pairs into frames FIRST..LAST, and
+those the judge takes as cuts by colour, are left out (the frames after a cut, say).
 """
 import argparse
 import numpy as np
@@ -23,6 +25,7 @@ p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('output'); p.add_argument('perframe')
 add_judge_argument(p)
 p.add_argument('--top', type=int, default=3)
+p.add_argument('--leave-out')
 a = p.parse_args()
 ewarp = import_judge(p, a.judge)
 
@@ -75,3 +78,7 @@ explained = [t for t in mine if source[t] <= 10 * median]
 ratio = lambda pairs: 100 * sum(mine[t] for t in pairs) / max(sum(own[t] for t in pairs), 1e-12)
 print(f'{len(unexplained)} pair(s) where the input\'s own error is over 10x its median hold {100 * sum(mine[t] for t in unexplained) / sum(mine.values()):.0f}% of the E_warp; '
       f'over the other {len(explained)} pairs it reads {ratio(explained):.1f}% of per-frame' + (f', over those {ratio(unexplained):.1f}%' if unexplained else ''))
+if a.leave_out:
+    first, last = (int(v) for v in a.leave_out.split('-'))
+    kept = [t for t in mine if not first <= t <= last and t not in ewarp.cut_pairs(inp)]
+    print(f'over the {len(kept)} pairs left out of frames {first}-{last} and the colour cuts: {ratio(kept):.1f}% of per-frame')
