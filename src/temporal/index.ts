@@ -114,16 +114,26 @@ export const LOOKAHEAD_WEIGHT = 0.4;
 export const LOW_BAND_WEIGHT = 0.7;
 
 /**
- * After a hard cut the new shot settles into the blend over this many frames: its k-th frame
- * (0 the first, its own stylization) trusts the warped past and the next frame's share at
- * `shotRamp(k)` of their full weight, so a shot starts from its own stylization, and a run's
- * start (a part's warm-up) is left as it was (docs/temporal-method.md, The ramp after a cut).
+ * The guard on a new shot: a hard cut's first frame is its own stylization (nothing to blend
+ * with); its next SHOT_GUARD_FRAMES − 1 frames, and every frame of a cross-fade and the
+ * SHOT_GUARD_FRAMES − 1 after it, are blended as any other and then brought back towards their
+ * own stylizations as far as it takes to be within SHOT_GUARD_PSNR of them. The old shot cannot
+ * show through by more than that, and the new one is stabilised at once as far as that allows. A
+ * run's start (a part's warm-up) is no cut (docs/temporal-method.md, The guard after a cut).
  */
-export const SHOT_RAMP_FRAMES = 8;
+export const SHOT_GUARD_FRAMES = 5;
+export const SHOT_GUARD_PSNR = 33;
 
-/** The share of the full trust the k-th frame of a shot takes: (k / SHOT_RAMP_FRAMES)², 1 from there on. */
-export function shotRamp(k: number): number {
-  return k >= SHOT_RAMP_FRAMES ? 1 : (k / SHOT_RAMP_FRAMES) ** 2;
+/** `output` moved towards `own` along their difference, as far as it takes to be within `psnr` dB of it (RGB), in place. */
+export function withinPsnr(own: Uint8Array, output: Uint8Array, psnr: number): Uint8Array {
+  let squares = 0;
+  for (let i = 0; i < own.length; i++) squares += (output[i] - own[i]) ** 2;
+  const allowed = (255 * 255 * own.length) / 10 ** (psnr / 10);
+  if (squares <= allowed) return output;
+  const share = Math.sqrt(allowed / squares);
+  // rounded towards `own`, so that the bound holds after rounding
+  for (let i = 0; i < own.length; i++) output[i] = own[i] + Math.trunc(share * (output[i] - own[i]));
+  return output;
 }
 
 /**
@@ -139,7 +149,7 @@ export function lookaheadFrames(strength: number): number {
  * The stage's method, recorded in a render's parts folder: parts an older stage made would not
  * join seamlessly with these, so they are not resumed into this render.
  */
-export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots ramped in after cuts and fades, soft fades by their run';
+export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run';
 
 /** A frame held until the next one arrives, with the motion back to the one before it. */
 interface HeldFrame {
@@ -148,7 +158,7 @@ interface HeldFrame {
   gray: Gray;
   /** the colour distance from the frame before where it is a jump (cuts.ts), else 0 */
   jump: number;
-  /** whether the pair before it is part of a cross-fade (cuts.ts): the shot's ramp starts again from it */
+  /** whether the pair before it is part of a cross-fade (cuts.ts): the frame is guarded, and the guard starts again from it */
   fade: boolean;
   /** whether a hard cut lies before it: a jump, and a calm pair after it */
   cut?: boolean;
@@ -186,7 +196,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   function lookaheadMix(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
     const { width, height, data } = frame.stylized;
     aheadTrust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
-    return mixWarpedBilinear(data, next.data, motion.backward, LOOKAHEAD_WEIGHT * shotRamp(frame.fade ? 0 : shotFrame + 1), aheadTrust, width, height);
+    return mixWarpedBilinear(data, next.data, motion.backward, LOOKAHEAD_WEIGHT, aheadTrust, width, height);
   }
 
   /** The weights' buffers for frames of this size: a new size starts the floor's search afresh. */
@@ -219,8 +229,6 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     else {
       warped = warpRgb(past.output, past.motion.backward, width, height, warped);
       trust = upsampleMask(past.motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
-      const ramp = shotRamp(shotFrame);
-      if (ramp < 1) for (let p = 0; p < trust.length; p++) trust[p] *= ramp;
       let statistics = buffers.measure(stylized.data, warped, target);
       const withMix = target !== stylized.data;
       // Reachable is asked of the mix alone, not with its low band: where the band takes a mix
@@ -236,6 +244,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       lambdaSteps = floor.steps;
       const weight = statistics.weights(strength, lambdaAfter(lambdaSteps));
       output = blend(stylized.data, warped, research.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight, trust, width, height, target, statistics.band);
+      if (shotFrame < SHOT_GUARD_FRAMES) output = withinPsnr(stylized.data, output, SHOT_GUARD_PSNR);
     }
     if (mixed) lookaheadBelowFloor = target === stylized.data;
     const shown = research.shown?.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height }) ?? output;
@@ -254,7 +263,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       held = { input, stylized, gray, fade: step.fade, jump: step.jump };
       if (!before) return [];
       // A jump of the colours followed by a calm pair is a hard cut, and the new shot starts
-      // afresh; jumps one after another are a fade, whose frames restart the shot's ramp (finish).
+      // afresh; jumps one after another are a fade, whose frames are guarded (finish).
       before.cut = step.previousStartsShot;
       if (!pair) throw new Error(`frame ${input.index} came analysed without the frame before it`);
       held.motion = pair.back;
