@@ -80,5 +80,6 @@ print(f'{len(unexplained)} pair(s) where the input\'s own error is over 10x its 
       f'over the other {len(explained)} pairs it reads {ratio(explained):.1f}% of per-frame' + (f', over those {ratio(unexplained):.1f}%' if unexplained else ''))
 if a.leave_out:
     first, last = (int(v) for v in a.leave_out.split('-'))
-    kept = [t for t in mine if not first <= t <= last and t not in ewarp.cut_pairs(inp)]
+    colour_cuts = ewarp.cut_pairs(inp)
+    kept = [t for t in mine if not first <= t <= last and t not in colour_cuts]
     print(f'over the {len(kept)} pairs left out of frames {first}-{last} and the colour cuts: {ratio(kept):.1f}% of per-frame')

@@ -27,6 +27,8 @@ def read(path, n):
 
 
 A, B = read(args.a, 28), read(args.b, 29)
+if len(A) < 28 or len(B) < 29:
+    p.error(f'A needs 28 frames and B 29 (they have {len(A)} and {len(B)})')
 frames = []
 for i in range(49):
     if i < 20: f = A[i]
