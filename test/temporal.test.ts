@@ -10,6 +10,7 @@ import { FineKeyframe } from '../src/temporal/research/fine-keyframe.js';
 import { FineBandFilter } from '../src/temporal/research/fine-band-filter.js';
 import { FineSelection } from '../src/temporal/research/selective-blend.js';
 import { resizeFlow, warpRgb } from '../src/temporal/warp.js';
+import { psnr } from './helpers/media.js';
 
 const flows = await stageFlows(false);
 
@@ -45,8 +46,6 @@ function flickering(truth: Uint8Array, rand: () => number, amount = 24): Uint8Ar
 const frame = (index: number, data: Uint8Array): RgbFrame => ({ index, width: W, height: H, data });
 const meanOf = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
 const rmse = (a: Uint8Array, b: Uint8Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length);
-/** PSNR in dB of `a` against `b`, 8-bit, computed here as the bar on the frames after a cut reads it. */
-const psnr = (a: Uint8Array, b: Uint8Array) => 20 * Math.log10(255 / rmse(a, b));
 
 /** Every frame's output, in order: the frames through `next` (which holds one back for the look-ahead), then `end`. */
 function outputsOf(stage: TemporalStage, frames: Array<{ input: Uint8Array; stylized: Uint8Array }>, make = frame): Uint8Array[] {

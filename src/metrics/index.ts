@@ -10,10 +10,12 @@ import { probeVideo } from '../decode/probe.js';
 import { UserError } from '../errors.js';
 import type { RgbFrame } from '../frame.js';
 import { consistencyMask } from '../temporal/consistency.js';
-import { boxSum, toGray, type Gray } from '../temporal/image.js';
+import { boxSum, psnr, toGray, type Gray } from '../temporal/image.js';
 import { coverageOf, CUT_COVERAGE, flowImage, type FlowMethod, type Motion } from '../temporal/motion.js';
 import { resizeFlow, warpRgb } from '../temporal/warp.js';
 import { opticalFlow } from './lucas-kanade.js';
+
+export { psnr };
 
 /** The flow the report measures along: one the temporal stage does not use. */
 export const METRICS_FLOW = 'Lucas–Kanade, coarse to fine';
@@ -50,12 +52,6 @@ function meanLuminance(f: RgbFrame): number {
   let sum = 0;
   for (let i = 0; i < f.data.length; i += 3) sum += 0.299 * f.data[i] + 0.587 * f.data[i + 1] + 0.114 * f.data[i + 2];
   return sum / (f.data.length / 3);
-}
-
-export function psnr(a: Uint8Array, b: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
-  return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
 }
 
 /** Window sums of two images a and b, and of a², b² and a·b, over windows of `area` pixels. */

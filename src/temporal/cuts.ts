@@ -88,21 +88,21 @@ export class ColourCuts {
   }
 
   /**
-   * The next frame of the run, by its colours: its distance from the frame before, whether that
-   * pair jumps (the distance, else 0) or is a fade's, and whether the frame before begins a new
+   * The next frame of the run, by its colours: whether its pair with the frame before jumps (the
+   * distance, else 0) or is a fade's, and whether the frame before begins a new
    * shot (its own pair jumped, and this one is calm: a hard cut). The run's first frame has no pair.
    */
-  step(colours: Float32Array): { distance: number; jump: number; fade: boolean; previousStartsShot: boolean } {
+  step(colours: Float32Array): { jump: number; fade: boolean; previousStartsShot: boolean } {
     const last = this.last;
     if (!last) {
       this.last = { colours, jump: 0, fade: false };
-      return { distance: 0, jump: 0, fade: false, previousStartsShot: false };
+      return { jump: 0, fade: false, previousStartsShot: false };
     }
     const distance = histogramDistance(last.colours, colours);
     const fade = this.isFade(distance, last.fade);
     const jump = this.isJump(distance) ? distance : 0;
     this.last = { colours, jump, fade };
-    return { distance, jump, fade, previousStartsShot: last.jump > 0 && isolatedJump(last.jump, distance) };
+    return { jump, fade, previousStartsShot: last.jump > 0 && isolatedJump(last.jump, distance) };
   }
 
   isJump(distance: number): boolean {

@@ -107,3 +107,10 @@ export function resizeTaps(from: number, to: number): { low: Int32Array; high: I
   }
   return { low, high, weight };
 }
+
+/** PSNR in dB of two 8-bit images of the same size (99 where they are identical). */
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+  return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
+}

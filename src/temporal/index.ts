@@ -5,7 +5,7 @@
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
 import { ColourCuts } from './cuts.js';
-import { resizeTaps, type Flow, type Gray } from './image.js';
+import { psnr, resizeTaps, type Flow, type Gray } from './image.js';
 import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
 import { CUT_COVERAGE, type Motion } from './motion.js';
 import { opticalFlowTf } from './tf-flow.js';
@@ -125,12 +125,10 @@ export const SHOT_GUARD_FRAMES = 5;
 export const SHOT_GUARD_PSNR = 33;
 
 /** `output` moved towards `own` along their difference, as far as it takes to be within `psnr` dB of it (RGB), in place. */
-export function withinPsnr(own: Uint8Array, output: Uint8Array, psnr: number): Uint8Array {
-  let squares = 0;
-  for (let i = 0; i < own.length; i++) squares += (output[i] - own[i]) ** 2;
-  const allowed = (255 * 255 * own.length) / 10 ** (psnr / 10);
-  if (squares <= allowed) return output;
-  const share = Math.sqrt(allowed / squares);
+export function withinPsnr(own: Uint8Array, output: Uint8Array, bound: number): Uint8Array {
+  const measured = psnr(own, output);
+  if (measured >= bound) return output;
+  const share = 10 ** ((measured - bound) / 20); // the difference scaled by this is `bound` dB from `own`
   // rounded towards `own`, so that the bound holds after rounding
   for (let i = 0; i < own.length; i++) output[i] = own[i] + Math.trunc(share * (output[i] - own[i]));
   return output;
