@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -85,6 +85,32 @@ if (args.finegain) {
     make: ({ output, width, height }) => {
       if (fine?.length !== width * height) { fine = new Float32Array(width * height); mean = new Float32Array(width * height); }
       fineLuma(output, width, height, 2, fine, mean);
+      const out = new Uint8ClampedArray(output.length);
+      for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
+        const delta = (gain - 1) * fine[k];
+        out[i] = output[i] + delta; out[i + 1] = output[i + 1] + delta; out[i + 2] = output[i + 2] + delta;
+      }
+      return new Uint8Array(out.buffer);
+    },
+  };
+}
+if (args.detailfloor) {
+  // --detailfloor D[,CARRY[,MAXGAIN]]: the blend's luma fine band (less its 5x5 mean) scaled, for display, by one gain
+  // for the whole frame, raised until its energy is D of the frame's own stylization's (never lowered, at most
+  // MAXGAIN), the gain carried from frame to frame by CARRY
+  const { fineLuma } = await import('../dist/temporal/research/fine-band.js');
+  const [floor, carry = 0.8, maxGain = 2] = args.detailfloor.split(',').map(Number);
+  let fine, own, mean, gain;
+  shown = {
+    inHistory: !args.unshown,
+    make: ({ stylized, output, width, height }) => {
+      if (fine?.length !== width * height) { fine = new Float32Array(width * height); own = new Float32Array(width * height); mean = new Float32Array(width * height); gain = undefined; }
+      fineLuma(output, width, height, 2, fine, mean);
+      fineLuma(stylized, width, height, 2, own, mean);
+      let energyOut = 0, energyOwn = 0;
+      for (let k = 0; k < fine.length; k++) { energyOut += fine[k] * fine[k]; energyOwn += own[k] * own[k]; }
+      const wanted = Math.min(Math.max(Math.sqrt((floor * energyOwn) / Math.max(energyOut, 1e-6)), 1), maxGain);
+      gain = gain === undefined ? wanted : carry * gain + (1 - carry) * wanted;
       const out = new Uint8ClampedArray(output.length);
       for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
         const delta = (gain - 1) * fine[k];
