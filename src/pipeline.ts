@@ -131,7 +131,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
       }
       // Each run starts the blend afresh. On a GPU the flow runs there too, as TF.js ops; on a CPU
       // OpenCV's Farnebäck (wasm) follows real footage best.
-      const temporalOptions = { strength: job.strength, flowOnBackend: stylizer?.backend.name === 'tfjs-gpu' };
+      const temporalOptions = { strength: job.strength, detail: job.detail, flowOnBackend: stylizer?.backend.name === 'tfjs-gpu' };
       const newTemporalStage = () => createTemporalStage({ ...temporalOptions, analysedAhead: true });
       // The input analysis ahead, in flow workers beside the network; in this thread where none
       // (or where the flow runs on the GPU as TF.js ops).

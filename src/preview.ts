@@ -60,7 +60,7 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
       const rows = await Promise.all(inputs.map(async (original) => [original, ...(await Promise.all(looked.map((s) => s.stylize([original]).then(([out]) => out))))]));
       result = await writeContactSheet(rows, size, output, pending.temporaryPath);
     } else {
-      const temporal = await createTemporalStage({ strength: job.strength });
+      const temporal = await createTemporalStage({ strength: job.strength, detail: job.detail });
       const width = 2 * size.width + GAP;
       const { container, codec, crf, preset } = job.clip;
       const fps = rationalValue(info.fps);
@@ -70,7 +70,7 @@ export async function runPreview(job: PreviewJob, started = performance.now()): 
       });
       try {
         const sink = { write: (stylized: RgbFrame, original: RgbFrame) => encoder.write(sideBySide(original, stylized)) };
-        const restart = { at: new Set(hardSwitches(job.schedule)), stage: () => createTemporalStage({ strength: job.strength }) };
+        const restart = { at: new Set(hardSwitches(job.schedule)), stage: () => createTemporalStage({ strength: job.strength, detail: job.detail }) };
         await runStages(decoded, stylizer, temporal, sink, noStageTimes(), { restart });
         await encoder.finish();
       } catch (err) {

@@ -23,6 +23,8 @@ describe('errors name the option as the caller wrote it', () => {
     [{ codec: 'prores' as const, crf: 10, output: '/tmp/x.mov' }, /^crf does not apply to prores: choose its quality with preset 0\.\.5/, /^stylize-video: --crf does not apply to prores: choose its quality with --preset 0\.\.5/, ['--codec', 'prores', '--crf', '10', '-o', 'x.mov']],
     [{ frames: '9-3' }, /^frames 9-3: the range is reversed/, /^stylize-video: --frames 9-3: the range is reversed/, ['--frames', '9-3']],
     [{ partFrames: 0 }, /^partFrames 0: give a whole number from 1 to 1000000$/, /--part-frames <n>' argument '0' is invalid/, ['--part-frames', '0']],
+    [{ detail: 3 }, /^detail 3: give a gain from 1 \(the blend as it is\) to 2/, /^stylize-video: --detail 3: give a gain from 1 \(the blend as it is\) to 2/, ['--detail', '3']],
+    [{ detail: 1.2, temporal: false }, /^detail sharpens what the temporal stage blends, and the stage is off \(temporal 0 or --no-temporal\): leave out one of the two$/, /^stylize-video: --detail sharpens what the temporal stage blends, and the stage is off \(--temporal 0 or --no-temporal\)/, ['--detail', '1.2', '--no-temporal']],
   ])('%j', async (options, api, cli, flags) => {
     await expect(stylizeVideo({ input: clip, model, ...options })).rejects.toThrow(api);
     const r = runCli([clip, '--model', model, ...flags], {});
@@ -33,10 +35,11 @@ describe('errors name the option as the caller wrote it', () => {
 
 describe('the table', () => {
   it('says which options change the pixels (plan.json) and which reach the shards', () => {
-    expect(PIXEL_OPTIONS).toEqual(['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'model', 'temporal', 'codec', 'crf', 'preset', 'partFrames', 'precision']);
+    expect(PIXEL_OPTIONS).toEqual(['style', 'styleStrength', 'strokeScale', 'intensity', 'originalColors', 'styleAt', 'styleFade', 'model', 'temporal', 'detail', 'codec', 'crf', 'preset', 'partFrames', 'precision']);
     // A picture style reaches the shards by its absolute path, with its strength.
     expect(shardArguments({ style: 'art/painting.jpg', styleStrength: 0.5 }, Object.keys(OPTIONS) as never)).toEqual(['--style', resolve('art/painting.jpg'), '--style-strength', '0.5']);
     expect(shardArguments({ style: 'udnie', temporal: false, crf: 20, backend: 'wasm', concurrency: 3 }, Object.keys(OPTIONS) as never)).toEqual(['--style', 'udnie', '--no-temporal', '--crf', '20']);
+    expect(shardArguments({ style: 'udnie', detail: 1.15 }, Object.keys(OPTIONS) as never)).toEqual(['--style', 'udnie', '--detail', '1.15']);
   });
 });
 

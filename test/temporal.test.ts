@@ -43,6 +43,9 @@ function flickering(truth: Uint8Array, rand: () => number, amount = 24): Uint8Ar
   return truth.map((v) => Math.max(0, Math.min(255, v + (rand() - 0.5) * 2 * amount)));
 }
 
+// Two shots of one brightness and texture scale whose colours differ, as two real camera shots
+// do: the flow can carry one onto the other, the colours cannot.
+const recoloured = (d: Uint8Array) => d.map((_, i) => d[i - (i % 3) + ((i % 3) + 1) % 3] * 0.6 + 40);
 const frame = (index: number, data: Uint8Array): RgbFrame => ({ index, width: W, height: H, data });
 const meanOf = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
 const rmse = (a: Uint8Array, b: Uint8Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length);
@@ -94,9 +97,6 @@ describe('temporal stage', () => {
     expect(Array.from(outputs[10])).toEqual(Array.from(stylized));
   });
 
-  // Two shots of one brightness and texture scale whose colours differ, as two real camera shots
-  // do: the flow can carry one onto the other, the colours cannot.
-  const recoloured = (d: Uint8Array) => d.map((_, i) => d[i - (i % 3) + ((i % 3) + 1) % 3] * 0.6 + 40);
   it('restarts at a hard cut that the colours show: the first frame after it is its own stylization', async () => {
     const rand = random(5);
     const before = Array.from({ length: 10 }, () => ({ input: picture(1), stylized: flickering(picture(2), rand) }));
@@ -261,6 +261,62 @@ describe('temporal stage', () => {
 });
 
 /** SSIM (Wang et al. 2004) of two frames' luma, over 5x5 windows with edges replicated, written out. */
+describe('the detail gain', () => {
+  /** The rule written out in doubles: each channel plus (gain − 1) times the luma less its 5x5 mean, edges replicated; rounded, clamped. */
+  function naiveDetail(rgb: Uint8Array, gain: number): Uint8Array {
+    const luma = (x: number, y: number) => {
+      const i = 3 * (Math.min(Math.max(y, 0), H - 1) * W + Math.min(Math.max(x, 0), W - 1));
+      return 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
+    };
+    const out = new Uint8Array(rgb.length);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        let mean = 0;
+        for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) mean += luma(x + dx, y + dy) / 25;
+        const delta = (gain - 1) * (luma(x, y) - mean);
+        for (let c = 0; c < 3; c++) out[3 * (y * W + x) + c] = Math.min(255, Math.max(0, Math.round(rgb[3 * (y * W + x) + c] + delta)));
+      }
+    return out;
+  }
+
+  /** The energy of the luma less its 5x5 mean, over the frame (the gain's own band). */
+  const detailEnergy = (rgb: Uint8Array) => {
+    const flat = naiveDetail(rgb, 0); // the frame less its fine band
+    let e = 0;
+    for (let i = 0; i < rgb.length; i++) e += (rgb[i] - flat[i]) ** 2;
+    return e;
+  };
+
+  it('scales the fine band of each blended frame shown, as written out, and blends the next frame with the blend itself', async () => {
+    const rand = random(9);
+    const frames = Array.from({ length: 12 }, (_, t) => ({ input: picture(11, 1.5 * t), stylized: flickering(picture(3, 1.5 * t), rand) }));
+    const blended = outputsOf(await createTemporalStage({ strength: 0.9 }), frames);
+    const sharpened = outputsOf(await createTemporalStage({ strength: 0.9, detail: 1.3 }), frames);
+    // a run's first frame is its own stylization: nothing was averaged away, nothing is scaled
+    expect(Array.from(sharpened[0])).toEqual(Array.from(blended[0]));
+    for (let t = 1; t < frames.length; t++) {
+      // the same blend as without the gain (the history is the blend, not the frame shown), scaled
+      const expected = naiveDetail(blended[t], 1.3);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(sharpened[t][i] - expected[i]));
+      expect(worst).toBeLessThanOrEqual(1);
+      // the blend kept less of the stylization's fine detail than the frame shown keeps
+      expect(detailEnergy(sharpened[t]) / detailEnergy(blended[t])).toBeGreaterThan(1.5);
+    }
+  });
+
+  it('keeps the guard after a hard cut: the frames shown stay within its bound of their own stylizations', async () => {
+    const rand = random(5);
+    const before = Array.from({ length: 10 }, () => ({ input: picture(1), stylized: flickering(picture(2), rand) }));
+    const afterCut = recoloured(picture(40));
+    const shot = Array.from({ length: 8 }, () => ({ input: afterCut, stylized: flickering(afterCut.map((v) => 255 - v), rand) }));
+    const frames = [...before, ...shot];
+    const outputs = outputsOf(await createTemporalStage({ strength: 0.9, detail: 2 }), frames);
+    expect(Array.from(outputs[10])).toEqual(Array.from(frames[10].stylized));
+    for (let t = 11; t < 10 + SHOT_GUARD_FRAMES; t++) expect(psnr(outputs[t], frames[t].stylized)).toBeGreaterThanOrEqual(SHOT_GUARD_PSNR);
+  });
+});
+
 function naiveSimilarity(a: ArrayLike<number>, b: ArrayLike<number>, width = W, height = H): number {
   const luma = (d: ArrayLike<number>, x: number, y: number) => {
     const i = 3 * (Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1));

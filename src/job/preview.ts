@@ -11,7 +11,7 @@ import type { Look } from '../stylize/look.js';
 import { readStyleImage } from '../stylize/magenta.js';
 import { checkedOptions, defaultOutputPath, looksOf, machineOf, precisionOf, type JobBase } from './common.js';
 import { isStillPath } from './still.js';
-import { temporalStrength } from './video.js';
+import { temporalDetail, temporalStrength } from './video.js';
 import { resolveSchedule } from './style-schedule.js';
 
 /**
@@ -34,6 +34,8 @@ export interface PreviewJob extends JobBase {
   readonly frames: readonly number[];
   /** the clip's temporal strength */
   readonly strength: number;
+  /** the clip's temporal detail gain */
+  readonly detail: number;
   /** a contact sheet's columns after the original, one per look (one, `look`, unless an option was given several values) */
   readonly looks: readonly Look[];
 }
@@ -51,6 +53,7 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
   const even = (n: number) => Math.max(2, 2 * Math.round((n * scale) / 2));
   const frames = sheet ? sheetFrames(info, values.count!, range) : clipFrames(info, range);
   const looks = looksOf(values, info, scale);
+  const strength = temporalStrength(values.temporal!);
   const { schedule } = await resolveSchedule(values, style, info);
   if (looks.length > 1 && !sheet) throw new OptionError(`several values of {strokeScale} or {intensity} make a contact sheet: give an image output ({output} ${defaultOutputPath(input, `${style.label}.preview`, '.png')})`);
   if (style.kind === 'picture') await readStyleImage(style.path);
@@ -59,7 +62,7 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
     kind: 'preview', input, output, overwrite: !!values.overwrite, style, precision: await precisionOf(style, values), machine: machineOf(values), schedule,
     look: looks[0], looks: Object.freeze(looks),
     info, sheet, clip: container && codec ? { container, codec, crf: OPTIONS.crf.derivedDefault!({ container, codec }), preset: OPTIONS.preset.derivedDefault!({ container, codec }) } : undefined,
-    size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength: temporalStrength(values.temporal!),
+    size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength, detail: temporalDetail(values.detail, strength),
   });
 }
 

@@ -29,6 +29,8 @@ export interface VideoJob extends JobBase {
   readonly preset?: string;
   /** the temporal stage's strength; 0 turns it off */
   readonly strength: number;
+  /** the temporal stage's detail gain (1: the blend as it is) */
+  readonly detail: number;
   readonly shard?: ShardSpec;
   readonly span: FrameSpan;
   readonly partFrames: number;
@@ -53,6 +55,13 @@ export type VideoRequest = { input: string } & Pick<OptionValues, (typeof RENDER
 /** `true` is the table's default strength; `false` turns the stage off. */
 export const temporalStrength = (temporal: boolean | number): number => (temporal === true ? OPTIONS.temporal.default! as number : temporal === false ? 0 : temporal);
 
+/** The detail gain, which acts on what the temporal stage blends: none to act on with the stage off. */
+export function temporalDetail(detail: number | undefined, strength: number): number {
+  const gain = detail ?? (OPTIONS.detail.default as number);
+  if (gain !== 1 && strength === 0) throw new OptionError('{detail} sharpens what the temporal stage blends, and the stage is off ({temporal} 0 or --no-temporal): leave out one of the two');
+  return gain;
+}
+
 /**
  * Checks everything that needs no file first (a typo costs nothing), then the output path (a
  * render's, not a plan's, whose shards write later where they run), the probe, the style's files.
@@ -68,6 +77,7 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const crf = values.crf ?? OPTIONS.crf.derivedDefault!({ container, codec });
   const preset = values.preset ?? OPTIONS.preset.derivedDefault!({ container, codec });
   const strength = temporalStrength(values.temporal!);
+  const detail = temporalDetail(values.detail, strength);
   const shard = typeof values.shard === 'string' ? parseShard(values.shard) : values.shard;
   const chooseFrames = frameChooser(values);
   switchStyles(values);
@@ -81,11 +91,11 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const look = lookOf(values, info);
   const { schedule, identity: styleAt } = await resolveSchedule(values, style, info, span.end);
   // Each option as it acts on the pixels; plan.json records those the table marks.
-  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, codec, crf, preset, partFrames, precision: precision.name, styleAt, styleFade: schedule && values.styleFade };
+  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, detail, codec, crf, preset, partFrames, precision: precision.name, styleAt, styleFade: schedule && values.styleFade };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({
     kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values), look, schedule, restarts: Object.freeze(hardSwitches(schedule)),
-    info, container, codec, crf, preset, strength, shard, span, partFrames, waitSeconds: values.wait ?? 0,
+    info, container, codec, crf, preset, strength, detail, shard, span, partFrames, waitSeconds: values.wait ?? 0,
     parts: Object.freeze(parts), shardParts: Object.freeze(shard ? shardParts(parts, shard) : parts), warmupLimit: warmupFrames(strength), identity,
     shardValues: Object.freeze({ ...given, style: values.style, precision: precision.name }),
   });

@@ -52,6 +52,14 @@ export const zeroToOne = (advice: string): Validator<number> => ({
   },
 });
 
+/** The temporal stage's detail gain: from 1 (the blend as it is) to 2. */
+export const detailGain: Validator<number> = {
+  parse: (text) => (DECIMAL.test(text) ? Number.parseFloat(text) : NaN),
+  check(value, api) {
+    if (!(typeof value === 'number' && value >= 1 && value <= 2)) throw invalidOption(api, value, 'give a gain from 1 (the blend as it is) to 2; 1.15 keeps most of the detail');
+  },
+};
+
 export const unitInterval = zeroToOne('give a strength from 0 (the content\'s own style) to 1 (the picture\'s style)');
 
 /** 'auto', or a number from 1 to `max`. */

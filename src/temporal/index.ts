@@ -5,6 +5,7 @@
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
 import { ColourCuts } from './cuts.js';
+import { DetailGain } from './detail-gain.js';
 import { psnr, resizeTaps, type Flow, type Gray } from './image.js';
 import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
 import { CUT_COVERAGE, type Motion } from './motion.js';
@@ -40,6 +41,8 @@ export interface TemporalOptions {
   flowOnBackend?: boolean;
   /** every frame's analysis comes with it (computed ahead, in worker threads): the stage loads no flow of its own */
   analysedAhead?: boolean;
+  /** the detail gain: the fine band of each frame the stage blends, scaled by this in the frame shown (1, the default: the blend as it is; detail-gain.ts) */
+  detail?: number;
 }
 
 /**
@@ -166,7 +169,8 @@ interface HeldFrame {
 /** The stage's description from its options, as its `name` gives it, without building it. */
 export function describeTemporalStage(options: TemporalOptions): string {
   if (options.strength === 0) return 'off';
-  return `${TEMPORAL_METHOD}, strength ${options.strength}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`;
+  const detail = options.detail !== undefined && options.detail !== 1 ? `, detail ${options.detail}` : '';
+  return `${TEMPORAL_METHOD}, strength ${options.strength}${detail}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`;
 }
 
 export function createTemporalStage(options: TemporalOptions): Promise<TemporalStage> {
@@ -178,6 +182,8 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   const strength = options.strength;
   if (strength === 0) return { name: describeTemporalStage(options), lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
+  const detail = options.detail ?? 1;
+  let detailGain: DetailGain | undefined;
   const flows = options.analysedAhead ? undefined : await stageFlows(options.flowOnBackend ?? false);
   let held: HeldFrame | undefined;
   const cuts = new ColourCuts();
@@ -245,8 +251,18 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       if (shotFrame < SHOT_GUARD_FRAMES) output = withinPsnr(stylized.data, output, SHOT_GUARD_PSNR);
     }
     if (mixed) lookaheadBelowFloor = target === stylized.data;
-    const shown = research.shown?.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height }) ?? output;
-    previousOutput = research.shown?.inHistory === false ? output : shown;
+    if (research.shown) {
+      const shown = research.shown.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height });
+      previousOutput = research.shown.inHistory === false ? output : shown;
+      return { input, output: { ...stylized, data: shown } };
+    }
+    previousOutput = output;
+    // The detail gain acts on the frame shown alone, and only where the stage blended (a frame
+    // that is its own stylization lost nothing); the guard's bound holds for what is shown.
+    if (!past || detail === 1) return { input, output: { ...stylized, data: output } };
+    if (detailGain?.width !== width || detailGain.height !== height) detailGain = new DetailGain(width, height);
+    let shown = detailGain.apply(output, detail);
+    if (shotFrame < SHOT_GUARD_FRAMES) shown = withinPsnr(stylized.data, shown, SHOT_GUARD_PSNR);
     return { input, output: { ...stylized, data: shown } };
   }
 
