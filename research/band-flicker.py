@@ -14,9 +14,8 @@ and each OUTPUT, the judge's E_warp computed band by band as a share of PERFRAME
 PERFRAME's (docs/temporal-detail.md, Where the flicker and the detail are).
 """
 import argparse
-import cv2
 import numpy as np
-from judge import add_judge_argument, import_judge, judged_frames
+from judge import add_judge_argument, bands, grey, import_judge, judged_frames
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe'); p.add_argument('outputs', nargs='*')
@@ -28,15 +27,6 @@ inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
 n = len(ref)
 masks = [ewarp.consistency_mask(backward[t - 1], forward[t - 1]) for t in range(1, n)]
 NAMES = ('fine', 'mid', 'low')
-
-
-def grey(frame):
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255
-
-
-def bands(image):
-    fine_blur, mid_blur = cv2.GaussianBlur(image, (0, 0), 1.5), cv2.GaussianBlur(image, (0, 0), 4)
-    return image - fine_blur, fine_blur - mid_blur, mid_blur
 
 
 def split(frames):

@@ -1,5 +1,7 @@
 """The independent judge, ewarp.py, imported from the folder a harness is given (--judge DIR or $STYLIZE_VIDEO_TOOLS)."""
 import os, sys
+import cv2
+import numpy as np
 
 
 def add_judge_argument(parser):
@@ -25,3 +27,14 @@ def judged_frames(ewarp, input_path, perframe_path):
     inp, ref = inp[:n], ref[:n]
     backward, forward = ewarp.judge_flows(input_path, inp, 'deepflow')
     return inp, ref, backward, forward, ewarp.cut_pairs(inp)
+
+
+def grey(frame):
+    """A frame's grey image, 0..1."""
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255
+
+
+def bands(image):
+    """A grey image split by Gaussian blurs: fine (less its blur at sigma 1.5, the judge's detail band), mid (sigma 1.5 to 4), low (above 4)."""
+    fine_blur, mid_blur = cv2.GaussianBlur(image, (0, 0), 1.5), cv2.GaussianBlur(image, (0, 0), 4)
+    return image - fine_blur, fine_blur - mid_blur, mid_blur

@@ -21,7 +21,7 @@ import argparse
 import json
 import cv2
 import numpy as np
-from judge import add_judge_argument, import_judge, judged_frames
+from judge import add_judge_argument, bands, grey, import_judge, judged_frames
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe')
@@ -32,15 +32,6 @@ ewarp = import_judge(p, a.judge)
 
 inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
 n = len(ref)
-
-
-def grey(frame):
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255
-
-
-def bands(image):
-    fine_blur, mid_blur = cv2.GaussianBlur(image, (0, 0), 1.5), cv2.GaussianBlur(image, (0, 0), 4)
-    return image - fine_blur, fine_blur - mid_blur, mid_blur
 
 
 def warping_error(frames):
