@@ -14,9 +14,8 @@ a finer flow would not place the carried strokes better as the judge sees them
 """
 import argparse
 import json
-import cv2
 import numpy as np
-from judge import add_judge_argument, import_judge, judged_frames
+from judge import add_judge_argument, bands, grey, import_judge, judged_frames
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe'); p.add_argument('flows')
@@ -30,8 +29,7 @@ stage = np.fromfile(a.flows, dtype=np.float32).reshape(-1, height, width, 2)
 
 
 def fine(frame):
-    g = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float64)
-    return g - cv2.GaussianBlur(g, (0, 0), 1.5)
+    return bands(grey(frame))[0].astype(np.float64)
 
 
 def correlation(x, y, mask):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The flicker the judge (ewarp.py) reads in a render that changes only as its input does: an estimate.
 
-usage: /usr/bin/python3 research/stable-floor.py INPUT PERFRAME [--judge DIR]
+usage: /usr/bin/python3 research/stable-floor.py INPUT PERFRAME [--check] [--judge DIR]
 
 A stylization that is perfectly consistent in time (its strokes glued to the surfaces, redrawn
 only where the picture itself changes) would still be read by the judge as changing where its

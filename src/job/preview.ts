@@ -47,13 +47,14 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
   const sheet = isStillPath(output);
   const container = sheet ? undefined : containerOf(output);
   const range = typeof values.frames === 'string' ? parseFrameRange(values.frames) : values.frames;
+  const strength = temporalStrength(values.temporal!);
+  const detail = temporalDetail(values.detail, strength);
   await checkOutputPath(output, { input, overwrite: values.overwrite });
   const info = await probeVideo(input);
   const scale = values.scale!;
   const even = (n: number) => Math.max(2, 2 * Math.round((n * scale) / 2));
   const frames = sheet ? sheetFrames(info, values.count!, range) : clipFrames(info, range);
   const looks = looksOf(values, info, scale);
-  const strength = temporalStrength(values.temporal!);
   const { schedule } = await resolveSchedule(values, style, info);
   if (looks.length > 1 && !sheet) throw new OptionError(`several values of {strokeScale} or {intensity} make a contact sheet: give an image output ({output} ${defaultOutputPath(input, `${style.label}.preview`, '.png')})`);
   if (style.kind === 'picture') await readStyleImage(style.path);
@@ -62,7 +63,7 @@ export async function resolvePreview(request: PreviewRequest): Promise<PreviewJo
     kind: 'preview', input, output, overwrite: !!values.overwrite, style, precision: await precisionOf(style, values), machine: machineOf(values), schedule,
     look: looks[0], looks: Object.freeze(looks),
     info, sheet, clip: container && codec ? { container, codec, crf: OPTIONS.crf.derivedDefault!({ container, codec }), preset: OPTIONS.preset.derivedDefault!({ container, codec }) } : undefined,
-    size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength, detail: temporalDetail(values.detail, strength),
+    size: { width: even(info.width), height: even(info.height) }, frames: Object.freeze(frames), strength, detail,
   });
 }
 

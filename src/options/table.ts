@@ -161,7 +161,7 @@ export const OPTIONS = {
    */
   detail: spec<number>({
     flags: '--detail <gain>',
-    description: "crisper strokes where the temporal stage blends: 1 (the blend as it is) to 2; 1.15 keeps most of the detail for a little more flicker",
+    description: "crisper strokes where the temporal stage blends: 1 (the blend as it is) to 2; 1.15 brings back some of the detail the blend averages away, for a little more flicker",
     validator: detailGain,
     default: 1,
     pixels: true,

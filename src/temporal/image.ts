@@ -114,3 +114,13 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
   return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
 }
+
+/** The luma of an RGB frame less its mean over a (2r+1)² window, into `into` (`mean` is scratch). */
+export function fineLuma(rgb: Uint8Array, width: number, height: number, r: number, into: Float32Array, mean: Float32Array): Float32Array {
+  const n = width * height;
+  for (let k = 0, i = 0; k < n; k++, i += 3) into[k] = 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
+  boxSum(into, width, height, r, mean);
+  const per = 1 / (2 * r + 1) ** 2;
+  for (let k = 0; k < n; k++) into[k] -= mean[k] * per;
+  return into;
+}

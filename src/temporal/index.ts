@@ -41,7 +41,7 @@ export interface TemporalOptions {
   flowOnBackend?: boolean;
   /** every frame's analysis comes with it (computed ahead, in worker threads): the stage loads no flow of its own */
   analysedAhead?: boolean;
-  /** the detail gain: the fine band of each frame the stage blends, scaled by this in the frame shown (1, the default: the blend as it is; detail-gain.ts) */
+  /** the detail gain: the fine band of each frame the stage mixes, scaled by this in the frame shown (1, the default: the mix as it is; detail-gain.ts) */
   detail?: number;
 }
 
@@ -257,9 +257,10 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       return { input, output: { ...stylized, data: shown } };
     }
     previousOutput = output;
-    // The detail gain acts on the frame shown alone, and only where the stage blended (a frame
-    // that is its own stylization lost nothing); the guard's bound holds for what is shown.
-    if (!past || detail === 1) return { input, output: { ...stylized, data: output } };
+    // The detail gain acts on the frame shown alone, on every frame the stage mixed (with the past,
+    // the next frame, or both; a frame shown as its own stylization lost nothing); the guard's
+    // bound holds for what is shown.
+    if (detail === 1 || output === stylized.data) return { input, output: { ...stylized, data: output } };
     if (detailGain?.width !== width || detailGain.height !== height) detailGain = new DetailGain(width, height);
     let shown = detailGain.apply(output, detail);
     if (shotFrame < SHOT_GUARD_FRAMES) shown = withinPsnr(stylized.data, shown, SHOT_GUARD_PSNR);

@@ -1,16 +1,6 @@
 // The fine band the research variants of the temporal stage work on, and its single-channel
 // bicubic resample (docs/temporal-detail.md, Choosing, carrying, filtering apart).
-import { boxSum } from '../image.js';
-
-/** The luma of an RGB frame less its mean over a (2r+1)² window, into `into` (`mean` is scratch). */
-export function fineLuma(rgb: Uint8Array, width: number, height: number, r: number, into: Float32Array, mean: Float32Array): Float32Array {
-  const n = width * height;
-  for (let k = 0, i = 0; k < n; k++, i += 3) into[k] = 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
-  boxSum(into, width, height, r, mean);
-  const per = 1 / (2 * r + 1) ** 2;
-  for (let k = 0; k < n; k++) into[k] -= mean[k] * per;
-  return into;
-}
+export { fineLuma } from '../image.js';
 
 /** A single-channel image sampled at (map[2p], map[2p+1]) for every p, Catmull-Rom, edges clamped. */
 export function bicubicSample(image: Float32Array, width: number, height: number, map: Float32Array, into: Float32Array): Float32Array {
