@@ -15,15 +15,11 @@ PERFRAME's (docs/temporal-detail.md, Where the flicker and the detail are).
 """
 import argparse
 import numpy as np
-from judge import add_judge_argument, bands, grey, import_judge, judged_frames
+from judge import bands, grey, judged_run
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe'); p.add_argument('outputs', nargs='*')
-add_judge_argument(p)
-a = p.parse_args()
-ewarp = import_judge(p, a.judge)
-
-inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
+a, ewarp, (inp, ref, backward, forward, cuts) = judged_run(p)
 n = len(ref)
 masks = [ewarp.consistency_mask(backward[t - 1], forward[t - 1]) for t in range(1, n)]
 NAMES = ('fine', 'mid', 'low')

@@ -15,15 +15,11 @@ import argparse
 import json
 import cv2
 import numpy as np
-from judge import add_judge_argument, import_judge, judged_frames
+from judge import judged_run
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe')
-add_judge_argument(p)
-a = p.parse_args()
-ewarp = import_judge(p, a.judge)
-
-inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
+a, ewarp, (inp, ref, backward, forward, cuts) = judged_run(p)
 n = len(ref)
 
 

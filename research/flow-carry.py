@@ -15,15 +15,11 @@ a finer flow would not place the carried strokes better as the judge sees them
 import argparse
 import json
 import numpy as np
-from judge import add_judge_argument, bands, grey, import_judge, judged_frames
+from judge import bands, grey, judged_run
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe'); p.add_argument('flows')
-add_judge_argument(p)
-a = p.parse_args()
-ewarp = import_judge(p, a.judge)
-
-inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
+a, ewarp, (inp, ref, backward, forward, cuts) = judged_run(p)
 height, width = inp[0].shape[:2]
 stage = np.fromfile(a.flows, dtype=np.float32).reshape(-1, height, width, 2)
 

@@ -17,6 +17,14 @@ def import_judge(parser, folder):
     return ewarp
 
 
+def judged_run(parser):
+    """A harness's arguments (with --judge), the judge, and judged_frames of its INPUT and PERFRAME arguments."""
+    add_judge_argument(parser)
+    args = parser.parse_args()
+    ewarp = import_judge(parser, args.judge)
+    return args, ewarp, judged_frames(ewarp, args.input, args.perframe)
+
+
 def judged_frames(ewarp, input_path, perframe_path):
     """The per-frame render's frames, the input's at its size (as many of each), and the judge's
     flows between them and its cut pairs: what a harness measures a render against."""

@@ -21,16 +21,12 @@ import argparse
 import json
 import cv2
 import numpy as np
-from judge import add_judge_argument, bands, grey, import_judge, judged_frames
+from judge import bands, grey, judged_run
 
 p = argparse.ArgumentParser()
 p.add_argument('input'); p.add_argument('perframe')
 p.add_argument('--check', action='store_true', help="also the normalised error of OpenCV's stylization filter of the input: a painterly look computed from each frame's neighbourhood alone, so consistent by construction")
-add_judge_argument(p)
-a = p.parse_args()
-ewarp = import_judge(p, a.judge)
-
-inp, ref, backward, forward, cuts = judged_frames(ewarp, a.input, a.perframe)
+a, ewarp, (inp, ref, backward, forward, cuts) = judged_run(p)
 n = len(ref)
 
 

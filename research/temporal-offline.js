@@ -77,20 +77,14 @@ if (args.finefilter) {
 }
 if (args.finegain) {
   // --finegain G: the blend's own luma fine band (less its 5x5 mean) scaled by one gain G everywhere, for display
-  const { fineLuma } = await import('../dist/temporal/research/fine-band.js');
+  const { DetailGain } = await import('../dist/temporal/detail-gain.js');
   const gain = Number(args.finegain);
-  let fine, mean;
+  let detail;
   shown = {
     inHistory: !args.unshown,
     make: ({ output, width, height }) => {
-      if (fine?.length !== width * height) { fine = new Float32Array(width * height); mean = new Float32Array(width * height); }
-      fineLuma(output, width, height, 2, fine, mean);
-      const out = new Uint8ClampedArray(output.length);
-      for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
-        const delta = (gain - 1) * fine[k];
-        out[i] = output[i] + delta; out[i + 1] = output[i + 1] + delta; out[i + 2] = output[i + 2] + delta;
-      }
-      return new Uint8Array(out.buffer);
+      if (detail?.width !== width || detail.height !== height) detail = new DetailGain(width, height);
+      return detail.apply(output, gain);
     },
   };
 }
@@ -99,24 +93,20 @@ if (args.detailfloor) {
   // for the whole frame, raised until its energy is D of the frame's own stylization's (never lowered, at most
   // MAXGAIN), the gain carried from frame to frame by CARRY
   const { fineLuma } = await import('../dist/temporal/research/fine-band.js');
+  const { DetailGain, DETAIL_RADIUS } = await import('../dist/temporal/detail-gain.js');
   const [floor, carry = 0.8, maxGain = 2] = args.detailfloor.split(',').map(Number);
-  let fine, own, mean, gain;
+  let fine, own, mean, gain, detail;
   shown = {
     inHistory: !args.unshown,
     make: ({ stylized, output, width, height }) => {
-      if (fine?.length !== width * height) { fine = new Float32Array(width * height); own = new Float32Array(width * height); mean = new Float32Array(width * height); gain = undefined; }
-      fineLuma(output, width, height, 2, fine, mean);
-      fineLuma(stylized, width, height, 2, own, mean);
+      if (detail?.width !== width || detail.height !== height) { detail = new DetailGain(width, height); fine = new Float32Array(width * height); own = new Float32Array(width * height); mean = new Float32Array(width * height); gain = undefined; }
+      fineLuma(output, width, height, DETAIL_RADIUS, fine, mean);
+      fineLuma(stylized, width, height, DETAIL_RADIUS, own, mean);
       let energyOut = 0, energyOwn = 0;
       for (let k = 0; k < fine.length; k++) { energyOut += fine[k] * fine[k]; energyOwn += own[k] * own[k]; }
       const wanted = Math.min(Math.max(Math.sqrt((floor * energyOwn) / Math.max(energyOut, 1e-6)), 1), maxGain);
       gain = gain === undefined ? wanted : carry * gain + (1 - carry) * wanted;
-      const out = new Uint8ClampedArray(output.length);
-      for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
-        const delta = (gain - 1) * fine[k];
-        out[i] = output[i] + delta; out[i + 1] = output[i + 1] + delta; out[i + 2] = output[i + 2] + delta;
-      }
-      return new Uint8Array(out.buffer);
+      return detail.apply(output, gain);
     },
   };
 }

@@ -91,7 +91,7 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const look = lookOf(values, info);
   const { schedule, identity: styleAt } = await resolveSchedule(values, style, info, span.end);
   // Each option as it acts on the pixels; plan.json records those the table marks.
-  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, detail: strength > 0 && detail !== 1 ? detail : undefined, codec, crf, preset, partFrames, precision: precision.name, styleAt, styleFade: schedule && values.styleFade };
+  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, detail: detail !== 1 ? detail : undefined, codec, crf, preset, partFrames, precision: precision.name, styleAt, styleFade: schedule && values.styleFade };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({
     kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values), look, schedule, restarts: Object.freeze(hardSwitches(schedule)),
