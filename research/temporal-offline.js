@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
   console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--detail G] [--unshown]');
@@ -107,6 +107,58 @@ if (args.detailfloor) {
       const wanted = Math.min(Math.max(Math.sqrt((floor * energyOwn) / Math.max(energyOut, 1e-6)), 1), maxGain);
       gain = gain === undefined ? wanted : carry * gain + (1 - carry) * wanted;
       return detail.apply(output, gain);
+    },
+  };
+}
+if (args.weightgain) {
+  // --weightgain S[,MAX[,LINEAR]]: the blend's luma fine band scaled per pixel by the energy the mix lost there, as if the
+  // textures it averaged were unrelated: a history weight w (trust times weight) and a look-ahead share a keep
+  // ((1 − w)²((1 − a)² + a²) + w²) of it, and the gain is that to the power −S/2, at most MAX; LINEAR 1: 1 + S·w instead, 2: 1 + S·(1 − w)
+  const { fineLuma } = await import('../dist/temporal/research/fine-band.js');
+  const { DETAIL_RADIUS } = await import('../dist/temporal/detail-gain.js');
+  const { LOOKAHEAD_WEIGHT } = await import('../dist/temporal/index.js');
+  // CAP: the frame's fine band at most CAP times its own stylization's (energy), the extra scaled down to it
+  const [power, maxGain = 2, linear = 0, cap = Infinity] = args.weightgain.split(',').map(Number);
+  let fine, own, mean;
+  shown = {
+    inHistory: !args.unshown,
+    make: ({ stylized, output, trust, weight, aheadTrust, width, height }) => {
+      if (fine?.length !== width * height) { fine = new Float32Array(width * height); own = new Float32Array(width * height); mean = new Float32Array(width * height); }
+      fineLuma(output, width, height, DETAIL_RADIUS, fine, mean);
+      const out = new Uint8ClampedArray(output.length);
+      const gains = new Float32Array(fine.length);
+      let shift = 0; // the mean of the added band, taken back: a gain that follows the weight is not zero-mean
+      for (let k = 0; k < fine.length; k++) {
+        const w = trust && weight ? trust[k] * weight[k] : 0;
+        const a = aheadTrust ? LOOKAHEAD_WEIGHT * aheadTrust[k] : 0;
+        let gain;
+        if (linear === 1) gain = 1 + power * w;
+        else if (linear === 2) gain = 1 + power * (1 - w);
+        else {
+          const kept = (1 - w) * (1 - w) * ((1 - a) * (1 - a) + a * a) + w * w;
+          gain = Math.min(Math.pow(kept, -power / 2), maxGain);
+        }
+        gains[k] = gain;
+        shift += (gain - 1) * fine[k];
+      }
+      if (cap !== Infinity) {
+        fineLuma(stylized, width, height, DETAIL_RADIUS, own, mean);
+        let a = 0, b = 0, c = 0, e = 0;
+        for (let k = 0; k < fine.length; k++) { const f2 = fine[k] * fine[k], x = gains[k] - 1; a += f2; b += x * f2; c += x * x * f2; e += own[k] * own[k]; }
+        const allowed = cap * e;
+        if (a + 2 * b + c > allowed) {
+          // (a + 2tb + t²c) = allowed, t in [0, 1]
+          const t = a >= allowed || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - allowed))) / c;
+          shift = 0;
+          for (let k = 0; k < fine.length; k++) { gains[k] = 1 + t * (gains[k] - 1); shift += (gains[k] - 1) * fine[k]; }
+        }
+      }
+      shift /= fine.length;
+      for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
+        const delta = (gains[k] - 1) * fine[k] - shift;
+        out[i] = output[i] + delta; out[i + 1] = output[i + 1] + delta; out[i + 2] = output[i + 2] + delta;
+      }
+      return new Uint8Array(out.buffer);
     },
   };
 }

@@ -1,7 +1,8 @@
 // The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
 import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-video';
-import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, SHOT_GUARD_FRAMES, SHOT_GUARD_PSNR, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, stageFlows } from '../src/temporal/index.js';
+import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, SHOT_GUARD_FRAMES, SHOT_GUARD_PSNR, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, createTemporalStageWith, stageFlows } from '../src/temporal/index.js';
+import { DetailGain } from '../src/temporal/detail-gain.js';
 import { BlendWeights, STRUCTURE_LAMBDA } from '../src/temporal/blend-weights.js';
 import { colourHistogram, ColourCuts, FADE_DISTANCE, FADE_LOW, FADE_RUN, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
@@ -261,45 +262,83 @@ describe('temporal stage', () => {
 });
 
 describe('the detail gain', () => {
-  /** The rule written out in doubles: each channel plus (gain − 1) times the luma less its 5x5 mean, edges replicated; rounded, clamped. */
-  function naiveDetail(rgb: Uint8Array, gain: number): Uint8Array {
+  /** The luma less its 5x5 mean, edges replicated, in doubles. */
+  function naiveFine(rgb: Uint8Array, width = W, height = H): number[] {
     const luma = (x: number, y: number) => {
-      const i = 3 * (Math.min(Math.max(y, 0), H - 1) * W + Math.min(Math.max(x, 0), W - 1));
+      const i = 3 * (Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1));
       return 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2];
     };
-    const out = new Uint8Array(rgb.length);
-    for (let y = 0; y < H; y++)
-      for (let x = 0; x < W; x++) {
+    const fine: number[] = [];
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
         let mean = 0;
         for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) mean += luma(x + dx, y + dy) / 25;
-        const delta = (gain - 1) * (luma(x, y) - mean);
-        for (let c = 0; c < 3; c++) out[3 * (y * W + x) + c] = Math.min(255, Math.max(0, Math.round(rgb[3 * (y * W + x) + c] + delta)));
+        fine.push(luma(x, y) - mean);
       }
+    return fine;
+  }
+  const energy = (band: number[]) => band.reduce((e, f) => e + f * f, 0);
+
+  /**
+   * The rule written out in doubles: the mix's fine band f scaled up by (gain − 1)·w/0.5 where the
+   * past weighs w, the added band scaled down by one factor (found by bisection) until the shown
+   * band's energy is no more than the own stylization's, its mean taken back, added to each channel.
+   */
+  function naiveDetail(mix: Uint8Array, own: Uint8Array, pastWeight: (k: number) => number, gain: number): Uint8Array {
+    const fine = naiveFine(mix);
+    const extra = fine.map((f, k) => ((gain - 1) / 0.5) * pastWeight(k) * f);
+    const shownEnergy = (t: number) => energy(fine.map((f, k) => f + t * extra[k]));
+    const allowed = energy(naiveFine(own));
+    let t = 1;
+    if (shownEnergy(1) > allowed) {
+      let low = 0, high = 1;
+      for (let i = 0; i < 60; i++) shownEnergy((low + high) / 2) > allowed ? (high = (low + high) / 2) : (low = (low + high) / 2);
+      t = shownEnergy(0) >= allowed ? 0 : low;
+    }
+    const shift = extra.reduce((a, b) => a + b, 0) / extra.length;
+    const out = new Uint8Array(mix.length);
+    for (let k = 0; k < fine.length; k++)
+      for (let c = 0; c < 3; c++) out[3 * k + c] = Math.min(255, Math.max(0, Math.round(mix[3 * k + c] + t * (extra[k] - shift))));
     return out;
   }
 
-  /** The energy of the luma less its 5x5 mean, over the frame (the gain's own band). */
-  const detailEnergy = (rgb: Uint8Array) => {
-    const flat = naiveDetail(rgb, 0); // the frame less its fine band
-    let e = 0;
-    for (let i = 0; i < rgb.length; i++) e += (rgb[i] - flat[i]) ** 2;
-    return e;
-  };
+  const worstDifference = (a: Uint8Array, b: Uint8Array) => a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i])), 0);
 
-  it('scales the fine band of each mixed frame shown, as written out, and blends the next frame with the mix itself', async () => {
+  it('scales the fine band by the gain where the past weighs half, in proportion elsewhere, as written out', () => {
+    const rand = random(4);
+    const mix = flickering(picture(3), rand, 10);
+    const weight = Float32Array.from({ length: W * H }, () => 0.9 * rand());
+    const trust = Float32Array.from({ length: W * H }, () => rand());
+    const gain = new DetailGain(W, H);
+    // the own stylization sharper than the mix (nothing held back), then one no sharper (held back to its energy), then flat (nothing added)
+    for (const own of [flickering(picture(3), rand, 40), mix, new Uint8Array(W * H * 3).fill(90)]) {
+      const shown = gain.apply({ mix, own, weight, trust }, 1.6);
+      expect(worstDifference(shown, naiveDetail(mix, own, (k) => weight[k] * trust[k], 1.6))).toBeLessThanOrEqual(1);
+    }
+    const heldBack = gain.apply({ mix, own: mix, weight, trust }, 1.6);
+    expect(energy(naiveFine(heldBack)) / energy(naiveFine(mix))).toBeLessThan(1.01);
+    expect(Array.from(gain.apply({ mix, own: new Uint8Array(W * H * 3).fill(90), weight, trust }, 1.6))).toEqual(Array.from(mix));
+  });
+
+  it('acts on the frames the stage blends with the past, with the blend weight it used, and blends the next frame with the mix itself', async () => {
+    // A still scene (the motion trusted everywhere) whose stylization flickers; the blend weight
+    // set to an even mix through the research hook, so the rule's weight is known.
     const rand = random(9);
-    const frames = Array.from({ length: 12 }, (_, t) => ({ input: picture(11, 1.5 * t), stylized: flickering(picture(3, 1.5 * t), rand) }));
-    const blended = outputsOf(await createTemporalStage({ strength: 0.9 }), frames);
-    const sharpened = outputsOf(await createTemporalStage({ strength: 0.9, detail: 1.3 }), frames);
-    // every frame the stage mixed, a run's first too (the look-ahead mix averages as a blend does)
-    for (let t = 0; t < frames.length; t++) {
-      // the same blend as without the gain (the history is the blend, not the frame shown), scaled
-      const expected = naiveDetail(blended[t], 1.3);
-      let worst = 0;
-      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(sharpened[t][i] - expected[i]));
-      expect(worst).toBeLessThanOrEqual(1);
-      // the blend kept less of the stylization's fine detail than the frame shown keeps
-      expect(detailEnergy(sharpened[t]) / detailEnergy(blended[t])).toBeGreaterThan(1.5);
+    const still = picture(11);
+    const frames = Array.from({ length: 12 }, () => ({ input: still, stylized: flickering(picture(3), rand) }));
+    const evenMix = () => new Float32Array(W * H).fill(0.5);
+    const outputs = async (detail: number) => {
+      const stage = await createTemporalStageWith({ strength: 0.9, detail }, { fineWeight: evenMix });
+      return outputsOf(stage, frames);
+    };
+    const blended = await outputs(1);
+    const sharpened = await outputs(1.3);
+    // the run's first frame had no past to blend with: shown as the stage made it
+    expect(Array.from(sharpened[0])).toEqual(Array.from(blended[0]));
+    for (let t = 1; t < frames.length; t++) {
+      // the same blend as without the gain (the history is the blend, not the frame shown), scaled by 1.3 everywhere
+      expect(worstDifference(sharpened[t], naiveDetail(blended[t], frames[t].stylized, () => 0.5, 1.3))).toBeLessThanOrEqual(1);
+      expect(energy(naiveFine(sharpened[t])) / energy(naiveFine(blended[t]))).toBeGreaterThan(1.5);
     }
   });
 
@@ -574,7 +613,7 @@ describe('the blend against the formula written out', () => {
 
   it('blends by the weights the formula gives at the lowest λ that keeps the SSIM floor, within one level, the mean kept', async () => {
     const strength = 0.9;
-    const stage = await createTemporalStage({ strength });
+    const stage = await createTemporalStage({ strength, detail: 1 }); // the blend itself, no detail gain
     const rand = random(12);
     const [input0, input1] = [scene(0), scene(1)];
     const stylized0 = flickering(input0.map((v) => 255 - v), rand);
@@ -599,7 +638,7 @@ describe('the blend against the formula written out', () => {
     const inputs = [scene(0), scene(1), scene(2)];
     // Strokes redrawn hard every frame: a share of the next frame's takes a frame under the floor.
     const stylized = inputs.map((input) => flickering(input.map((v) => 255 - v), rand, 90));
-    const outputs = outputsOf(await createTemporalStage({ strength }), inputs.map((input, t) => ({ input, stylized: stylized[t] })), big);
+    const outputs = outputsOf(await createTemporalStage({ strength, detail: 1 }), inputs.map((input, t) => ({ input, stylized: stylized[t] })), big);
     expect(firstFrameOf([inputs[0], inputs[1]], [stylized[0], stylized[1]]).mixed).toBe(false);
     expect(firstFrameOf([inputs[1], inputs[2]], [stylized[1], stylized[2]]).mixed).toBe(false);
     expect(worstDifference(outputs[0], stylized[0])).toBe(0);

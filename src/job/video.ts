@@ -55,11 +55,12 @@ export type VideoRequest = { input: string } & Pick<OptionValues, (typeof RENDER
 /** `true` is the table's default strength; `false` turns the stage off. */
 export const temporalStrength = (temporal: boolean | number): number => (temporal === true ? OPTIONS.temporal.default! as number : temporal === false ? 0 : temporal);
 
-/** The detail gain, which acts on what the temporal stage blends: none to act on with the stage off. */
+/** The detail gain, which acts on what the temporal stage blends: none to act on with the stage off (the default then means none). */
 export function temporalDetail(detail: number | undefined, strength: number): number {
   const gain = detail ?? (OPTIONS.detail.default as number);
-  if (gain !== 1 && strength === 0) throw new OptionError('{detail} sharpens what the temporal stage blends, and the stage is off ({temporal} 0 or --no-temporal): leave out one of the two');
-  return gain;
+  if (strength > 0) return gain;
+  if (gain !== 1 && gain !== OPTIONS.detail.default) throw new OptionError('{detail} sharpens what the temporal stage blends, and the stage is off ({temporal} 0 or off): leave out one of the two');
+  return 1;
 }
 
 /**
@@ -91,7 +92,7 @@ export async function resolveVideo(request: VideoRequest, purpose: 'render' | 'p
   const look = lookOf(values, info);
   const { schedule, identity: styleAt } = await resolveSchedule(values, style, info, span.end);
   // Each option as it acts on the pixels; plan.json records those the table marks.
-  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, detail: detail !== 1 ? detail : undefined, codec, crf, preset, partFrames, precision: precision.name, styleAt, styleFade: schedule && values.styleFade };
+  const resolved: Record<string, unknown> = { ...values, ...(await styleIdentity(style, weights)), ...look, temporal: strength, detail: strength > 0 ? detail : undefined, codec, crf, preset, partFrames, precision: precision.name, styleAt, styleFade: schedule && values.styleFade };
   const identity = Object.freeze(Object.fromEntries(PIXEL_OPTIONS.map((name) => [name, resolved[name]])));
   return Object.freeze({
     kind: 'video', input, output, overwrite: !!values.overwrite, style, precision, machine: machineOf(values), look, schedule, restarts: Object.freeze(hardSwitches(schedule)),

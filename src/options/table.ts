@@ -11,6 +11,7 @@ import { PRECISION_CHOICES, type PrecisionChoice } from '../stylize/int8.js';
 import { parseConcurrency } from '../stylize/stylizer.js';
 import { isStyleImage } from '../stylize/magenta.js';
 import { MAX_STROKE_SCALE } from '../stylize/look.js';
+import { DETAIL_DEFAULT } from '../temporal/detail-gain.js';
 import { detailGain, flag, fraction, oneOf, oneOrSeveral, scaleOrAuto, seconds, strength, styleSwitches, text, unitInterval, wholeNumber, zeroToOne, type StyleAt, type Validator } from './validators.js';
 
 export interface OptionSpec<V> {
@@ -155,17 +156,18 @@ export const OPTIONS = {
     shardArguments: (value) => (value === false ? ['--no-temporal'] : typeof value === 'number' && value !== TEMPORAL_DEFAULT ? ['--temporal', String(value)] : []),
   }),
   /**
-   * the detail gain: the fine band (luma less its 5x5 mean) of each frame the temporal stage blends,
-   * scaled by this in the frame shown, as the blend averages part of it away; 1 shows the blend as
-   * it is (docs/temporal-detail.md, What the judge reads in a stable render)
+   * the detail gain: the fine band (luma less its 5x5 mean) of each frame the temporal stage blends
+   * with the past, scaled back up in the frame shown, by this where the past weighs half (as the
+   * blend averages part of it away); 1 shows the blend as it is (docs/temporal-detail.md, The
+   * detail gain by the blend's weight)
    */
   detail: spec<number>({
     flags: '--detail <gain>',
-    description: "crisper strokes where the temporal stage blends: 1 (the blend as it is) to 2; 1.15 brings back some of the detail the blend averages away, for a little more flicker",
+    description: 'crisper strokes where the temporal stage blends: 1 (the blend as it is) to 2; more brings back more of the detail the blend averages away, for a little more flicker',
     validator: detailGain,
-    default: 1,
+    default: DETAIL_DEFAULT,
     pixels: true,
-    shardArguments: (gain) => (gain === 1 ? [] : ['--detail', String(gain)]),
+    shardArguments: (gain) => (gain === DETAIL_DEFAULT ? [] : ['--detail', String(gain)]),
   }),
   /** the video codec; default vp9 in .webm, h264 elsewhere */
   codec: spec<VideoCodec>({

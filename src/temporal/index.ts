@@ -5,7 +5,7 @@
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
 import { ColourCuts } from './cuts.js';
-import { DetailGain } from './detail-gain.js';
+import { DETAIL_DEFAULT, DetailGain } from './detail-gain.js';
 import { psnr, resizeTaps, type Flow, type Gray } from './image.js';
 import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
 import { CUT_COVERAGE, type Motion } from './motion.js';
@@ -41,7 +41,7 @@ export interface TemporalOptions {
   flowOnBackend?: boolean;
   /** every frame's analysis comes with it (computed ahead, in worker threads): the stage loads no flow of its own */
   analysedAhead?: boolean;
-  /** the detail gain: the fine band of each frame the stage mixes, scaled by this in the frame shown (1, the default: the mix as it is; detail-gain.ts) */
+  /** the detail gain: the fine band of each frame the stage blends with the past, scaled back up in the frame shown, by this where the past weighs half (default DETAIL_DEFAULT; 1: the blend as it is; detail-gain.ts) */
   detail?: number;
 }
 
@@ -53,7 +53,7 @@ export interface ResearchHooks {
   /** replaces the fine band's blend weight per pixel */
   fineWeight?: (frame: { target: Uint8Array; warped: Float32Array; weight: Float32Array; trust: Float32Array; width: number; height: number }) => Float32Array;
   /** the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend */
-  shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
+  shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; weight?: Float32Array; aheadTrust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
 }
 
 /**
@@ -150,7 +150,7 @@ export function lookaheadFrames(strength: number): number {
  * The stage's method, recorded in a render's parts folder: parts an older stage made would not
  * join seamlessly with these, so they are not resumed into this render.
  */
-export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run';
+export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run, fine band restored by the blend weight';
 
 /** A frame held until the next one arrives, with the motion back to the one before it. */
 interface HeldFrame {
@@ -169,7 +169,8 @@ interface HeldFrame {
 /** The stage's description from its options, as its `name` gives it, without building it. */
 export function describeTemporalStage(options: TemporalOptions): string {
   if (options.strength === 0) return 'off';
-  const detail = options.detail !== undefined && options.detail !== 1 ? `, detail ${options.detail}` : '';
+  const gain = options.detail ?? DETAIL_DEFAULT;
+  const detail = gain !== DETAIL_DEFAULT ? `, detail ${gain}` : '';
   return `${TEMPORAL_METHOD}, strength ${options.strength}${detail}${options.flowOnBackend ? ' (flow on the GPU)' : ''}`;
 }
 
@@ -182,7 +183,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   const strength = options.strength;
   if (strength === 0) return { name: describeTemporalStage(options), lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
-  const detail = options.detail ?? 1;
+  const detail = options.detail ?? DETAIL_DEFAULT;
   let detailGain: DetailGain | undefined;
   const flows = options.analysedAhead ? undefined : await stageFlows(options.flowOnBackend ?? false);
   let held: HeldFrame | undefined;
@@ -227,6 +228,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     const mixAlone = mixed && (!past || lookaheadBelowFloor) ? buffers.compare(stylized.data, target) : undefined;
     if (mixAlone !== undefined && mixAlone < SSIM_FLOOR) target = stylized.data;
     let output = target;
+    let fineWeight: Float32Array | undefined;
     // A shot begins at a cut, not at a run's first frame: a part's warm-up starts as it did.
     shotFrame = past ? (frame.fade ? 0 : shotFrame + 1) : motion && previousOutput ? 0 : Infinity;
     if (!past) lambdaSteps = 0;
@@ -247,22 +249,22 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       }
       lambdaSteps = floor.steps;
       const weight = statistics.weights(strength, lambdaAfter(lambdaSteps));
-      output = blend(stylized.data, warped, research.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight, trust, width, height, target, statistics.band);
+      fineWeight = research.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight;
+      output = blend(stylized.data, warped, fineWeight, trust, width, height, target, statistics.band);
       if (shotFrame < SHOT_GUARD_FRAMES) output = withinPsnr(stylized.data, output, SHOT_GUARD_PSNR);
     }
     if (mixed) lookaheadBelowFloor = target === stylized.data;
     if (research.shown) {
-      const shown = research.shown.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, width, height });
+      const shown = research.shown.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, weight: fineWeight, aheadTrust: target !== stylized.data ? aheadTrust : undefined, width, height });
       previousOutput = research.shown.inHistory === false ? output : shown;
       return { input, output: { ...stylized, data: shown } };
     }
     previousOutput = output;
-    // The detail gain acts on the frame shown alone, on every frame the stage mixed (with the past,
-    // the next frame, or both; a frame shown as its own stylization lost nothing); the guard's
-    // bound holds for what is shown.
-    if (detail === 1 || output === stylized.data) return { input, output: { ...stylized, data: output } };
+    // The detail gain acts on the frame shown alone, where the past was blended in (in proportion to
+    // its weight); the guard's bound holds for what is shown.
+    if (detail === 1 || !fineWeight || !trust) return { input, output: { ...stylized, data: output } };
     if (detailGain?.width !== width || detailGain.height !== height) detailGain = new DetailGain(width, height);
-    let shown = detailGain.apply(output, detail);
+    let shown = detailGain.apply({ mix: output, own: stylized.data, weight: fineWeight, trust }, detail);
     if (shotFrame < SHOT_GUARD_FRAMES) shown = withinPsnr(stylized.data, shown, SHOT_GUARD_PSNR);
     return { input, output: { ...stylized, data: shown } };
   }
