@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--detail G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--detail G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -13,7 +13,7 @@ import { ffmpegBinaries } from '../dist/ffmpeg.js';
 const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--detail G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--detail G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -75,16 +75,25 @@ if (args.finefilter) {
     },
   };
 }
+/** The blend's luma fine band f shown as f·(1 + extra) at each pixel, through the product's rule (detail-gain.ts) at slope 1, without its bound by the own stylization unless `own` is given. */
+async function fineScaler() {
+  const { DetailGain } = await import('../dist/temporal/detail-gain.js');
+  let detail, ones;
+  return (output, extra, own) => {
+    if (ones?.length !== extra.length) { detail = undefined; ones = new Float32Array(extra.length).fill(1); }
+    return (detail ??= new DetailGain(...output.size)).apply({ mix: output.data, own, weight: extra, trust: ones }, 1.5);
+  };
+}
 if (args.finegain) {
   // --finegain G: the blend's own luma fine band (less its 5x5 mean) scaled by one gain G everywhere, for display
-  const { DetailGain } = await import('../dist/temporal/detail-gain.js');
+  const scale = await fineScaler();
   const gain = Number(args.finegain);
-  let detail;
+  let extra;
   shown = {
     inHistory: !args.unshown,
     make: ({ output, width, height }) => {
-      if (detail?.width !== width || detail.height !== height) detail = new DetailGain(width, height);
-      return detail.apply(output, gain);
+      if (extra?.length !== width * height) extra = new Float32Array(width * height).fill(gain - 1);
+      return scale({ data: output, size: [width, height] }, extra);
     },
   };
 }
@@ -93,72 +102,44 @@ if (args.detailfloor) {
   // for the whole frame, raised until its energy is D of the frame's own stylization's (never lowered, at most
   // MAXGAIN), the gain carried from frame to frame by CARRY
   const { fineLuma } = await import('../dist/temporal/research/fine-band.js');
-  const { DetailGain, DETAIL_RADIUS } = await import('../dist/temporal/detail-gain.js');
+  const { DETAIL_RADIUS } = await import('../dist/temporal/detail-gain.js');
+  const scale = await fineScaler();
   const [floor, carry = 0.8, maxGain = 2] = args.detailfloor.split(',').map(Number);
-  let fine, own, mean, gain, detail;
+  let fine, own, mean, gain, extra;
   shown = {
     inHistory: !args.unshown,
     make: ({ stylized, output, width, height }) => {
-      if (detail?.width !== width || detail.height !== height) { detail = new DetailGain(width, height); fine = new Float32Array(width * height); own = new Float32Array(width * height); mean = new Float32Array(width * height); gain = undefined; }
+      if (fine?.length !== width * height) { fine = new Float32Array(width * height); own = new Float32Array(width * height); mean = new Float32Array(width * height); extra = new Float32Array(width * height); gain = undefined; }
       fineLuma(output, width, height, DETAIL_RADIUS, fine, mean);
       fineLuma(stylized, width, height, DETAIL_RADIUS, own, mean);
       let energyOut = 0, energyOwn = 0;
       for (let k = 0; k < fine.length; k++) { energyOut += fine[k] * fine[k]; energyOwn += own[k] * own[k]; }
       const wanted = Math.min(Math.max(Math.sqrt((floor * energyOwn) / Math.max(energyOut, 1e-6)), 1), maxGain);
       gain = gain === undefined ? wanted : carry * gain + (1 - carry) * wanted;
-      return detail.apply(output, gain);
+      return scale({ data: output, size: [width, height] }, extra.fill(gain - 1));
     },
   };
 }
 if (args.weightgain) {
-  // --weightgain S[,MAX[,LINEAR]]: the blend's luma fine band scaled per pixel by the energy the mix lost there, as if the
+  // --weightgain S[,MAX[,RULE[,CAP]]]: the blend's luma fine band scaled per pixel by the energy the mix lost there, as if the
   // textures it averaged were unrelated: a history weight w (trust times weight) and a look-ahead share a keep
-  // ((1 − w)²((1 − a)² + a²) + w²) of it, and the gain is that to the power −S/2, at most MAX; LINEAR 1: 1 + S·w instead, 2: 1 + S·(1 − w)
-  const { fineLuma } = await import('../dist/temporal/research/fine-band.js');
-  const { DETAIL_RADIUS } = await import('../dist/temporal/detail-gain.js');
+  // ((1 − w)²((1 − a)² + a²) + w²) of it, and the gain is that to the power −S/2, at most MAX; RULE 1: 1 + S·w instead
+  // (the product's --detail, 1 + S/2), 2: 1 + S·(1 − w); CAP 1: no more fine-band energy than the own stylization's
   const { LOOKAHEAD_WEIGHT } = await import('../dist/temporal/index.js');
-  // CAP: the frame's fine band at most CAP times its own stylization's (energy), the extra scaled down to it
-  const [power, maxGain = 2, linear = 0, cap = Infinity] = args.weightgain.split(',').map(Number);
-  let fine, own, mean;
+  const scale = await fineScaler();
+  const [power, maxGain = 2, rule = 0, cap = 0] = args.weightgain.split(',').map(Number);
+  let extra;
   shown = {
     inHistory: !args.unshown,
     make: ({ stylized, output, trust, weight, aheadTrust, width, height }) => {
-      if (fine?.length !== width * height) { fine = new Float32Array(width * height); own = new Float32Array(width * height); mean = new Float32Array(width * height); }
-      fineLuma(output, width, height, DETAIL_RADIUS, fine, mean);
-      const out = new Uint8ClampedArray(output.length);
-      const gains = new Float32Array(fine.length);
-      let shift = 0; // the mean of the added band, taken back: a gain that follows the weight is not zero-mean
-      for (let k = 0; k < fine.length; k++) {
+      if (extra?.length !== width * height) extra = new Float32Array(width * height);
+      for (let k = 0; k < extra.length; k++) {
         const w = trust && weight ? trust[k] * weight[k] : 0;
         const a = aheadTrust ? LOOKAHEAD_WEIGHT * aheadTrust[k] : 0;
-        let gain;
-        if (linear === 1) gain = 1 + power * w;
-        else if (linear === 2) gain = 1 + power * (1 - w);
-        else {
-          const kept = (1 - w) * (1 - w) * ((1 - a) * (1 - a) + a * a) + w * w;
-          gain = Math.min(Math.pow(kept, -power / 2), maxGain);
-        }
-        gains[k] = gain;
-        shift += (gain - 1) * fine[k];
+        const kept = (1 - w) * (1 - w) * ((1 - a) * (1 - a) + a * a) + w * w;
+        extra[k] = (rule === 1 ? 1 + power * w : rule === 2 ? 1 + power * (1 - w) : Math.min(Math.pow(kept, -power / 2), maxGain)) - 1;
       }
-      if (cap !== Infinity) {
-        fineLuma(stylized, width, height, DETAIL_RADIUS, own, mean);
-        let a = 0, b = 0, c = 0, e = 0;
-        for (let k = 0; k < fine.length; k++) { const f2 = fine[k] * fine[k], x = gains[k] - 1; a += f2; b += x * f2; c += x * x * f2; e += own[k] * own[k]; }
-        const allowed = cap * e;
-        if (a + 2 * b + c > allowed) {
-          // (a + 2tb + t²c) = allowed, t in [0, 1]
-          const t = a >= allowed || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - allowed))) / c;
-          shift = 0;
-          for (let k = 0; k < fine.length; k++) { gains[k] = 1 + t * (gains[k] - 1); shift += (gains[k] - 1) * fine[k]; }
-        }
-      }
-      shift /= fine.length;
-      for (let k = 0, i = 0; k < fine.length; k++, i += 3) {
-        const delta = (gains[k] - 1) * fine[k] - shift;
-        out[i] = output[i] + delta; out[i + 1] = output[i + 1] + delta; out[i + 2] = output[i + 2] + delta;
-      }
-      return new Uint8Array(out.buffer);
+      return scale({ data: output, size: [width, height] }, extra, cap === 1 ? stylized : undefined);
     },
   };
 }

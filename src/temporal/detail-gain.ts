@@ -20,8 +20,8 @@ const EVEN_MIX = 0.5;
 export interface BlendedFrame {
   /** the blend (RGB) */
   mix: Uint8Array;
-  /** the frame's own stylization (RGB): the shown fine-band energy stays within its */
-  own: Uint8Array;
+  /** the frame's own stylization (RGB): the shown fine-band energy stays within its (none: no bound, for research variants) */
+  own?: Uint8Array;
   /** the blend's fine-band weight of the past at each pixel, and the trust in the motion there: the past weighs their product */
   weight: Float32Array;
   trust: Float32Array;
@@ -51,7 +51,7 @@ export class DetailGain {
   apply({ mix, own, weight, trust }: BlendedFrame, gain: number): Uint8Array {
     const { width, height, fine, ownFine, mean, extra } = this;
     fineLuma(mix, width, height, DETAIL_RADIUS, fine, mean);
-    fineLuma(own, width, height, DETAIL_RADIUS, ownFine, mean);
+    if (own) fineLuma(own, width, height, DETAIL_RADIUS, ownFine, mean);
     const slope = (gain - 1) / EVEN_MIX;
     // Energies of the fine band shown, a + 2tb + t²c with the added band scaled by t, and of the own.
     let a = 0, b = 0, c = 0, ownEnergy = 0;
@@ -61,10 +61,10 @@ export class DetailGain {
       a += f * f;
       b += f * x;
       c += x * x;
-      ownEnergy += ownFine[k] * ownFine[k];
+      if (own) ownEnergy += ownFine[k] * ownFine[k];
     }
     let t = 1;
-    if (a + 2 * b + c > ownEnergy) t = a >= ownEnergy || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - ownEnergy))) / c;
+    if (own && a + 2 * b + c > ownEnergy) t = a >= ownEnergy || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - ownEnergy))) / c;
     let shift = 0;
     for (let k = 0; k < extra.length; k++) shift += extra[k];
     shift /= extra.length;
