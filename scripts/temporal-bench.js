@@ -4,7 +4,7 @@
 //   --stylized <video>   the same frames stylized one by one (a --no-temporal render of --input)
 //   --frames <n>         frames to run (default 48)
 //   --temporal <s>       strength (default: the library's default)
-//   --detail <gain>      the detail gain (default 1: none)
+//   --detail <gain>      the detail gain (default: the library's default; 1: none)
 //   --repeat <n>         runs, each with a fresh stage (default 3)
 // Prints the CPU time the stage takes a frame (process.cpuUsage around its calls only) in each run
 // and their median, split into the input analysis (the flows: what the flow workers take off the
@@ -19,7 +19,7 @@ const { values: args } = parseArgs({
     stylized: { type: 'string' },
     frames: { type: 'string', default: '48' },
     temporal: { type: 'string' },
-    detail: { type: 'string', default: '1' },
+    detail: { type: 'string' },
     repeat: { type: 'string', default: '3' },
   },
 });
@@ -53,7 +53,7 @@ const cpuMicros = (before) => {
 };
 const perFrame = [];
 for (let run = 0; run < Number(args.repeat); run++) {
-  const stage = await lib.createTemporalStage({ strength, detail: Number(args.detail), analysedAhead: true });
+  const stage = await lib.createTemporalStage({ strength, detail: args.detail === undefined ? undefined : Number(args.detail), analysedAhead: true });
   const analyser = analyseInThread(await cpuStageFlows());
   let micros = 0;
   let analysisMicros = 0;

@@ -7,7 +7,7 @@
 // back as flicker (docs/temporal-detail.md, The detail gain by the blend's weight).
 import { fineLuma } from './image.js';
 
-/** The default gain: at an even mix, 1.15 (docs/temporal-detail.md, The detail gain by the blend's weight: detail kept 0.62-0.97 on nine clips, from 0.48-0.92, for 0.2-2.9 points of E_warp). */
+/** The default gain: at an even mix, 1.15 (docs/temporal-detail.md, The detail gain by the blend's weight: detail kept 0.62-0.98 on nine clips and two styles, from 0.48-0.93, for 0.1-4.1 points of E_warp). */
 export const DETAIL_DEFAULT = 1.15;
 
 /** The fine band's window radius: the luma less its 5x5 mean, about the judge's detail band (Gaussian σ 1.5). */
