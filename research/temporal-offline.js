@@ -80,8 +80,9 @@ async function fineScaler() {
   const { DetailGain } = await import('../dist/temporal/detail-gain.js');
   let detail, ones;
   return (output, extra, own) => {
-    if (ones?.length !== extra.length) { detail = undefined; ones = new Float32Array(extra.length).fill(1); }
-    return (detail ??= new DetailGain(...output.size)).apply({ mix: output.data, own, weight: extra, trust: ones }, 1.5);
+    const [width, height] = output.size;
+    if (detail?.width !== width || detail.height !== height) { detail = new DetailGain(width, height); ones = new Float32Array(width * height).fill(1); }
+    return detail.apply({ mix: output.data, own, weight: extra, trust: ones }, 1.5);
   };
 }
 if (args.finegain) {

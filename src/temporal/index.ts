@@ -184,6 +184,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   if (strength === 0) return { name: describeTemporalStage(options), lookahead: lookaheadFrames(0), next: (input, stylized) => [{ input, output: stylized }], end: () => [] };
   const cutCoverage = options.cutCoverage ?? CUT_COVERAGE;
   const detail = options.detail ?? DETAIL_DEFAULT;
+  if (!(detail >= 1 && detail <= 2)) throw new RangeError(`the detail gain is ${detail}: give one from 1 to 2`);
   let detailGain: DetailGain | undefined;
   const flows = options.analysedAhead ? undefined : await stageFlows(options.flowOnBackend ?? false);
   let held: HeldFrame | undefined;
