@@ -1,8 +1,8 @@
 // The detail gain: a blend of the warped past with the new stylization averages part of the
 // strokes' fine detail away (two textures that do not line up exactly lose energy, whatever the
 // weights), so a frame the stage blended is shown with its fine band scaled back up where it was
-// blended, in proportion to the past's weight there, and never beyond the fine-band energy of the
-// frame's own stylization. Only the frame shown: the history the next frame blends with stays the
+// blended, in proportion to the past's weight there, and not beyond the fine-band energy of the
+// frame's own stylization (within about 1%: the bound is taken before the mean and the rounding). Only the frame shown: the history the next frame blends with stays the
 // blend, or the scaled strokes of past frames, which do not match the next frame's, would come
 // back as flicker (docs/temporal-detail.md, The detail gain by the blend's weight).
 import { fineLuma } from './image.js';
