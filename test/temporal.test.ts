@@ -1,7 +1,7 @@
 // The temporal stage on sequences the test makes: a static scene with flicker, a hard cut, a pan.
 import { describe, expect, it } from 'vitest';
 import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-video';
-import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, SHOT_GUARD_FRAMES, SHOT_GUARD_PSNR, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, createTemporalStageWith, stageFlows } from '../src/temporal/index.js';
+import { LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, SHOT_GUARD_FRAMES, SHOT_GUARD_PSNR, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, createTemporalStageWith, shownFrame, stageFlows } from '../src/temporal/index.js';
 import { DetailGain } from '../src/temporal/detail-gain.js';
 import { BlendWeights, STRUCTURE_LAMBDA } from '../src/temporal/blend-weights.js';
 import { colourHistogram, ColourCuts, FADE_DISTANCE, FADE_LOW, FADE_RUN, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
@@ -386,6 +386,29 @@ describe('the detail gain', () => {
     // the first frame after the cut is its own stylization: nothing was averaged away, nothing is scaled
     expect(Array.from(outputs[10])).toEqual(Array.from(frames[10].stylized));
     for (let t = 11; t < 10 + SHOT_GUARD_FRAMES; t++) expect(psnr(outputs[t], frames[t].stylized)).toBeGreaterThanOrEqual(SHOT_GUARD_PSNR);
+  });
+
+  it('keeps the guard on the frame shown where the gain alone would take a guarded frame past it', () => {
+    // A flat grey with a fine texture of ±5 levels as the own stylization, and the grey with an
+    // unrelated texture of ±2 as the mix: within the bound, until the gain scales the mix's
+    // texture up towards the own's energy, and the two textures' difference with it.
+    const rand = random(12);
+    const texture = (amplitude: number) => Array.from({ length: W * H }, () => (rand() < 0.5 ? -amplitude : amplitude));
+    const grey = (band: number[]) => Uint8Array.from({ length: W * H * 3 }, (_, i) => 128 + band[Math.floor(i / 3)]);
+    const own = grey(texture(5));
+    const mix = grey(texture(2));
+    const frame = { mix, own, weight: new Float32Array(W * H).fill(0.9), trust: new Float32Array(W * H).fill(1) };
+    const gain = new DetailGain(W, H);
+    // the case needs the guard after the gain: the mix within its bound (about 33.5 dB), the gain alone not (about 31.2)
+    expect(psnr(mix, own)).toBeGreaterThanOrEqual(SHOT_GUARD_PSNR);
+    const gained = gain.apply(frame, 2);
+    expect(psnr(gained, own)).toBeLessThan(SHOT_GUARD_PSNR);
+    const guarded = shownFrame(gain, frame, 2, true);
+    expect(psnr(guarded, own)).toBeGreaterThanOrEqual(SHOT_GUARD_PSNR);
+    // brought back only as far as the bound asks: still sharper than the mix
+    expect(energy(naiveFine(guarded)) / energy(naiveFine(mix))).toBeGreaterThan(2);
+    // unguarded, the frame shown is the gain's
+    expect(Array.from(shownFrame(gain, frame, 2, false))).toEqual(Array.from(gained));
   });
 });
 

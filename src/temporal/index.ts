@@ -5,7 +5,7 @@
 import type { RgbFrame } from '../frame.js';
 import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
 import { ColourCuts } from './cuts.js';
-import { DETAIL_DEFAULT, DetailGain } from './detail-gain.js';
+import { DETAIL_DEFAULT, DetailGain, type BlendedFrame } from './detail-gain.js';
 import { psnr, resizeTaps, type Flow, type Gray } from './image.js';
 import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
 import { CUT_COVERAGE, type Motion } from './motion.js';
@@ -138,6 +138,15 @@ export function withinPsnr(own: Uint8Array, output: Uint8Array, bound: number): 
 }
 
 /**
+ * The frame shown from a blended one: the detail gain, then, on a guarded frame, the guard's bound
+ * again, as the gain takes the frame further from its own stylization than the blend did.
+ */
+export function shownFrame(detailGain: DetailGain, frame: BlendedFrame & { own: Uint8Array }, gain: number, guarded: boolean): Uint8Array {
+  const shown = detailGain.apply(frame, gain);
+  return guarded ? withinPsnr(frame.own, shown, SHOT_GUARD_PSNR) : shown;
+}
+
+/**
  * Frames the stage holds back at a strength: it finishes each frame with the next one's
  * stylization, so a render stylizes one frame past the last part it writes (src/job/video.ts, plannedRuns),
  * and parts rendered apart end as an uninterrupted run ends them.
@@ -265,8 +274,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     // its weight); the guard's bound holds for what is shown.
     if (detail === 1 || !fineWeight || !trust) return { input, output: { ...stylized, data: output } };
     if (detailGain?.width !== width || detailGain.height !== height) detailGain = new DetailGain(width, height);
-    let shown = detailGain.apply({ mix: output, own: stylized.data, weight: fineWeight, trust }, detail);
-    if (shotFrame < SHOT_GUARD_FRAMES) shown = withinPsnr(stylized.data, shown, SHOT_GUARD_PSNR);
+    const shown = shownFrame(detailGain, { mix: output, own: stylized.data, weight: fineWeight, trust }, detail, shotFrame < SHOT_GUARD_FRAMES);
     return { input, output: { ...stylized, data: shown } };
   }
 
