@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""The per-frame render filtered over time along the judge's own flow: how far a temporal filter of
-the render's own frames can go against the plain blend, given the best flow the judge knows.
+"""The per-frame render filtered over time along a flow (the judge's own, or DIS): how far a temporal
+filter of the render's own frames can go against the plain blend at the same SSIM.
 
-Not a method (a filter on the judge's flow is judged by its own flow, so it reads stabler than any
-render could): an upper bound on what filtering the per-frame render over time buys at a given
-similarity to it, set beside the plain blend (baseline_blend.py) at the same SSIM. Two filters, each
-along the judge's DeepFlow and its occlusion mask, with the judge's cut pairs left unblended:
+Not a method: along the judge's DeepFlow a filter is judged by its own flow and reads stabler than
+any render could (an upper bound); along DIS (--flow dis), a flow that is not the judge's, it is
+what a filter of that kind reaches. The filters, each along the flow and its forward-backward
+occlusion mask, with the judge's cut pairs left unblended:
   causal    out_t = m·a·warp(out_{t-1}) + (1 - m·a)·x_t (the plain blend's recursion, on the judge's flow)
   two-sided the mean of that and the same recursion run backwards from the clip's end
             (a symmetric kernel a^|k|, no lag: the best a filter of past and future can do here)
