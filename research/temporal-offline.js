@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--detail G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--detail G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--detail G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--detail G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -146,7 +146,10 @@ if (args.weightgain) {
 }
 const { createTemporalStageWith } = await import('../dist/temporal/index.js');
 // --detail G: the stage's own detail gain (the command line's --detail), beside the research variants
-const stage = await createTemporalStageWith({ strength, detail: args.detail === undefined ? undefined : Number(args.detail) }, { fineWeight, shown });
+// --ahead K[,SHARE]: the look-ahead mix reaching K frames, each further one mixed into the one before at SHARE
+const [aheadFrames, aheadShare] = (args.ahead ?? '').split(',').filter(Boolean).map(Number);
+const ahead = aheadFrames === undefined ? undefined : { frames: aheadFrames, share: aheadShare };
+const stage = await createTemporalStageWith({ strength, detail: args.detail === undefined ? undefined : Number(args.detail) }, { fineWeight, shown, ahead });
 const count = Math.min(inputs.length, stylized.length);
 let micros = 0;
 for (let i = 0; i <= count; i++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes samples/moving-camera.jpg: one frame of a handheld clip, stylized frame by frame
-// (--no-temporal), beside the temporal stage's blend as it is (--detail 1, the stage before the
-// detail gain) and the stage at its defaults, whole and a region 3x, with each stage frame's fine
+// (--no-temporal), beside the temporal stage as it was when the stage-and-sharp issue was filed
+// (one frame ahead, --detail 1: the blend as it is) and the stage at its defaults, whole and a region 3x, with each stage frame's fine
 // detail kept (the stability judge's detail_vs_ref for one frame: energy of
 // grey minus its Gaussian blur at sigma 1.5, over the per-frame frame's).
 //   npm run build && node scripts/make-moving-camera-sample.js [video] [frame] [style]
@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { builtInPicture, createStylizer, createTemporalStage, decodeFrames, DEFAULT_TEMPORAL_STRENGTH, isStyleImage, OPTIONS, PLAIN_LOOK, probeVideo } from '../dist/index.js';
+import { createTemporalStageWith } from '../dist/temporal/index.js';
 import { panel } from './sample-panels.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -25,13 +26,13 @@ const GAP = 6;
 const info = await probeVideo(video);
 const size = { width: 640, height: 2 * Math.round((640 * info.height) / info.width / 2) };
 const stylizer = await createStylizer({ style, backend: 'onnx', frameSize: size, look: PLAIN_LOOK });
-// the blend as it is, and the stage as it renders by default
-const stages = [await createTemporalStage({ strength: DEFAULT_TEMPORAL_STRENGTH, detail: 1 }), await createTemporalStage({ strength: DEFAULT_TEMPORAL_STRENGTH, detail: OPTIONS.detail.default })];
+// the stage as it was (one frame ahead, through the research hook; the blend as it is), and as it renders by default
+const stages = [await createTemporalStageWith({ strength: DEFAULT_TEMPORAL_STRENGTH, detail: 1 }, { ahead: { frames: 1 } }), await createTemporalStage({ strength: DEFAULT_TEMPORAL_STRENGTH })];
 const staged = [];
 let perFrame;
 try {
-  // the stage holds one frame back for its look-ahead: one frame past the shown one finishes it
-  for await (const input of decodeFrames(info, { startFrame: 0, frameCount: shown + 1 + stages[0].lookahead, size })) {
+  // the stages hold frames back for their look-ahead: that many past the shown one finish it
+  for await (const input of decodeFrames(info, { startFrame: 0, frameCount: shown + 1 + Math.max(...stages.map((stage) => stage.lookahead)), size })) {
     const [own] = await stylizer.stylize([input]);
     const stylized = { ...own, data: Uint8Array.from(own.data) }; // the stylizer may reuse its buffer; the stage holds a frame
     if (input.index === shown) perFrame = stylized;
@@ -73,11 +74,11 @@ const region = { left: Math.round(size.width / 2 - 80), top: Math.round(size.hei
 const columns = 3;
 const panels = [
   await panel(perFrame, `${styleName}, per frame, frame ${shown}`, 420),
-  await panel(staged[0], `the blend, --detail 1: detail ${blendDetail.toFixed(2)}`, 420),
-  await panel(staged[1], `default, --detail ${OPTIONS.detail.default}: detail ${defaultDetail.toFixed(2)}`, 420),
+  await panel(staged[0], `before: 1 frame ahead, --detail 1: detail ${blendDetail.toFixed(2)}`, 420),
+  await panel(staged[1], `default: ${stages[1].lookahead} frames ahead, --detail ${OPTIONS.detail.default}: detail ${defaultDetail.toFixed(2)}`, 420),
   await panel(perFrame, 'per frame, centre 3x', 420, region),
-  await panel(staged[0], '--detail 1, centre 3x', 420, region),
-  await panel(staged[1], `--detail ${OPTIONS.detail.default}, centre 3x`, 420, region),
+  await panel(staged[0], 'before, centre 3x', 420, region),
+  await panel(staged[1], 'default, centre 3x', 420, region),
 ];
 const metas = await Promise.all(panels.map((p) => sharp(p).metadata()));
 const width = metas[0].width;
@@ -85,4 +86,4 @@ const rowHeights = [0, 1].map((row) => Math.max(...metas.slice(row * columns, (r
 const placed = panels.map((p, i) => ({ input: p, left: (i % columns) * (width + GAP), top: i < columns ? 0 : rowHeights[0] + GAP }));
 const path = join(root, 'samples', 'moving-camera.jpg');
 await sharp({ create: { width: columns * width + (columns - 1) * GAP, height: rowHeights[0] + GAP + rowHeights[1], channels: 3, background: 'black' } }).composite(placed).jpeg({ quality: 85 }).toFile(path);
-console.log(`wrote ${path}: frame ${shown}, of the per-frame fine detail the blend keeps ${blendDetail.toFixed(2)}, the stage at its defaults ${defaultDetail.toFixed(2)}`);
+console.log(`wrote ${path}: frame ${shown}, of the per-frame fine detail the stage before keeps ${blendDetail.toFixed(2)}, the stage at its defaults ${defaultDetail.toFixed(2)}`);

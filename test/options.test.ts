@@ -24,7 +24,7 @@ describe('errors name the option as the caller wrote it', () => {
     [{ frames: '9-3' }, /^frames 9-3: the range is reversed/, /^stylize-video: --frames 9-3: the range is reversed/, ['--frames', '9-3']],
     [{ partFrames: 0 }, /^partFrames 0: give a whole number from 1 to 1000000$/, /--part-frames <n>' argument '0' is invalid/, ['--part-frames', '0']],
     [{ detail: 3 }, /^detail 3: give a gain from 1 \(the blend as it is\) to 2/, /^stylize-video: --detail 3: give a gain from 1 \(the blend as it is\) to 2/, ['--detail', '3']],
-    [{ detail: 1.2, temporal: false }, /^detail sharpens what the temporal stage blends, and the stage is off \(temporal 0 or off\): leave out one of the two$/, /^stylize-video: --detail sharpens what the temporal stage blends, and the stage is off \(--temporal 0 or off\)/, ['--detail', '1.2', '--no-temporal']],
+    [{ detail: 1.3, temporal: false }, /^detail sharpens what the temporal stage blends, and the stage is off \(temporal 0 or off\): leave out one of the two$/, /^stylize-video: --detail sharpens what the temporal stage blends, and the stage is off \(--temporal 0 or off\)/, ['--detail', '1.3', '--no-temporal']],
   ])('%j', async (options, api, cli, flags) => {
     await expect(stylizeVideo({ input: clip, model, ...options })).rejects.toThrow(api);
     const r = runCli([clip, '--model', model, ...flags], {});

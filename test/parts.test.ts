@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { stylizeVideo } from 'stylize-video';
 import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '../src/parts/part-plan.js';
 import { plannedRuns } from '../src/job/index.js';
+import { lookaheadFrames } from '../src/temporal/index.js';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
@@ -63,7 +64,7 @@ describe('part grid and shards', () => {
     expect(warmupFrames(1)).toBe(150);
   });
 
-  it('a run stylizes the frames before it for the warm-up and the one after it for the look-ahead, within the range', () => {
+  it('a run stylizes the frames before it for the warm-up and the look-ahead\'s after it, within the range', () => {
     const span = { start: 4, end: 51 };
     const parts = partsOf(span, 8); // 4-11, 12-19, ..., 44-51
     const job = (strength: number, shardParts = parts) => ({ span, shardParts, strength, warmupLimit: warmupFrames(strength) }) as unknown as Parameters<typeof plannedRuns>[0];
@@ -71,7 +72,7 @@ describe('part grid and shards', () => {
       plannedRuns(job(strength), new Set(done)).map((r) => ({ from: r.parts[0].start - r.warmup, first: r.parts[0].start, last: r.parts.at(-1)!.end, to: r.parts.at(-1)!.end + r.lookahead }));
     // parts 0 and 3 done: two runs, parts 1-2 and 4-5
     expect(runsOf(0.5, [0, 3])).toEqual([
-      { from: 4, first: 12, last: 27, to: 28 },
+      { from: 4, first: 12, last: 27, to: 27 + lookaheadFrames(0.5) },
       { from: 36 - warmupFrames(0.5), first: 36, last: 51, to: 51 },
     ]);
     expect(runsOf(0, [0, 3]).map((r) => [r.from, r.to])).toEqual([[12, 27], [36, 51]]);

@@ -113,7 +113,7 @@ export function plannedRuns(job: Pick<VideoJob, 'shardParts' | 'span' | 'strengt
   return contiguousRuns(job.shardParts.filter((p) => !done.has(p.index))).map((run) => ({
     parts: run,
     warmup: Math.min(job.warmupLimit, run[0].start - freshFrom(run[0].start)),
-    lookahead: restarts.includes(run.at(-1)!.end + 1) ? 0 : Math.min(lookaheadFrames(job.strength), job.span.end - run.at(-1)!.end),
+    lookahead: Math.min(lookaheadFrames(job.strength), Math.min(job.span.end + 1, ...restarts.filter((restart) => restart > run.at(-1)!.end)) - run.at(-1)!.end - 1),
   }));
 }
 

@@ -56,7 +56,7 @@ export const zeroToOne = (advice: string): Validator<number> => ({
 export const detailGain: Validator<number> = {
   parse: (text) => (DECIMAL.test(text) ? Number.parseFloat(text) : NaN),
   check(value, api) {
-    if (!(typeof value === 'number' && value >= 1 && value <= 2)) throw invalidOption(api, value, 'give a gain from 1 (the blend as it is) to 2, such as 1.15');
+    if (!(typeof value === 'number' && value >= 1 && value <= 2)) throw invalidOption(api, value, 'give a gain from 1 (the blend as it is) to 2, such as 1.2');
   },
 };
 

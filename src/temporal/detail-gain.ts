@@ -7,8 +7,8 @@
 // back as flicker (docs/temporal-detail.md, The detail gain by the blend's weight).
 import { fineLuma } from './image.js';
 
-/** The default gain: at an even mix, 1.15 (docs/temporal-detail.md, The detail gain by the blend's weight: detail kept 0.62-0.98 on nine clips and two styles, from 0.48-0.93, for 0.1-4.1 points of E_warp). */
-export const DETAIL_DEFAULT = 1.15;
+/** The default gain: at an even mix, 1.2 (docs/temporal-detail.md, Two frames ahead: with the stage's look-ahead of two frames, detail kept 0.64-0.98 on nine clips and two styles). */
+export const DETAIL_DEFAULT = 1.2;
 
 /** The fine band's window radius: the luma less its 5x5 mean, about the judge's detail band (Gaussian σ 1.5). */
 export const DETAIL_RADIUS = 2;

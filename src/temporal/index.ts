@@ -54,6 +54,8 @@ export interface ResearchHooks {
   fineWeight?: (frame: { target: Uint8Array; warped: Float32Array; weight: Float32Array; trust: Float32Array; width: number; height: number }) => Float32Array;
   /** the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend */
   shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; weight?: Float32Array; aheadTrust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
+  /** how many frames the look-ahead mix reaches (LOOKAHEAD_FRAMES unless set), each further frame mixed into the one before it at `share` (LOOKAHEAD_WEIGHT unless set) */
+  ahead?: { frames: number; share?: number };
 }
 
 /**
@@ -110,6 +112,14 @@ function fewestLambdaSteps(statistics: BlendStatistics, trust: Float32Array, str
 export const LOOKAHEAD_WEIGHT = 0.4;
 
 /**
+ * How many frames the look-ahead mix reaches within a shot: the farthest is mixed into the one
+ * before it at LOOKAHEAD_WEIGHT, and so on back to the frame (a filter of the future as the blend
+ * is of the past). Two take a filter of this kind most of the way to one over the whole clip
+ * (docs/temporal-detail.md, How far a filter over time goes against the plain blend).
+ */
+export const LOOKAHEAD_FRAMES = 2;
+
+/**
  * The share of the warped previous output's difference from the frame, in its low band (9x9
  * means, blend-weights.ts), that every trusted pixel takes, whatever the weight of the rest; never
  * more than the strength (docs/temporal-method.md, The low band).
@@ -147,19 +157,19 @@ export function shownFrame(detailGain: DetailGain, frame: BlendedFrame & { own: 
 }
 
 /**
- * Frames the stage holds back at a strength: it finishes each frame with the next one's
- * stylization, so a render stylizes one frame past the last part it writes (src/job/video.ts, plannedRuns),
+ * Frames the stage holds back at a strength: it finishes each frame with the next ones'
+ * stylizations, so a render stylizes that many frames past the last part it writes (src/job/video.ts, plannedRuns),
  * and parts rendered apart end as an uninterrupted run ends them.
  */
 export function lookaheadFrames(strength: number): number {
-  return strength > 0 ? 1 : 0;
+  return strength > 0 ? LOOKAHEAD_FRAMES : 0;
 }
 
 /**
  * The stage's method, recorded in a render's parts folder: parts an older stage made would not
  * join seamlessly with these, so they are not resumed into this render.
  */
-export const TEMPORAL_METHOD = 'flow blend, its low band apart, one frame ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run, fine band restored by the blend weight';
+export const TEMPORAL_METHOD = 'flow blend, its low band apart, two frames ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run, fine band restored by the blend weight';
 
 /** A frame held until the next one arrives, with the motion back to the one before it. */
 interface HeldFrame {
@@ -173,6 +183,8 @@ interface HeldFrame {
   /** whether a hard cut lies before it: a jump, and a calm pair after it */
   cut?: boolean;
   motion?: Motion;
+  /** the motion from it to the next frame, once that has come */
+  ahead?: Motion;
 }
 
 /** The stage's description from its options, as its `name` gives it, without building it. */
@@ -196,22 +208,46 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   if (!(detail >= 1 && detail <= 2)) throw new RangeError(`the detail gain is ${detail}: give one from 1 to 2`);
   let detailGain: DetailGain | undefined;
   const flows = options.analysedAhead ? undefined : await stageFlows(options.flowOnBackend ?? false);
-  let held: HeldFrame | undefined;
+  const aheadFrames = research.ahead?.frames ?? lookaheadFrames(strength);
+  const held: HeldFrame[] = []; // the frames not yet finished, oldest first: the look-ahead's
   const cuts = new ColourCuts();
   let previousOutput: Uint8Array | undefined;
   let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
   let aheadTrust: Float32Array | undefined;
+  let furtherTrust: Float32Array | undefined; // the trust in the motion between the frames further ahead
   let weights: BlendWeights | undefined;
   let trust: Float32Array | undefined;
   let lambdaSteps = 0; // the last frame's: neighbouring frames mostly need the same
   let lookaheadBelowFloor = false; // whether the last look-ahead mix alone fell under the SSIM floor: only which check runs first
   let shotFrame = Infinity; // the last finished frame's place in its shot since a cut: a run's start is no cut
 
-  /** The look-ahead mix: the frame's stylization mixed with the next one's, brought back along `motion` (the flow from this frame to the next). */
-  function lookaheadMix(frame: HeldFrame, next: RgbFrame, motion: Motion): Uint8Array {
+  /** The look-ahead mix: the frame's stylization mixed with `next` (the next frame's, or its own mix), brought back along the motion from this frame to the next. */
+  function lookaheadMix(frame: HeldFrame, next: Uint8Array): Uint8Array {
     const { width, height, data } = frame.stylized;
-    aheadTrust = upsampleMask(motion.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
-    return mixWarpedBilinear(data, next.data, motion.backward, LOOKAHEAD_WEIGHT, aheadTrust, width, height);
+    aheadTrust = upsampleMask(frame.ahead!.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
+    return mixWarpedBilinear(data, next, frame.ahead!.backward, LOOKAHEAD_WEIGHT, aheadTrust, width, height);
+  }
+
+  /**
+   * What `frame` is finished with: its stylization, or its look-ahead mix with the frames after it
+   * in its shot (`after`, nearest first), and where that reaches past the next frame, the mix
+   * with the next frame alone, made if asked (finish).
+   */
+  function targetOf(frame: HeldFrame, after: HeldFrame[]): { target: Uint8Array; nearer?: () => Uint8Array } {
+    // Across a cut (or a jump that may be one), the shot's last frame ends as a video's last frame
+    // does; the first frame after a cut is its own stylization, nothing of either shot mixed in.
+    const startsShot = (f: HeldFrame) => f.cut || (f.motion !== undefined && f.motion.coverage < cutCoverage);
+    if (startsShot(frame)) return { target: frame.stylized.data };
+    let reach = 0;
+    for (let from = frame; reach < after.length && after[reach].jump === 0 && from.ahead !== undefined && from.ahead.coverage >= cutCoverage && (reach === 0 || !startsShot(from)); from = after[reach++]);
+    if (reach === 0) return { target: frame.stylized.data };
+    let next = after[reach - 1].stylized.data;
+    for (let k = reach - 2; k >= 0; k--) {
+      const { width, height, data } = after[k].stylized;
+      furtherTrust = upsampleMask(after[k].ahead!.mask, after[k].gray.width, after[k].gray.height, width, height, furtherTrust);
+      next = mixWarpedBilinear(data, next, after[k].ahead!.backward, research.ahead?.share ?? LOOKAHEAD_WEIGHT, furtherTrust, width, height);
+    }
+    return { target: lookaheadMix(frame, next), nearer: reach > 1 ? () => lookaheadMix(frame, after[0].stylized.data) : undefined };
   }
 
   /** The weights' buffers for frames of this size: a new size starts the floor's search afresh. */
@@ -224,7 +260,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   }
 
   /** The held frame's output: `target` (its stylization, or the look-ahead mix) blended with the previous output. */
-  function finish(frame: HeldFrame, target: Uint8Array): FinishedFrame {
+  function finish(frame: HeldFrame, { target, nearer }: { target: Uint8Array; nearer?: () => Uint8Array }): FinishedFrame {
     const { input, stylized, motion } = frame;
     const { width, height } = input;
     const buffers = weightsFor(width, height);
@@ -235,7 +271,12 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     // the last frame's fell under the floor (this one's mostly does too): for less than a blend's
     // statistics. A blend's similarity rises with λ towards the mix's own, so a mix under the
     // floor alone is given up, as the search would give it up.
-    const mixAlone = mixed && (!past || lookaheadBelowFloor) ? buffers.compare(stylized.data, target) : undefined;
+    let mixAlone = mixed && (!past || lookaheadBelowFloor) ? buffers.compare(stylized.data, target) : undefined;
+    if (mixAlone !== undefined && mixAlone < SSIM_FLOOR && nearer) {
+      target = nearer();
+      nearer = undefined;
+      mixAlone = buffers.compare(stylized.data, target);
+    }
     if (mixAlone !== undefined && mixAlone < SSIM_FLOOR) target = stylized.data;
     let output = target;
     let fineWeight: Float32Array | undefined;
@@ -251,6 +292,13 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       // under the floor at every λ, the mix stays, at the highest λ (docs/temporal-method.md).
       const first = statistics;
       let floor = fewestLambdaSteps(statistics, trust, strength, lambdaSteps, () => !withMix || (mixAlone ?? first.similarity()) >= SSIM_FLOOR);
+      if (!floor.reachable && nearer) {
+        // The mix reaching further ahead is under the floor alone: the mix with the next frame alone.
+        target = nearer();
+        statistics = buffers.measure(stylized.data, warped, target);
+        const nearest = statistics;
+        floor = fewestLambdaSteps(statistics, trust, strength, floor.steps, () => nearest.similarity() >= SSIM_FLOOR);
+      }
       if (!floor.reachable) {
         // The next frame's share alone takes the frame under the floor: without it.
         target = stylized.data;
@@ -280,30 +328,34 @@ export async function createTemporalStageWith(options: TemporalOptions, research
 
   return {
     name: describeTemporalStage(options),
-    lookahead: lookaheadFrames(strength),
+    lookahead: aheadFrames,
     next(input, stylized, analysis) {
-      const before = held;
+      const before = held.at(-1);
       if (!analysis && !flows) throw new Error('the temporal stage was told every frame comes analysed, and one came without');
       const { gray, colours, pair } = analysis ?? analyseInput(input, before?.gray, flows!);
       const step = cuts.step(colours);
-      held = { input, stylized, gray, fade: step.fade, jump: step.jump };
+      const frame: HeldFrame = { input, stylized, gray, fade: step.fade, jump: step.jump };
+      held.push(frame);
       if (!before) return [];
       // A jump of the colours followed by a calm pair is a hard cut, and the new shot starts
       // afresh; jumps one after another are a fade, whose frames are guarded (finish).
       before.cut = step.previousStartsShot;
       if (!pair) throw new Error(`frame ${input.index} came analysed without the frame before it`);
-      held.motion = pair.back;
-      const toNext = pair.ahead;
-      // Across a cut (or a jump that may be one), the shot's last frame ends as a video's last frame
-      // does; the first frame after a cut is its own stylization, nothing of either shot mixed in.
-      const startsShot = before.cut || (before.motion !== undefined && before.motion.coverage < cutCoverage);
-      return [finish(before, held.jump === 0 && !startsShot && toNext.coverage >= cutCoverage ? lookaheadMix(before, stylized, toNext) : before.stylized.data)];
+      frame.motion = pair.back;
+      before.ahead = pair.ahead;
+      if (held.length <= aheadFrames) return [];
+      const oldest = held.shift()!;
+      return [finish(oldest, targetOf(oldest, held))];
     },
     end() {
-      const last = held;
-      held = undefined;
+      const last = held.at(-1);
       if (last) last.cut = last.jump > 0; // nothing after it to tell a cut from a fade: the safer
-      return last ? [finish(last, last.stylized.data)] : [];
+      const finished: FinishedFrame[] = [];
+      while (held.length > 0) {
+        const oldest = held.shift()!;
+        finished.push(finish(oldest, oldest === last ? { target: oldest.stylized.data } : targetOf(oldest, held)));
+      }
+      return finished;
     },
   };
 }
