@@ -6,7 +6,7 @@ Not a method: along the judge's DeepFlow a filter is judged by its own flow and 
 any render could (an upper bound); along DIS (--flow dis), a flow that is not the judge's, it is
 what a filter of that kind reaches. The filters, each along the flow and its forward-backward
 occlusion mask, with the judge's cut pairs left unblended:
-  causal    out_t = m·a·warp(out_{t-1}) + (1 - m·a)·x_t (the plain blend's recursion, on the judge's flow)
+  causal    out_t = m·a·warp(out_{t-1}) + (1 - m·a)·x_t (the plain blend's recursion, along the flow)
   two-sided the mean of that and the same recursion run backwards from the clip's end
             (a symmetric kernel a^|k|, no lag: the best a filter of past and future can do here)
   ahead-K   the same with the backward recursion started K frames ahead (a look-ahead of K frames)
@@ -40,12 +40,13 @@ if args.flow != 'deepflow': backward, forward = ewarp.judge_flows(args.input, in
 n = len(ref)
 h, w = ref[0].shape[:2]
 fps = subprocess.check_output(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate', '-of', 'csv=p=0', args.perframe]).decode().strip()
-# forward in time: frame t-1 onto t by the backward flow of pair t; backwards in time: frame t+1 onto t by the forward flow of pair t+1
-ahead = [None] + [backward[t - 1] for t in range(1, n)]
-ahead_mask = [None] + [ewarp.consistency_mask(backward[t - 1], forward[t - 1]) for t in range(1, n)]
-behind = [None] + [forward[n - 1 - t] for t in range(1, n)]
-behind_mask = [None] + [ewarp.consistency_mask(forward[n - 1 - t], backward[n - 1 - t]) for t in range(1, n)]
-behind_cuts = {t for t in range(1, n) if n - t in cuts}
+# from the past: frame t-1 carried onto t by the backward flow of pair t; from the future (indexed
+# in reversed time): frame t+1 carried onto t by the forward flow of pair t+1
+from_past = [None] + [backward[t - 1] for t in range(1, n)]
+from_past_mask = [None] + [ewarp.consistency_mask(backward[t - 1], forward[t - 1]) for t in range(1, n)]
+from_future = [None] + [forward[n - 1 - t] for t in range(1, n)]
+from_future_mask = [None] + [ewarp.consistency_mask(forward[n - 1 - t], backward[n - 1 - t]) for t in range(1, n)]
+from_future_cuts = {t for t in range(1, n) if n - t in cuts}
 
 
 def ahead_of(t, frames, alpha):
@@ -54,16 +55,16 @@ def ahead_of(t, frames, alpha):
     b = ref[start].astype(np.float32)
     for u in range(start - 1, t - 1, -1):
         if u + 1 in cuts: b = ref[u].astype(np.float32); continue
-        k = (behind_mask[n - 1 - u] * alpha)[..., None].astype(np.float32)
-        b = k * ewarp.warp(b, behind[n - 1 - u]) + (1 - k) * ref[u]
+        k = (from_future_mask[n - 1 - u] * alpha)[..., None].astype(np.float32)
+        b = k * ewarp.warp(b, from_future[n - 1 - u]) + (1 - k) * ref[u]
     return b
 
 
 for kind in args.kind.split(','):
     for alpha in (float(a) for a in args.alpha.split(',')):
-        out = filtered(ref, ahead, ahead_mask, cuts, alpha)
+        out = filtered(ref, from_past, from_past_mask, cuts, alpha)
         if kind == 'two-sided':
-            back = filtered(ref[::-1], behind, behind_mask, behind_cuts, alpha)[::-1]
+            back = filtered(ref[::-1], from_future, from_future_mask, from_future_cuts, alpha)[::-1]
             out = [(f + b) / 2 for f, b in zip(out, back)]
         elif kind.startswith('ahead-'):
             out = [(f + ahead_of(t, int(kind[6:]), alpha)) / 2 for t, f in enumerate(out)]

@@ -136,7 +136,7 @@ if (args.weightgain) {
       if (extra?.length !== width * height) extra = new Float32Array(width * height);
       for (let k = 0; k < extra.length; k++) {
         const w = trust && weight ? trust[k] * weight[k] : 0;
-        const a = aheadTrust ? LOOKAHEAD_WEIGHT * aheadTrust[k] : 0;
+        const a = aheadTrust ? LOOKAHEAD_WEIGHT * aheadTrust[k] : 0; // the next frame's share: the look-ahead's first frame only
         const kept = (1 - w) * (1 - w) * ((1 - a) * (1 - a) + a * a) + w * w;
         extra[k] = (rule === 1 ? 1 + power * w : rule === 2 ? 1 + power * (1 - w) : Math.min(Math.pow(kept, -power / 2), maxGain)) - 1;
       }

@@ -10,7 +10,6 @@ import { parse as parseYaml } from 'yaml';
 import { stylizeVideo } from 'stylize-video';
 import { contiguousRuns, parseShard, partsOf, shardParts, warmupFrames } from '../src/parts/part-plan.js';
 import { plannedRuns } from '../src/job/index.js';
-import { lookaheadFrames } from '../src/temporal/index.js';
 import { makeClip, psnr, readAllFrames, streams, tempDir } from './helpers/media.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { tinyModelAndClip } from './helpers/fixture.js';
@@ -72,7 +71,7 @@ describe('part grid and shards', () => {
       plannedRuns(job(strength), new Set(done)).map((r) => ({ from: r.parts[0].start - r.warmup, first: r.parts[0].start, last: r.parts.at(-1)!.end, to: r.parts.at(-1)!.end + r.lookahead }));
     // parts 0 and 3 done: two runs, parts 1-2 and 4-5
     expect(runsOf(0.5, [0, 3])).toEqual([
-      { from: 4, first: 12, last: 27, to: 27 + lookaheadFrames(0.5) },
+      { from: 4, first: 12, last: 27, to: 29 },
       { from: 36 - warmupFrames(0.5), first: 36, last: 51, to: 51 },
     ]);
     expect(runsOf(0, [0, 3]).map((r) => [r.from, r.to])).toEqual([[12, 27], [36, 51]]);

@@ -10,7 +10,6 @@ import { builtInPicture, decodeFrames, ffmpegBinaries, magentaOnnx, probeVideo, 
 import { plannedRuns } from '../src/job/index.js';
 import { shardArguments } from '../src/options/derive.js';
 import { warmupFrames } from '../src/parts/part-plan.js';
-import { lookaheadFrames } from '../src/temporal/index.js';
 import { OnnxNet } from '../src/stylize/onnx-net.js';
 import { TRANSFORMER } from '../src/stylize/magenta.js';
 import { pictureStyleVector } from '../src/stylize/stylizer.js';
@@ -68,7 +67,7 @@ describe('a switch without a crossfade', () => {
     const parts = Array.from({ length: 6 }, (_, index) => ({ index, start: 8 * index, end: 8 * index + 7 }));
     const runs = plannedRuns({ span, shardParts: parts, strength: 0.7, warmupLimit: warmupFrames(0.7), restarts: [20, 32] }, new Set([0, 2, 4]));
     // runs: part 1 (8-15), part 3 (24-31), part 5 (40-47)
-    expect(runs.map((r) => [r.parts[0].start - r.warmup, r.parts.at(-1)!.end + r.lookahead])).toEqual([[0, 15 + lookaheadFrames(0.7)], [20, 31], [32, 47]]);
+    expect(runs.map((r) => [r.parts[0].start - r.warmup, r.parts.at(-1)!.end + r.lookahead])).toEqual([[0, 17], [20, 31], [32, 47]]);
     // a switch within the look-ahead's reach: it stops before the switch
     const near = plannedRuns({ span, shardParts: parts, strength: 0.7, warmupLimit: warmupFrames(0.7), restarts: [17] }, new Set([0, 2, 3, 4, 5]));
     expect(near.map((r) => r.parts.at(-1)!.end + r.lookahead)).toEqual([16]);

@@ -172,7 +172,7 @@ describe('temporal stage', () => {
     // 33 dB of their own; the full blend from the fifth after the fade's last
     for (let t = 8; t < 16; t++) {
       expect(psnr(outputs[t], frames[t].stylized)).toBeGreaterThanOrEqual(SHOT_GUARD_PSNR);
-      expect(psnr(outputs[t], frames[t].stylized)).toBeLessThan(SHOT_GUARD_PSNR + 2);
+      expect(psnr(outputs[t], frames[t].stylized)).toBeLessThan(SHOT_GUARD_PSNR + 1.5); // at most 34.1 here
     }
     expect(psnr(outputs[16], frames[16].stylized)).toBeLessThan(SHOT_GUARD_PSNR - 1);
   });
@@ -199,7 +199,7 @@ describe('temporal stage', () => {
     // their own; the full blend from the fifth after the fade's last
     for (let t = 10; t < 23; t++) {
       expect(psnr(outputs[t], frames[t].stylized)).toBeGreaterThanOrEqual(SHOT_GUARD_PSNR);
-      expect(psnr(outputs[t], frames[t].stylized)).toBeLessThan(SHOT_GUARD_PSNR + 2);
+      expect(psnr(outputs[t], frames[t].stylized)).toBeLessThan(SHOT_GUARD_PSNR + 1.5); // at most 34.1 here
     }
     expect(psnr(outputs[23], frames[23].stylized)).toBeLessThan(SHOT_GUARD_PSNR - 1);
   });
@@ -259,7 +259,15 @@ describe('temporal stage', () => {
   });
 
   it('holds back as many frames as a render plans to stylize after a part for it', async () => {
-    for (const strength of [0, 0.5, 0.9]) expect((await createTemporalStage({ strength })).lookahead).toBe(lookaheadFrames(strength));
+    for (const strength of [0, 0.5, 0.9]) {
+      const stage = await createTemporalStage({ strength });
+      expect(stage.lookahead).toBe(lookaheadFrames(strength));
+      // the frames it takes before the first comes out
+      let held = 0;
+      while (stage.next(frame(held, picture(1)), frame(held, picture(2))).length === 0) held++;
+      expect(held).toBe(stage.lookahead);
+    }
+    expect(lookaheadFrames(0.9)).toBe(2);
   });
 });
 
@@ -606,13 +614,17 @@ describe('the blend against the formula written out', () => {
   /**
    * A first frame's output written out: its stylization with the look-ahead share of the next
    * one's (itself mixed with the one after it, where a third frame is given), brought back along
-   * the motion where that is trusted; or, if that mix falls under the SSIM floor, its stylization alone.
+   * the motion where that is trusted; if that mix falls under the SSIM floor, the mix with the next
+   * frame alone; if that does too, its stylization alone. `reach`: how many frames the mix took.
    */
-  function firstFrameOf(inputs: Uint8Array[], stylized: Uint8Array[]): { expected: Uint8Array; mixed: boolean } {
-    const next = inputs.length > 2 ? aheadMixWrittenOut(1, [inputs[1], inputs[2]], stylized[1], stylized[2]) : stylized[1];
-    const mix = aheadMixWrittenOut(0, [inputs[0], inputs[1]], stylized[0], next);
-    const mixed = naiveSimilarity(mix, stylized[0], FW, FH) >= SSIM_FLOOR;
-    return { expected: mixed ? mix : stylized[0], mixed };
+  function firstFrameOf(inputs: Uint8Array[], stylized: Uint8Array[]): { expected: Uint8Array; mixed: boolean; reach: number } {
+    const holds = (mix: Uint8Array) => naiveSimilarity(mix, stylized[0], FW, FH) >= SSIM_FLOOR;
+    if (inputs.length > 2) {
+      const far = aheadMixWrittenOut(0, [inputs[0], inputs[1]], stylized[0], aheadMixWrittenOut(1, [inputs[1], inputs[2]], stylized[1], stylized[2]));
+      if (holds(far)) return { expected: far, mixed: true, reach: 2 };
+    }
+    const near = aheadMixWrittenOut(0, [inputs[0], inputs[1]], stylized[0], stylized[1]);
+    return holds(near) ? { expected: near, mixed: true, reach: 1 } : { expected: stylized[0], mixed: false, reach: 0 };
   }
 
   it("mixes the look-ahead share of the next frame's stylization into a first frame, as written out, where the floor allows", async () => {
@@ -632,11 +644,22 @@ describe('the blend against the formula written out', () => {
     const inputs = [scene(0), scene(1), scene(2)];
     const stylized = inputs.map((input) => flickering(input.map((v) => 255 - v), rand, 4));
     const [first] = outputsOf(await createTemporalStage({ strength: 0.9 }), inputs.map((input, t) => ({ input, stylized: stylized[t] })), big);
-    const { expected, mixed } = firstFrameOf(inputs, stylized);
-    expect(mixed).toBe(true);
+    const { expected, reach } = firstFrameOf(inputs, stylized);
+    expect(reach).toBe(2);
     expect(worstDifference(first, expected)).toBeLessThanOrEqual(1);
     // the third frame counts: the mix with the second frame alone differs
     expect(worstDifference(first, firstFrameOf(inputs.slice(0, 2), stylized.slice(0, 2)).expected)).toBeGreaterThan(1);
+  });
+
+  it('mixes a first frame with the next frame alone where the mix two frames ahead falls under the floor, as written out', async () => {
+    const rand = random(15);
+    const inputs = [scene(0), scene(1), scene(2)];
+    // the third frame's strokes redrawn hard: a share of it takes the mix under the floor
+    const stylized = inputs.map((input, t) => flickering(input.map((v) => 255 - v), rand, t === 2 ? 255 : 4));
+    const [first] = outputsOf(await createTemporalStage({ strength: 0.9 }), inputs.map((input, t) => ({ input, stylized: stylized[t] })), big);
+    const { expected, reach } = firstFrameOf(inputs, stylized);
+    expect(reach).toBe(1);
+    expect(worstDifference(first, expected)).toBeLessThanOrEqual(1);
   });
 
   /** Each channel of a − b averaged over the 9x9 window around every pixel, edges replicated. */
@@ -721,6 +744,7 @@ describe('the blend against the formula written out', () => {
     const stylized = inputs.map((input) => flickering(input.map((v) => 255 - v), rand, 90));
     const outputs = outputsOf(await createTemporalStage({ strength, detail: 1 }), inputs.map((input, t) => ({ input, stylized: stylized[t] })), big);
     expect(firstFrameOf(inputs, stylized).mixed).toBe(false);
+    expect(firstFrameOf([inputs[0], inputs[1]], [stylized[0], stylized[1]]).mixed).toBe(false);
     expect(firstFrameOf([inputs[1], inputs[2]], [stylized[1], stylized[2]]).mixed).toBe(false);
     expect(worstDifference(outputs[0], stylized[0])).toBe(0);
     const expected = blendWrittenOut(outputs[0], [inputs[0], inputs[1]], stylized[1], strength);

@@ -104,8 +104,8 @@ function fewestLambdaSteps(statistics: BlendStatistics, trust: Float32Array, str
 }
 
 /**
- * The look-ahead mix: the share of the next frame's stylization, brought back along the motion,
- * mixed into a frame before the blend with the past. A blend with the past alone (an exponential
+ * The look-ahead mix: the share of the next frame's stylization (itself mixed with the frames after
+ * it: LOOKAHEAD_FRAMES), brought back along the motion, mixed into a frame before the blend with the past. A blend with the past alone (an exponential
  * average) leaves more flicker at a given similarity than a filter over past and future together
  * (docs/temporal-method.md, The look-ahead mix).
  */
@@ -171,7 +171,7 @@ export function lookaheadFrames(strength: number): number {
  */
 export const TEMPORAL_METHOD = 'flow blend, its low band apart, two frames ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run, fine band restored by the blend weight';
 
-/** A frame held until the next one arrives, with the motion back to the one before it. */
+/** A frame held until the look-ahead's frames after it arrive, with the motion back to the one before it. */
 interface HeldFrame {
   input: RgbFrame;
   stylized: RgbFrame;
@@ -209,6 +209,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   let detailGain: DetailGain | undefined;
   const flows = options.analysedAhead ? undefined : await stageFlows(options.flowOnBackend ?? false);
   const aheadFrames = research.ahead?.frames ?? lookaheadFrames(strength);
+  if (!(Number.isInteger(aheadFrames) && aheadFrames >= 1)) throw new RangeError(`the look-ahead is ${aheadFrames} frames: give a whole number from 1`);
   const held: HeldFrame[] = []; // the frames not yet finished, oldest first: the look-ahead's
   const cuts = new ColourCuts();
   let previousOutput: Uint8Array | undefined;
@@ -238,8 +239,13 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     // does; the first frame after a cut is its own stylization, nothing of either shot mixed in.
     const startsShot = (f: HeldFrame) => f.cut || (f.motion !== undefined && f.motion.coverage < cutCoverage);
     if (startsShot(frame)) return { target: frame.stylized.data };
+    // How far the mix reaches: frames in the same shot, each pair's motion trusted enough.
     let reach = 0;
-    for (let from = frame; reach < after.length && after[reach].jump === 0 && from.ahead !== undefined && from.ahead.coverage >= cutCoverage && (reach === 0 || !startsShot(from)); from = after[reach++]);
+    for (let from = frame; reach < after.length; from = after[reach++]) {
+      if (after[reach].jump > 0) break; // a jump of the colours: a cut or a fade's frame
+      if (from.ahead === undefined || from.ahead.coverage < cutCoverage) break; // a cut by motion
+      if (reach > 0 && startsShot(from)) break; // the frame before starts a shot of its own
+    }
     if (reach === 0) return { target: frame.stylized.data };
     let next = after[reach - 1].stylized.data;
     for (let k = reach - 2; k >= 0; k--) {
@@ -247,7 +253,8 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       furtherTrust = upsampleMask(after[k].ahead!.mask, after[k].gray.width, after[k].gray.height, width, height, furtherTrust);
       next = mixWarpedBilinear(data, next, after[k].ahead!.backward, research.ahead?.share ?? LOOKAHEAD_WEIGHT, furtherTrust, width, height);
     }
-    return { target: lookaheadMix(frame, next), nearer: reach > 1 ? () => lookaheadMix(frame, after[0].stylized.data) : undefined };
+    const nextAlone = after[0].stylized.data;
+    return { target: lookaheadMix(frame, next), nearer: reach > 1 ? () => lookaheadMix(frame, nextAlone) : undefined };
   }
 
   /** The weights' buffers for frames of this size: a new size starts the floor's search afresh. */
