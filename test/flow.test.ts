@@ -1,7 +1,7 @@
 // Optical flow against motion the test makes itself, so the true flow is known at every pixel.
 import { describe, expect, it } from 'vitest';
 import { opticalFlow } from '../src/metrics/lucas-kanade.js';
-import { boxSum, sample, type Gray } from '../src/temporal/image.js';
+import { boxSum, boxSumAndSquares, sample, type Gray } from '../src/temporal/image.js';
 import { warpRgb } from '../src/temporal/warp.js';
 import { consistencyMask } from '../src/temporal/consistency.js';
 import { opticalFlowTf } from '../src/temporal/tf-flow.js';
@@ -83,6 +83,26 @@ describe('box sums', () => {
               expect(out[(y * width + x) * channels + c]).toBeCloseTo(sum, 2);
             }
       }
+  });
+
+  it('of an image and its squares in one sweep: the window sums written out, and exactly what boxSum gives of the image and of an array of its squares', () => {
+    for (const [width, height, r] of [[37, 23, 2], [37, 23, 3], [5, 4, 3], [1, 9, 2], [64, 1, 1], [7, 6, 4]]) {
+      const src = Float32Array.from({ length: width * height }, (_, k) => (((k * 7919) % 251) - 125.5) / 97);
+      const [sums, sumsOfSquares, once, ofSquares] = [0, 1, 2, 3].map(() => new Float32Array(width * height));
+      boxSumAndSquares(src, width, height, r, sums, sumsOfSquares);
+      boxSum(src, width, height, r, once);
+      boxSum(src.map((v) => v * v), width, height, r, ofSquares);
+      expect(Array.from(sums)).toEqual(Array.from(once));
+      expect(Array.from(sumsOfSquares)).toEqual(Array.from(ofSquares));
+      const at = (x: number, y: number) => src[Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1)];
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          let sum = 0, squares = 0;
+          for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) [sum, squares] = [sum + at(x + dx, y + dy), squares + at(x + dx, y + dy) ** 2];
+          expect(sums[y * width + x]).toBeCloseTo(sum, 3);
+          expect(sumsOfSquares[y * width + x]).toBeCloseTo(squares, 3);
+        }
+    }
   });
 });
 

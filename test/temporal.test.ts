@@ -341,6 +341,20 @@ describe('the detail gain', () => {
     expect(worstDifference(gain.apply({ mix, own: sharp, weight: leaning, trust: ones }, 1.6), naiveDetail(mix, sharp, (k) => leaning[k], 1.6))).toBeLessThanOrEqual(1);
   });
 
+  it('takes its bound from the blend statistics where they have it: the own fine band written out, and exactly the measure the gain makes of it', () => {
+    const rand = random(6);
+    const own = flickering(picture(3), rand, 30);
+    const mix = flickering(picture(3), rand, 10);
+    const warped = Float32Array.from(flickering(picture(3), rand, 20));
+    const statistics = new BlendWeights(W, H, LOW_BAND_WEIGHT).measure(own, warped, mix);
+    const gain = new DetailGain(W, H);
+    expect(statistics.ownFineEnergy()).toBe(gain.fineEnergy(own));
+    expect(statistics.ownFineEnergy() / energy(naiveFine(own))).toBeCloseTo(1, 5);
+    const weight = Float32Array.from({ length: W * H }, () => 0.9 * rand());
+    const trust = new Float32Array(W * H).fill(1);
+    expect(Array.from(gain.apply({ mix, ownEnergy: statistics.ownFineEnergy(), weight, trust }, 1.8))).toEqual(Array.from(gain.apply({ mix, own, weight, trust }, 1.8)));
+  });
+
   it('acts on the frames the stage blends with the past, with the blend weight times the trust, and blends the next frame with the mix itself', async () => {
     // A pan whose stylization flickers, with a block whose content is new every frame (no motion
     // explains it: not trusted); the blend weight set through the research hook to one that varies

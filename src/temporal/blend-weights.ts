@@ -9,14 +9,14 @@
 // high where the difference is a shift of the whole window or small beside the style's own
 // contrast (strokes survive it), low where it would redraw a flat patch's structure
 // (docs/temporal-method.md, The blend weight).
-import { boxSum } from './image.js';
+import { boxSum, boxSumAndSquares } from './image.js';
 
 /** Window radius of the weights' local statistics: 7x7 at full size. */
 const RADIUS = 3;
 /** SSIM's stabilising constant for (co)variances, (0.03·255)² (Wang et al. 2004). */
 const C2 = (0.03 * 255) ** 2;
 /** Window radius of `similarity`: 5x5, the box with the spread of SSIM's 11-tap Gaussian (σ 1.5). */
-const SIMILARITY_RADIUS = 2;
+export const SIMILARITY_RADIUS = 2;
 /** λ, the price of structure against flicker, where each frame starts; chosen with the SSIM floor (docs/temporal-method.md, λ and the SSIM floor). */
 export const STRUCTURE_LAMBDA = 250;
 
@@ -33,10 +33,9 @@ export interface LowBand {
   low: Float32Array;
 }
 
-/** Working memory one similarity needs while it runs: the output's luma, squares, and the sweep's column sums. */
+/** Working memory one similarity needs while it runs: the output's luma and the sweep's column sums. */
 interface SimilarityScratch {
   readonly outLuma: Float32Array;
-  readonly squares: Float32Array;
   /** column sums of the sweep, edge columns replicated either side */
   readonly columns: Float64Array[];
 }
@@ -56,14 +55,11 @@ class LumaPair {
   }
 
   /** The stylized frame's window sums, computed the first time a similarity asks. */
-  sums(scratch: SimilarityScratch): [Float32Array, Float32Array] {
+  sums(): [Float32Array, Float32Array] {
     if (!this.ownSummed) {
       this.ownSummed = true;
       const { width, height, ownLuma } = this;
-      const { squares } = scratch;
-      boxSum(ownLuma, width, height, SIMILARITY_RADIUS, this.ownSums[0]);
-      for (let k = 0, n = width * height; k < n; k++) squares[k] = ownLuma[k] * ownLuma[k];
-      boxSum(squares, width, height, SIMILARITY_RADIUS, this.ownSums[1]);
+      boxSumAndSquares(ownLuma, width, height, SIMILARITY_RADIUS, this.ownSums[0], this.ownSums[1]);
     }
     return this.ownSums;
   }
@@ -92,7 +88,7 @@ export class BlendWeights {
     const n = width * height;
     this.measured = new LumaPair(width, height);
     this.compared = new LumaPair(width, height);
-    this.scratch = { outLuma: new Float32Array(n), squares: new Float32Array(n), columns: Array.from({ length: 3 }, () => new Float64Array(width + 2 * SIMILARITY_RADIUS)) };
+    this.scratch = { outLuma: new Float32Array(n), columns: Array.from({ length: 3 }, () => new Float64Array(width + 2 * SIMILARITY_RADIUS)) };
     this.difference = new Float32Array(n);
     this.sums = Array.from({ length: 4 }, () => new Float32Array(n));
     this.energy = new Float64Array(n);
@@ -111,16 +107,11 @@ export class BlendWeights {
   measure(stylized: Uint8Array, warped: Float32Array, target: Uint8Array = stylized): BlendStatistics {
     const { width, height, difference, measured } = this;
     const { luma } = measured;
-    const { squares } = this.scratch;
     const n = width * height;
     lumaOf(measured, stylized, target, warped, difference, this.lowWeight > 0 ? this.channelDifference : undefined);
     const [sumS, sumSS, sumD, sumDD] = this.sums;
-    boxSum(luma, width, height, RADIUS, sumS);
-    for (let k = 0; k < n; k++) squares[k] = luma[k] * luma[k];
-    boxSum(squares, width, height, RADIUS, sumSS);
-    boxSum(difference, width, height, RADIUS, sumD);
-    for (let k = 0; k < n; k++) squares[k] = difference[k] * difference[k];
-    boxSum(squares, width, height, RADIUS, sumDD);
+    boxSumAndSquares(luma, width, height, RADIUS, sumS, sumSS);
+    boxSumAndSquares(difference, width, height, RADIUS, sumD, sumDD);
     if (this.lowWeight > 0) {
       // per channel, for the blend (lumaOf wrote the channels' differences); the luma's is their
       // mix, as luma is linear
@@ -196,6 +187,23 @@ export class BlendStatistics {
   }
 
   /**
+   * Σ f² of the stylized frame's fine band, f its luma less the luma's mean over similarity's 5x5
+   * windows, as fineLuma gives it (image.ts): the detail gain's bound, from the window sums
+   * similarity keeps.
+   */
+  ownFineEnergy(): number {
+    const { lumas } = this;
+    const [sums] = lumas.sums();
+    const own = lumas.ownLuma, perArea = 1 / (2 * SIMILARITY_RADIUS + 1) ** 2;
+    let energy = 0;
+    for (let k = 0; k < own.length; k++) {
+      const f = Math.fround(own[k] - sums[k] * perArea); // as fineLuma stores it
+      energy += f * f;
+    }
+    return energy;
+  }
+
+  /**
    * The mean structural similarity (SSIM, Wang et al. 2004) to the stylized frame that the
    * target's blend with `warped` by `weight` · `trust` (and its low band by `lowWeight` · `trust`)
    * would have (luma, each channel's mean moved to the stylized frame's as `blend` moves it, before
@@ -207,7 +215,7 @@ export class BlendStatistics {
     const { luma, ownLuma } = lumas;
     const outLuma = scratch.outLuma;
     const n = luma.length;
-    lumas.sums(scratch);
+    lumas.sums();
     let moved = 0;
     for (let k = 0; k < n; k++) {
       // lowDifference stays 0 without a low band of its own
@@ -248,7 +256,7 @@ function lumaOf(pair: LumaPair, stylized: Uint8Array, target: Uint8Array, warped
  */
 function meanSimilarity(pair: LumaPair, scratch: SimilarityScratch, shift: number): number {
   const { width, height, ownLuma: own } = pair;
-  const [sumS, sumSS] = pair.sums(scratch);
+  const [sumS, sumSS] = pair.sums();
   const out = scratch.outLuma;
   const [o, oo, so] = scratch.columns;
   const r = SIMILARITY_RADIUS, span = 2 * r, perArea = 1 / (span + 1) ** 2;

@@ -22,6 +22,8 @@ export interface BlendedFrame {
   mix: Uint8Array;
   /** the frame's own stylization (RGB): the shown fine-band energy stays within its (none: no bound, for research variants) */
   own?: Uint8Array;
+  /** that bound, Σ f² of the own stylization's fine band, where the caller has measured it already (BlendStatistics.ownFineEnergy) */
+  ownEnergy?: number;
   /** the blend's fine-band weight of the past at each pixel, and the trust in the motion there: the past weighs their product */
   weight: Float32Array;
   trust: Float32Array;
@@ -48,25 +50,23 @@ export class DetailGain {
    * factor where the shown fine band's energy would pass the own stylization's, and its mean taken
    * back (a gain that follows the weight is not zero-mean); rounded (ties to even) and clamped.
    */
-  apply({ mix, own, weight, trust }: BlendedFrame, gain: number): Uint8Array {
-    const { width, height, fine, ownFine, mean, extra } = this;
+  apply({ mix, own, ownEnergy, weight, trust }: BlendedFrame, gain: number): Uint8Array {
+    const { width, height, fine, mean, extra } = this;
     fineLuma(mix, width, height, DETAIL_RADIUS, fine, mean);
-    if (own) fineLuma(own, width, height, DETAIL_RADIUS, ownFine, mean);
+    const bound = ownEnergy ?? (own ? this.fineEnergy(own) : Infinity);
     const slope = (gain - 1) / EVEN_MIX;
-    // Energies of the fine band shown, a + 2tb + t²c with the added band scaled by t, and of the own.
-    let a = 0, b = 0, c = 0, ownEnergy = 0;
+    // Energies of the fine band shown, a + 2tb + t²c with the added band scaled by t; the added band's sum.
+    let a = 0, b = 0, c = 0, shift = 0;
     for (let k = 0; k < fine.length; k++) {
       const f = fine[k], x = slope * weight[k] * trust[k] * f;
       extra[k] = x;
       a += f * f;
       b += f * x;
       c += x * x;
-      if (own) ownEnergy += ownFine[k] * ownFine[k];
+      shift += extra[k];
     }
     let t = 1;
-    if (own && a + 2 * b + c > ownEnergy) t = a >= ownEnergy || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - ownEnergy))) / c;
-    let shift = 0;
-    for (let k = 0; k < extra.length; k++) shift += extra[k];
+    if (a + 2 * b + c > bound) t = a >= bound || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - bound))) / c;
     shift /= extra.length;
     const out = new Uint8ClampedArray(mix.length); // clamps to 0..255 and rounds
     for (let k = 0, i = 0; k < extra.length; k++, i += 3) {
@@ -76,5 +76,14 @@ export class DetailGain {
       out[i + 2] = mix[i + 2] + delta;
     }
     return new Uint8Array(out.buffer);
+  }
+
+  /** Σ f² of an RGB frame's fine band, f its luma less the luma's 5x5 mean. */
+  fineEnergy(rgb: Uint8Array): number {
+    const { width, height, ownFine, mean } = this;
+    fineLuma(rgb, width, height, DETAIL_RADIUS, ownFine, mean);
+    let energy = 0;
+    for (let k = 0; k < ownFine.length; k++) energy += ownFine[k] * ownFine[k];
+    return energy;
   }
 }

@@ -96,6 +96,57 @@ export function boxSum(src: Float32Array, width: number, height: number, r: numb
 }
 
 
+/** Column sums of values and of their squares carried down the rows by boxSumAndSquares; kept from call to call. */
+let valueColumns = new Float64Array(0);
+let squareColumns = new Float64Array(0);
+
+/**
+ * boxSum of a single-channel image and of its squares (each rounded to float32, as an array of
+ * squares would hold it: the same sums as two boxSum calls) in one sweep, with no array of squares.
+ */
+export function boxSumAndSquares(src: Float32Array, width: number, height: number, r: number, sums: Float32Array, sumsOfSquares: Float32Array): void {
+  const span = 2 * r;
+  if (valueColumns.length < width + span) [valueColumns, squareColumns] = [new Float64Array(width + span), new Float64Array(width + span)];
+  const values = valueColumns, squares = squareColumns;
+  values.fill(0, 0, width + span);
+  squares.fill(0, 0, width + span);
+  for (let y = -r; y <= r; y++) {
+    const row = Math.min(Math.max(y, 0), height - 1) * width;
+    for (let i = 0; i < width; i++) {
+      const v = src[row + i];
+      values[i + r] += v;
+      squares[i + r] += Math.fround(v * v);
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let j = 0; j < r; j++) {
+      values[j] = values[r];
+      squares[j] = squares[r];
+      values[r + width + j] = values[r + width - 1];
+      squares[r + width + j] = squares[r + width - 1];
+    }
+    let sum = 0, sumOfSquares = 0;
+    for (let j = 0; j < span; j++) {
+      sum += values[j];
+      sumOfSquares += squares[j];
+    }
+    for (let i = 0, o = y * width; i < width; i++, o++) {
+      sum += values[i + span];
+      sumOfSquares += squares[i + span];
+      sums[o] = sum;
+      sumsOfSquares[o] = sumOfSquares;
+      sum -= values[i];
+      sumOfSquares -= squares[i];
+    }
+    const entering = Math.min(y + r + 1, height - 1) * width, leaving = Math.max(y - r, 0) * width;
+    for (let i = 0; i < width; i++) {
+      const vIn = src[entering + i], vOut = src[leaving + i];
+      values[i + r] += vIn - vOut;
+      squares[i + r] += Math.fround(vIn * vIn) - Math.fround(vOut * vOut);
+    }
+  }
+}
+
 /** Where each output coordinate samples a grid `from` cells long when resized to `to` (half-pixel centres, edges clamped). */
 export function resizeTaps(from: number, to: number): { low: Int32Array; high: Int32Array; weight: Float32Array } {
   const low = new Int32Array(to), high = new Int32Array(to), weight = new Float32Array(to);

@@ -3,9 +3,9 @@
 // along the input's motion, is blended in where the motion can be trusted (motion.ts), by a weight
 // that keeps the style's structure (blend-weights.ts). The method and its constants: docs/temporal-method.md.
 import type { RgbFrame } from '../frame.js';
-import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
+import { BlendWeights, SIMILARITY_RADIUS, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
 import { ColourCuts } from './cuts.js';
-import { DETAIL_DEFAULT, DetailGain, type BlendedFrame } from './detail-gain.js';
+import { DETAIL_DEFAULT, DETAIL_RADIUS, DetailGain, type BlendedFrame } from './detail-gain.js';
 import { psnr, resizeTaps, type Flow, type Gray } from './image.js';
 import { analyseInput, cpuStageFlows, type InputAnalysis, type StageFlows } from './input-analysis.js';
 import { CUT_COVERAGE, type Motion } from './motion.js';
@@ -185,6 +185,8 @@ interface HeldFrame {
   motion?: Motion;
   /** the motion from it to the next frame, once that has come */
   ahead?: Motion;
+  /** the trust in `ahead` at the frame's size, once a look-ahead mix has needed it: the frame before mixes through it, then the frame itself */
+  aheadTrust?: Float32Array;
 }
 
 /** The stage's description from its options, as its `name` gives it, without building it. */
@@ -214,19 +216,23 @@ export async function createTemporalStageWith(options: TemporalOptions, research
   const cuts = new ColourCuts();
   let previousOutput: Uint8Array | undefined;
   let warped: Float32Array | undefined; // reused from frame to frame: a full-size float frame is megabytes
-  let aheadTrust: Float32Array | undefined;
-  let furtherTrust: Float32Array | undefined; // the trust in the motion between the frames further ahead
+  const spareTrusts: Float32Array[] = []; // held frames' trust buffers, back from finished frames
   let weights: BlendWeights | undefined;
   let trust: Float32Array | undefined;
   let lambdaSteps = 0; // the last frame's: neighbouring frames mostly need the same
   let lookaheadBelowFloor = false; // whether the last look-ahead mix alone fell under the SSIM floor: only which check runs first
   let shotFrame = Infinity; // the last finished frame's place in its shot since a cut: a run's start is no cut
 
+  /** The trust in the motion from `frame` to the next at the frame's size, upsampled once while the frame is held. */
+  function trustAhead(frame: HeldFrame): Float32Array {
+    const { width, height } = frame.stylized;
+    return (frame.aheadTrust ??= upsampleMask(frame.ahead!.mask, frame.gray.width, frame.gray.height, width, height, spareTrusts.pop()));
+  }
+
   /** The look-ahead mix: the frame's stylization mixed with `next` (the next frame's, or its own mix), brought back along the motion from this frame to the next. */
-  function lookaheadMix(frame: HeldFrame, next: Uint8Array): Uint8Array {
+  function lookaheadMix(frame: HeldFrame, next: Uint8Array, share = LOOKAHEAD_WEIGHT): Uint8Array {
     const { width, height, data } = frame.stylized;
-    aheadTrust = upsampleMask(frame.ahead!.mask, frame.gray.width, frame.gray.height, width, height, aheadTrust);
-    return mixWarpedBilinear(data, next, frame.ahead!.backward, LOOKAHEAD_WEIGHT, aheadTrust, width, height);
+    return mixWarpedBilinear(data, next, frame.ahead!.backward, share, trustAhead(frame), width, height);
   }
 
   /**
@@ -248,11 +254,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     }
     if (reach === 0) return { target: frame.stylized.data };
     let next = after[reach - 1].stylized.data;
-    for (let k = reach - 2; k >= 0; k--) {
-      const { width, height, data } = after[k].stylized;
-      furtherTrust = upsampleMask(after[k].ahead!.mask, after[k].gray.width, after[k].gray.height, width, height, furtherTrust);
-      next = mixWarpedBilinear(data, next, after[k].ahead!.backward, research.ahead?.share ?? LOOKAHEAD_WEIGHT, furtherTrust, width, height);
-    }
+    for (let k = reach - 2; k >= 0; k--) next = lookaheadMix(after[k], next, research.ahead?.share);
     const nextAlone = after[0].stylized.data;
     return { target: lookaheadMix(frame, next), nearer: reach > 1 ? () => lookaheadMix(frame, nextAlone) : undefined };
   }
@@ -287,6 +289,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     if (mixAlone !== undefined && mixAlone < SSIM_FLOOR) target = stylized.data;
     let output = target;
     let fineWeight: Float32Array | undefined;
+    let ownEnergy: number | undefined; // the detail gain's bound, from the blend statistics where their windows are the gain's
     // A shot begins at a cut, not at a run's first frame: a part's warm-up starts as it did.
     shotFrame = past ? (frame.fade ? 0 : shotFrame + 1) : motion && previousOutput ? 0 : Infinity;
     if (!past) lambdaSteps = 0;
@@ -315,12 +318,13 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       lambdaSteps = floor.steps;
       const weight = statistics.weights(strength, lambdaAfter(lambdaSteps));
       fineWeight = research.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight;
+      if (detail !== 1 && DETAIL_RADIUS === SIMILARITY_RADIUS) ownEnergy = statistics.ownFineEnergy();
       output = blend(stylized.data, warped, fineWeight, trust, width, height, target, statistics.band);
       if (shotFrame < SHOT_GUARD_FRAMES) output = withinPsnr(stylized.data, output, SHOT_GUARD_PSNR);
     }
     if (mixed) lookaheadBelowFloor = target === stylized.data;
     if (research.shown) {
-      const shown = research.shown.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, weight: fineWeight, aheadTrust: target !== stylized.data ? aheadTrust : undefined, width, height });
+      const shown = research.shown.make({ stylized: stylized.data, target, output, backward: past?.motion.backward, trust: past && trust, weight: fineWeight, aheadTrust: target !== stylized.data ? frame.aheadTrust : undefined, width, height });
       previousOutput = research.shown.inHistory === false ? output : shown;
       return { input, output: { ...stylized, data: shown } };
     }
@@ -329,8 +333,17 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     // its weight); the guard's bound holds for what is shown.
     if (detail === 1 || !fineWeight || !trust) return { input, output: { ...stylized, data: output } };
     if (detailGain?.width !== width || detailGain.height !== height) detailGain = new DetailGain(width, height);
-    const shown = shownFrame(detailGain, { mix: output, own: stylized.data, weight: fineWeight, trust }, detail, shotFrame < SHOT_GUARD_FRAMES);
+    const shown = shownFrame(detailGain, { mix: output, own: stylized.data, ownEnergy, weight: fineWeight, trust }, detail, shotFrame < SHOT_GUARD_FRAMES);
     return { input, output: { ...stylized, data: shown } };
+  }
+
+  /** The oldest held frame finished with `target`, and let go of: its trust buffer serves the frames to come. */
+  function finishOldest(target: { target: Uint8Array; nearer?: () => Uint8Array }): FinishedFrame {
+    const oldest = held.shift()!;
+    const finished = finish(oldest, target);
+    if (oldest.aheadTrust) spareTrusts.push(oldest.aheadTrust);
+    oldest.aheadTrust = undefined;
+    return finished;
   }
 
   return {
@@ -351,17 +364,13 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       frame.motion = pair.back;
       before.ahead = pair.ahead;
       if (held.length <= aheadFrames) return [];
-      const oldest = held.shift()!;
-      return [finish(oldest, targetOf(oldest, held))];
+      return [finishOldest(targetOf(held[0], held.slice(1)))];
     },
     end() {
       const last = held.at(-1);
       if (last) last.cut = last.jump > 0; // nothing after it to tell a cut from a fade: the safer
       const finished: FinishedFrame[] = [];
-      while (held.length > 0) {
-        const oldest = held.shift()!;
-        finished.push(finish(oldest, oldest === last ? { target: oldest.stylized.data } : targetOf(oldest, held)));
-      }
+      while (held.length > 0) finished.push(finishOldest(held[0] === last ? { target: last.stylized.data } : targetOf(held[0], held.slice(1))));
       return finished;
     },
   };
