@@ -7,9 +7,12 @@
 //   --detail <gain>      the detail gain (default: the library's default; 1: none)
 //   --repeat <n>         runs, each with a fresh stage (default 3)
 //   --versus <dir>       also another checkout of the project, built (a git worktree at an older commit,
-//                        after `rm -rf dist && npm run build` there): each frame goes through both stages in
-//                        turn, in one process, so the host's drift (10-40% over minutes on a shared host)
-//                        falls on both alike; prints both and their difference per run
+//                        after `npm ci && rm -rf dist && npm run build` there): each frame goes through both
+//                        stages in turn, in one process, so the host's drift (10-40% over minutes on a shared
+//                        host) falls on both alike; prints both and their difference per run. The CPU time is
+//                        the process's, so a garbage collection one tree's allocations set off is charged to
+//                        whichever runs then: the turns alternate to even that out, and differences in
+//                        allocation show less than they cost
 // Prints the CPU time the stage takes a frame (process.cpuUsage around its calls only) in each run
 // and their median, split into the input analysis (the flows: what the flow workers take off the
 // main thread in a render) and the rest (warp and blend: the stage's sequential part). The frames are decoded before the first run, so that neither decoding nor
@@ -17,7 +20,7 @@
 // on a machine whose cores the network fills; this shows what changes in the stage itself save.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
@@ -36,14 +39,14 @@ if (!args.input || !args.stylized) {
   process.exit(2);
 }
 if (args.versus && !existsSync(resolve(args.versus, 'dist/index.js'))) {
-  console.error(`temporal-bench: ${args.versus} holds no build: run npm run build there`);
+  console.error(`temporal-bench: ${args.versus} holds no build (dist/index.js): run npm ci && npm run build there`);
   process.exit(2);
 }
 
 /** A tree's stage, as the bench drives it: an older tree's stage computes its flows itself (before src/temporal/input-analysis.ts). */
 async function treeAt(dir, label) {
-  const lib = await import(resolve(dir, 'dist/index.js'));
-  const analysisPath = resolve(dir, 'dist/temporal/input-analysis.js');
+  const lib = await import(pathToFileURL(resolve(dir, 'dist/index.js')).href);
+  const analysisPath = pathToFileURL(resolve(dir, 'dist/temporal/input-analysis.js')).href;
   const ownAnalysis = existsSync(resolve(dir, 'src/temporal/input-analysis.ts')) ? await import(analysisPath) : undefined;
   const strength = args.temporal === undefined ? lib.DEFAULT_TEMPORAL_STRENGTH : Number(args.temporal);
   const detail = args.detail === undefined ? undefined : Number(args.detail);

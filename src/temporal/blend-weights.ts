@@ -16,7 +16,7 @@ const RADIUS = 3;
 /** SSIM's stabilising constant for (co)variances, (0.03·255)² (Wang et al. 2004). */
 const C2 = (0.03 * 255) ** 2;
 /** Window radius of `similarity`: 5x5, the box with the spread of SSIM's 11-tap Gaussian (σ 1.5). */
-export const SIMILARITY_RADIUS = 2;
+const SIMILARITY_RADIUS = 2;
 /** λ, the price of structure against flicker, where each frame starts; chosen with the SSIM floor (docs/temporal-method.md, λ and the SSIM floor). */
 export const STRUCTURE_LAMBDA = 250;
 
@@ -187,11 +187,12 @@ export class BlendStatistics {
   }
 
   /**
-   * Σ f² of the stylized frame's fine band, f its luma less the luma's mean over similarity's 5x5
+   * Σ f² of the stylized frame's fine band, f its luma less the luma's mean over (2·radius + 1)²
    * windows, as fineLuma gives it (image.ts): the detail gain's bound, from the window sums
-   * similarity keeps.
+   * similarity keeps; undefined for a radius other than theirs.
    */
-  ownFineEnergy(): number {
+  ownFineEnergy(radius: number): number | undefined {
+    if (radius !== SIMILARITY_RADIUS) return undefined;
     const { lumas } = this;
     const [sums] = lumas.sums();
     const own = lumas.ownLuma, perArea = 1 / (2 * SIMILARITY_RADIUS + 1) ** 2;

@@ -20,9 +20,9 @@ const EVEN_MIX = 0.5;
 export interface BlendedFrame {
   /** the blend (RGB) */
   mix: Uint8Array;
-  /** the frame's own stylization (RGB): the shown fine-band energy stays within its (none: no bound, for research variants) */
+  /** the frame's own stylization (RGB): the shown fine-band energy stays within its (neither this nor ownEnergy: no bound, for research variants) */
   own?: Uint8Array;
-  /** that bound, Σ f² of the own stylization's fine band, where the caller has measured it already (BlendStatistics.ownFineEnergy) */
+  /** that bound, Σ f² of this frame's own stylization's fine band at DETAIL_RADIUS, where the caller has measured it (BlendStatistics.ownFineEnergy): taken instead of measuring `own` */
   ownEnergy?: number;
   /** the blend's fine-band weight of the past at each pixel, and the trust in the motion there: the past weighs their product */
   weight: Float32Array;

@@ -3,7 +3,7 @@
 // along the input's motion, is blended in where the motion can be trusted (motion.ts), by a weight
 // that keeps the style's structure (blend-weights.ts). The method and its constants: docs/temporal-method.md.
 import type { RgbFrame } from '../frame.js';
-import { BlendWeights, SIMILARITY_RADIUS, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
+import { BlendWeights, STRUCTURE_LAMBDA, type BlendStatistics, type LowBand } from './blend-weights.js';
 import { ColourCuts } from './cuts.js';
 import { DETAIL_DEFAULT, DETAIL_RADIUS, DetailGain, type BlendedFrame } from './detail-gain.js';
 import { psnr, resizeTaps, type Flow, type Gray } from './image.js';
@@ -289,7 +289,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     if (mixAlone !== undefined && mixAlone < SSIM_FLOOR) target = stylized.data;
     let output = target;
     let fineWeight: Float32Array | undefined;
-    let ownEnergy: number | undefined; // the detail gain's bound, from the blend statistics where their windows are the gain's
+    let ownEnergy: number | undefined; // the detail gain's bound, from the blend statistics where their windows are the gain's (else the gain measures it)
     // A shot begins at a cut, not at a run's first frame: a part's warm-up starts as it did.
     shotFrame = past ? (frame.fade ? 0 : shotFrame + 1) : motion && previousOutput ? 0 : Infinity;
     if (!past) lambdaSteps = 0;
@@ -318,7 +318,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       lambdaSteps = floor.steps;
       const weight = statistics.weights(strength, lambdaAfter(lambdaSteps));
       fineWeight = research.fineWeight?.({ target, warped, weight, trust, width, height }) ?? weight;
-      if (detail !== 1 && DETAIL_RADIUS === SIMILARITY_RADIUS) ownEnergy = statistics.ownFineEnergy();
+      if (detail !== 1 && !research.shown) ownEnergy = statistics.ownFineEnergy(DETAIL_RADIUS);
       output = blend(stylized.data, warped, fineWeight, trust, width, height, target, statistics.band);
       if (shotFrame < SHOT_GUARD_FRAMES) output = withinPsnr(stylized.data, output, SHOT_GUARD_PSNR);
     }
