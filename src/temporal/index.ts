@@ -337,10 +337,10 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     return { input, output: { ...stylized, data: shown } };
   }
 
-  /** The oldest held frame finished with `target`, and let go of: its trust buffer serves the frames to come. */
-  function finishOldest(target: { target: Uint8Array; nearer?: () => Uint8Array }): FinishedFrame {
+  /** The oldest held frame finished (with the frames held after it, or `alone`), and let go of: its trust buffer serves the frames to come. */
+  function finishOldest(alone = false): FinishedFrame {
     const oldest = held.shift()!;
-    const finished = finish(oldest, target);
+    const finished = finish(oldest, alone ? { target: oldest.stylized.data } : targetOf(oldest, held));
     if (oldest.aheadTrust) spareTrusts.push(oldest.aheadTrust);
     oldest.aheadTrust = undefined;
     return finished;
@@ -364,13 +364,13 @@ export async function createTemporalStageWith(options: TemporalOptions, research
       frame.motion = pair.back;
       before.ahead = pair.ahead;
       if (held.length <= aheadFrames) return [];
-      return [finishOldest(targetOf(held[0], held.slice(1)))];
+      return [finishOldest()];
     },
     end() {
       const last = held.at(-1);
       if (last) last.cut = last.jump > 0; // nothing after it to tell a cut from a fade: the safer
       const finished: FinishedFrame[] = [];
-      while (held.length > 0) finished.push(finishOldest(held[0] === last ? { target: last.stylized.data } : targetOf(held[0], held.slice(1))));
+      while (held.length > 0) finished.push(finishOldest(held[0] === last));
       return finished;
     },
   };
