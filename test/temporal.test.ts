@@ -4,7 +4,7 @@ import { createTemporalStage, type RgbFrame, type TemporalStage } from 'stylize-
 import { LOOKAHEAD_FRAMES, LOOKAHEAD_WEIGHT, LOW_BAND_WEIGHT, SHOT_GUARD_FRAMES, SHOT_GUARD_PSNR, lookaheadFrames, LAMBDA_STEPS, LAMBDA_STEP, SSIM_FLOOR, blend, createTemporalStageWith, shownFrame, stageFlows } from '../src/temporal/index.js';
 import { DETAIL_RADIUS, DetailGain } from '../src/temporal/detail-gain.js';
 import { BlendWeights, STRUCTURE_LAMBDA } from '../src/temporal/blend-weights.js';
-import { colourHistogram, ColourCuts, FADE_DISTANCE, FADE_LOW, FADE_RUN, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
+import { colourBin, colourHistogram, ColourCuts, FADE_DISTANCE, FADE_LOW, FADE_RUN, histogramDistance, isolatedJump } from '../src/temporal/cuts.js';
 import { CUT_COVERAGE, flowImage, trustedMotion, type FlowMethod } from '../src/temporal/motion.js';
 import { sample, type Flow, type Gray } from '../src/temporal/image.js';
 import { FineKeyframe } from '../src/temporal/research/fine-keyframe.js';
@@ -219,6 +219,20 @@ describe('temporal stage', () => {
     const fast = new ColourCuts();
     [0.07, 0.08, 0.07, 0.06, 0.07].forEach((d) => fast.isJump(d));
     expect([0.14, 0.15, 0.16, 0.15].map((d) => ask(fast, d))).toEqual([false, false, false, false]);
+  });
+
+  it('bins every 8-bit colour as OpenCV\'s HSV in floating point does (the judge\'s 16x8x8 histogram)', () => {
+    // written out as OpenCV's RGB to HSV gives it: hue in degrees from the largest channel's sector, saturation range/max
+    const naiveBin = (r: number, g: number, b: number): number => {
+      const max = Math.max(r, g, b), range = max - Math.min(r, g, b);
+      let hue = range === 0 ? 0 : max === r ? (60 * (g - b)) / range : max === g ? 120 + (60 * (b - r)) / range : 240 + (60 * (r - g)) / range;
+      if (hue < 0) hue += 360;
+      const saturation = max > 0 ? range / max : 0;
+      return (Math.min(15, Math.floor((hue / 360) * 16)) * 8 + Math.min(7, Math.floor(saturation * 8))) * 8 + Math.min(7, Math.floor((max / 256) * 8));
+    };
+    let differing = 0;
+    for (let r = 0; r < 256; r++) for (let g = 0; g < 256; g++) for (let b = 0; b < 256; b++) if (colourBin(r, g, b) !== naiveBin(r, g, b)) differing++;
+    expect(differing).toBe(0);
   });
 
   it('tells a cut from a fade: a jump of the colours is a cut only where the pair after it is calm', () => {
