@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { disFlow } from '../src/temporal/dis-flow.js';
-import { farnebackFlow, loadOpenCv } from '../src/temporal/farneback.js';
+import { FARNEBACK, FARNEBACK_STAGE, farnebackFlow, loadOpenCv } from '../src/temporal/farneback.js';
 import { endPointError, known, readFlo } from '../src/temporal/flo.js';
 import { toGray, type Flow } from '../src/temporal/image.js';
 import { resizeFlow } from '../src/temporal/warp.js';
@@ -105,6 +105,16 @@ describe.skipIf(!present)('optical flow against ground truth', () => {
     // build, called as the stage calls it, must compute the same method.
     expect(Math.abs(full - 1.21)).toBeLessThan(0.15);
     expect(route).toBeLessThan(0.5 * still);
+  });
+
+  it("Farnebäck at the stage's two iterations a level on Middlebury: within 5% of OpenCV's three", async () => {
+    const cv = await loadOpenCv();
+    const opencv = await middlebury(farnebackFlow(cv));
+    const stage = await middlebury(farnebackFlow(cv, FARNEBACK_STAGE));
+    console.log(`Farnebäck at ${FARNEBACK_STAGE.iterations} iterations, Middlebury mean EPE: ${stage.full.toFixed(3)} px full size, ${stage.route.toFixed(3)} px route (at ${FARNEBACK.iterations}: ${opencv.full.toFixed(3)}, ${opencv.route.toFixed(3)})`);
+    expect(FARNEBACK_STAGE.iterations).toBeLessThan(FARNEBACK.iterations);
+    expect(stage.full).toBeLessThanOrEqual(1.05 * opencv.full);
+    expect(stage.route).toBeLessThanOrEqual(1.05 * opencv.route);
   });
 
   it("the flow the temporal stage warps along (Farnebäck and DIS fused) on Middlebury: at most 0.6 px at full size, 0.8 px on the route", async () => {

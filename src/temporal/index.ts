@@ -169,7 +169,7 @@ export function lookaheadFrames(strength: number): number {
  * The stage's method, recorded in a render's parts folder: parts an older stage made would not
  * join seamlessly with these, so they are not resumed into this render.
  */
-export const TEMPORAL_METHOD = 'flow blend, its low band apart, two frames ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run, fine band restored by the blend weight';
+export const TEMPORAL_METHOD = 'flow blend, its low band apart, two frames ahead, cuts by colour, shots guarded at 33 dB after cuts and fades, soft fades by their run, fine band restored by the blend weight, two Farnebäck iterations';
 
 /** A frame held until the look-ahead's frames after it arrive, with the motion back to the one before it. */
 interface HeldFrame {

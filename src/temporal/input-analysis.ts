@@ -5,7 +5,7 @@
 import type { RgbFrame } from '../frame.js';
 import { colourHistogram } from './cuts.js';
 import { DIS_STAGE, disFlow } from './dis-flow.js';
-import { farnebackFlow, loadOpenCv } from './farneback.js';
+import { FARNEBACK_STAGE, farnebackFlow, loadOpenCv } from './farneback.js';
 import { fusedFlow } from './fused-flow.js';
 import type { Gray } from './image.js';
 import { flowImage, trustedMotion, type FlowMethod, type Motion } from './motion.js';
@@ -16,9 +16,9 @@ export interface StageFlows {
   forward: FlowMethod;
 }
 
-/** The stage's flows on the CPU: Farnebäck and DIS fused backward, Farnebäck alone forward, at less cost. */
+/** The stage's flows on the CPU: Farnebäck (at the stage's parameters) and DIS fused backward, Farnebäck alone forward, at less cost. */
 export async function cpuStageFlows(): Promise<StageFlows> {
-  const farneback = farnebackFlow(await loadOpenCv());
+  const farneback = farnebackFlow(await loadOpenCv(), FARNEBACK_STAGE);
   return { backward: fusedFlow(farneback, (a, b) => disFlow(a, b, DIS_STAGE)), forward: farneback };
 }
 
