@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Does a render that makes many temporal stages (one per run of missing parts) keep its memory?
 // node scripts/temporal-stages-memory.js [--stages 40] [--size 640x360]; `npm run build` first.
-// Makes that many Farnebäck flow methods, as createTemporalStage does, computes one flow with each,
+// Makes that many Farnebäck flow methods, as createTemporalStage does (at OpenCV's parameters: the same images), computes one flow with each,
 // and prints the resident memory every 10 (docs/farm-faults.md).
 import { parseArgs } from 'node:util';
 import { cpuModel } from './process-memory.js';

@@ -221,7 +221,7 @@ describe('temporal stage', () => {
     expect([0.14, 0.15, 0.16, 0.15].map((d) => ask(fast, d))).toEqual([false, false, false, false]);
   });
 
-  it('bins every 8-bit colour as OpenCV\'s HSV in floating point does (the judge\'s 16x8x8 histogram)', () => {
+  it('bins every 8-bit colour as OpenCV\'s HSV formulas in floating point do (the stage\'s 16x8x8 histogram, as before)', () => {
     // written out as OpenCV's RGB to HSV gives it: hue in degrees from the largest channel's sector, saturation range/max
     const naiveBin = (r: number, g: number, b: number): number => {
       const max = Math.max(r, g, b), range = max - Math.min(r, g, b);

@@ -16,7 +16,7 @@ export interface StageFlows {
   forward: FlowMethod;
 }
 
-/** The stage's flows on the CPU: Farnebäck (at the stage's parameters) and DIS fused backward, Farnebäck alone forward, at less cost. */
+/** The stage's flows on the CPU: Farnebäck at FARNEBACK_STAGE both ways, fused with DIS backward, alone forward (at less cost). */
 export async function cpuStageFlows(): Promise<StageFlows> {
   const farneback = farnebackFlow(await loadOpenCv(), FARNEBACK_STAGE);
   return { backward: fusedFlow(farneback, (a, b) => disFlow(a, b, DIS_STAGE)), forward: farneback };
