@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes samples/moving-camera.jpg: one frame of a handheld clip, stylized frame by frame
 // (--no-temporal), beside the temporal stage as it was when the stage-and-sharp issue was filed
-// (one frame ahead, --detail 1: the blend as it is) and the stage at its defaults, whole and a region 3x, with each stage frame's fine
+// (one frame ahead, --detail 1: the blend as it is; through today's flows) and the stage at its defaults, whole and a region 3x, with each stage frame's fine
 // detail kept (the stability judge's detail_vs_ref for one frame: energy of
 // grey minus its Gaussian blur at sigma 1.5, over the per-frame frame's).
 //   npm run build && node scripts/make-moving-camera-sample.js [video] [frame] [style]
