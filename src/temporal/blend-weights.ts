@@ -10,6 +10,7 @@
 // contrast (strokes survive it), low where it would redraw a flat patch's structure
 // (docs/temporal-method.md, The blend weight).
 import { boxSum, boxSumAndSquares } from './image.js';
+import { meanSimilarity as similarityKernel } from './kernels/index.js';
 
 /** Window radius of the weights' local statistics: 7x7 at full size. */
 const RADIUS = 3;
@@ -33,11 +34,9 @@ export interface LowBand {
   low: Float32Array;
 }
 
-/** Working memory one similarity needs while it runs: the output's luma and the sweep's column sums. */
+/** Working memory one similarity needs while it runs: the output's luma. */
 interface SimilarityScratch {
   readonly outLuma: Float32Array;
-  /** column sums of the sweep, edge columns replicated either side */
-  readonly columns: Float64Array[];
 }
 
 /** A frame's luma against its stylization's, with the stylization's window sums once they are needed. */
@@ -88,7 +87,7 @@ export class BlendWeights {
     const n = width * height;
     this.measured = new LumaPair(width, height);
     this.compared = new LumaPair(width, height);
-    this.scratch = { outLuma: new Float32Array(n), columns: Array.from({ length: 3 }, () => new Float64Array(width + 2 * SIMILARITY_RADIUS)) };
+    this.scratch = { outLuma: new Float32Array(n) };
     this.difference = new Float32Array(n);
     this.sums = Array.from({ length: 4 }, () => new Float32Array(n));
     this.energy = new Float64Array(n);
@@ -253,46 +252,9 @@ function lumaOf(pair: LumaPair, stylized: Uint8Array, target: Uint8Array, warped
  * Mean SSIM of the scratch's output luma − `shift` to the pair's own luma, in one sweep down the
  * rows as boxSum sweeps (column sums carried from row to row, a running sum along them): the
  * output's three window sums are never stored, and a try of the floor costs about one box sum
- * instead of three.
+ * instead of three. A WebAssembly kernel (kernels/similarity.as.ts).
  */
 function meanSimilarity(pair: LumaPair, scratch: SimilarityScratch, shift: number): number {
-  const { width, height, ownLuma: own } = pair;
-  const [sumS, sumSS] = pair.sums();
-  const out = scratch.outLuma;
-  const [o, oo, so] = scratch.columns;
-  const r = SIMILARITY_RADIUS, span = 2 * r, perArea = 1 / (span + 1) ** 2;
-  const c1 = (0.01 * 255) ** 2;
-  o.fill(0); oo.fill(0); so.fill(0);
-  for (let y = -r; y <= r; y++) {
-    const row = Math.min(Math.max(y, 0), height - 1) * width;
-    for (let x = 0; x < width; x++) {
-      const v = out[row + x] - shift;
-      o[x + r] += v; oo[x + r] += v * v; so[x + r] += v * own[row + x];
-    }
-  }
-  let total = 0;
-  for (let y = 0; y < height; y++) {
-    for (let j = 0; j < r; j++) {
-      o[j] = o[r]; oo[j] = oo[r]; so[j] = so[r];
-      const edge = r + width - 1;
-      o[edge + 1 + j] = o[edge]; oo[edge + 1 + j] = oo[edge]; so[edge + 1 + j] = so[edge];
-    }
-    let a = 0, b = 0, c = 0;
-    for (let j = 0; j < span; j++) { a += o[j]; b += oo[j]; c += so[j]; }
-    for (let x = 0, k = y * width; x < width; x++, k++) {
-      a += o[x + span]; b += oo[x + span]; c += so[x + span];
-      const meanS = sumS[k] * perArea, meanO = a * perArea;
-      const varS = sumSS[k] * perArea - meanS * meanS, varO = b * perArea - meanO * meanO, cov = c * perArea - meanS * meanO;
-      total += ((2 * meanS * meanO + c1) * (2 * cov + C2)) / ((meanS * meanS + meanO * meanO + c1) * (varS + varO + C2));
-      a -= o[x]; b -= oo[x]; c -= so[x];
-    }
-    const entering = Math.min(y + r + 1, height - 1) * width, leaving = Math.max(y - r, 0) * width;
-    for (let x = 0; x < width; x++) {
-      const vIn = out[entering + x] - shift, vOut = out[leaving + x] - shift;
-      o[x + r] += vIn - vOut;
-      oo[x + r] += vIn * vIn - vOut * vOut;
-      so[x + r] += vIn * own[entering + x] - vOut * own[leaving + x];
-    }
-  }
-  return total / (width * height);
+  const [sums, squareSums] = pair.sums();
+  return similarityKernel(scratch.outLuma, pair.ownLuma, sums, squareSums, pair.width, pair.height, SIMILARITY_RADIUS, shift, (0.01 * 255) ** 2, C2);
 }
