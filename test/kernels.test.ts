@@ -1,9 +1,10 @@
 // The temporal stage's WebAssembly kernels: the committed module is what its sources compile to,
 // and each kernel matches, to the bit, the JavaScript it replaced (test/helpers/*-reference.ts).
 import { describe, expect, it } from 'vitest';
-import { boxSumAndSquares, type Flow } from '../src/temporal/image.js';
+import { boxSum, boxSumAndSquares, type Flow } from '../src/temporal/image.js';
 import { meanSimilarity } from '../src/temporal/kernels/index.js';
 import { warpRgb } from '../src/temporal/warp.js';
+import { boxSumAndSquaresReference, boxSumReference } from './helpers/box-reference.js';
 import { meanSimilarityReference } from './helpers/similarity-reference.js';
 import { warpRgbReference } from './helpers/warp-reference.js';
 // @ts-expect-error: a script in plain JavaScript, without declarations
@@ -92,5 +93,60 @@ describe('WebAssembly kernels', () => {
         expect(Object.is(kernel, meanSimilarityReference(out, own, sums, squareSums, width, height, r, shift)), `${width}x${height}, r ${r}, shift ${shift}`).toBe(true);
       }
     }
+  });
+
+  it('the box sums match the JavaScript reference to the bit: one to four channels, odd and even sizes, radii past the frame', () => {
+    const next = random(11);
+    for (const [width, height, r, channels] of [[64, 36, 4, 3], [37, 23, 2, 1], [5, 3, 3, 3], [1, 1, 2, 1], [9, 2, 1, 2], [30, 17, 3, 4], [40, 30, 0, 3]]) {
+      const n = width * height * channels;
+      const src = Float32Array.from({ length: n }, () => (next() - 0.4) * 300);
+      const kernel = new Float32Array(n), reference = new Float32Array(n);
+      boxSum(src, width, height, r, kernel, channels);
+      boxSumReference(src, width, height, r, reference, channels);
+      expect(differing(kernel, reference), `boxSum ${width}x${height}x${channels}, r ${r}`).toBe(0);
+      if (channels !== 1) continue;
+      const [sums, squares, sumsReference, squaresReference] = Array.from({ length: 4 }, () => new Float32Array(n));
+      boxSumAndSquares(src, width, height, r, sums, squares);
+      boxSumAndSquaresReference(src, width, height, r, sumsReference, squaresReference);
+      expect(differing(sums, sumsReference) + differing(squares, squaresReference), `boxSumAndSquares ${width}x${height}, r ${r}`).toBe(0);
+    }
+  });
+
+  it('special values go through as in the JavaScript: NaN, infinities and huge vectors in the flow; NaN, infinities and −0 in the image; r 0 and a NaN shift', () => {
+    const next = random(3);
+    const width = 24, height = 14;
+    const special = [NaN, Infinity, -Infinity, 1e30, -1e30, 3e38, -0, 1e-40, 1e6];
+    const flow = flowOf(12, 7, 2, next);
+    for (let i = 0; i < flow.data.length; i += 5) flow.data[i] = special[(i / 5) % special.length];
+    const image = Float32Array.from({ length: width * height * 3 }, () => next() * 255);
+    for (let i = 0; i < image.length; i += 37) image[i] = [NaN, Infinity, -Infinity, -0][(i / 37) % 4];
+    expect(differing(warpRgb(image, flow, width, height), warpRgbReference(image, flow, width, height))).toBe(0);
+    const own = Float32Array.from({ length: width * height }, () => next() * 255);
+    const out = Float32Array.from(own, (v, k) => (k % 29 === 0 ? [NaN, -0, Infinity][k % 3] : v + 10 * next()));
+    for (const r of [0, 1, 2]) {
+      const sums = new Float32Array(own.length), squareSums = new Float32Array(own.length);
+      boxSumAndSquares(own, width, height, r, sums, squareSums);
+      for (const shift of [0.5, NaN]) {
+        const kernel = meanSimilarity(out, own, sums, squareSums, width, height, r, shift, (0.01 * 255) ** 2, (0.03 * 255) ** 2);
+        expect(Object.is(kernel, meanSimilarityReference(out, own, sums, squareSums, width, height, r, shift)), `r ${r}, shift ${shift}`).toBe(true);
+      }
+      const [kernelSums, referenceSums] = [new Float32Array(out.length), new Float32Array(out.length)];
+      boxSum(out, width, height, r, kernelSums);
+      boxSumReference(out, width, height, r, referenceSums);
+      expect(differing(kernelSums, referenceSums), `boxSum, r ${r}`).toBe(0);
+    }
+  });
+
+  it('a kernel after another has filled more of the memory reads only its own inputs, and inputs too short are refused', () => {
+    const next = random(9);
+    const large = Float32Array.from({ length: 200 * 120 * 3 }, () => next() * 255);
+    const largeSums = new Float32Array(large.length);
+    boxSum(large, 200, 120, 4, largeSums, 3); // leaves a large frame's values in the memory
+    const width = 31, height = 17;
+    const image = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(next() * 256));
+    const flow = flowOf(16, 9, 3, next);
+    expect(differing(warpRgb(image, flow, width, height), warpRgbReference(image, flow, width, height))).toBe(0);
+    expect(() => warpRgb(image.subarray(0, 10), flow, width, height)).toThrow(/the image has 10 values where 1581 are needed/);
+    expect(() => warpRgb(image, { ...flow, data: flow.data.subarray(0, 4) }, width, height)).toThrow(/the flow has 4 values/);
   });
 });

@@ -1,8 +1,8 @@
 // The temporal stage's WebAssembly kernels (*.as.ts, compiled into kernels.wasm.ts by
 // scripts/build-kernels.js): one instance a thread, made the first time a kernel is asked for, its
 // memory laid out afresh by each call (the frames are copied in and the result out). Each does what
-// the JavaScript it replaced did, to the bit, in less time (docs/speed-and-memory.md, The stage's
-// WebAssembly kernels).
+// the JavaScript it replaced did, to the bit, in less time (docs/speed-and-memory.md, The temporal
+// stage's WebAssembly kernels).
 import type { Flow } from '../image.js';
 import { KERNELS_WASM } from './kernels.wasm.js';
 
@@ -17,6 +17,8 @@ interface KernelExports {
   scratchBytes(width: number, height: number): number;
   warpBicubic(image: number, flow: number, flowWidth: number, flowHeight: number, width: number, height: number, out: number, scratch: number): void;
   meanSimilarity(out: number, own: number, ownSums: number, ownSquareSums: number, width: number, height: number, r: number, shift: number, c1: number, c2: number, columns: number): number;
+  boxSum(src: number, width: number, height: number, r: number, out: number, channels: number, columns: number): void;
+  boxSumAndSquares(src: number, width: number, height: number, r: number, sums: number, squareSums: number, columns: number): void;
 }
 
 let kernels: KernelExports | undefined;
@@ -30,11 +32,17 @@ function instance(): KernelExports {
 const PAGE = 65536;
 const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
+/** The first `length` values of an input, which must have that many: the kernel's memory holds what the last call left beyond them. */
+function leading<T extends Float32Array | Uint8Array>(values: T, length: number, what: string): T {
+  if (values.length < length) throw new RangeError(`${what} has ${values.length} values where ${length} are needed`);
+  return values.subarray(0, length) as T;
+}
+
 /** The kernels' memory, grown to hold `bytes` from address 0 (WebAssembly memory only grows: it stays at a run's largest frame). */
-function memoryFor(exports: KernelExports, bytes: number): ArrayBuffer {
-  const short = bytes - exports.memory.buffer.byteLength;
-  if (short > 0) exports.memory.grow(Math.ceil(short / PAGE));
-  return exports.memory.buffer;
+function memoryFor(wasm: KernelExports, bytes: number): ArrayBuffer {
+  const short = bytes - wasm.memory.buffer.byteLength;
+  if (short > 0) wasm.memory.grow(Math.ceil(short / PAGE));
+  return wasm.memory.buffer;
 }
 
 /**
@@ -42,13 +50,13 @@ function memoryFor(exports: KernelExports, bytes: number): ArrayBuffer {
  * the frame's size on the way (warp.ts, warpRgb): in about two thirds of the JavaScript's time.
  */
 export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, width: number, height: number, into?: Float32Array): Float32Array {
-  const exports = instance();
+  const wasm = instance();
   const values = width * height * 3, flowValues = flow.width * flow.height * 2;
   const imageAt = 0, flowAt = aligned(4 * values), outAt = aligned(flowAt + 4 * flowValues), scratchAt = aligned(outAt + 4 * values);
-  const memory = memoryFor(exports, scratchAt + exports.scratchBytes(width, height));
-  new Float32Array(memory, imageAt, values).set(image); // bytes to floats, exactly
-  new Float32Array(memory, flowAt, flowValues).set(flow.data.subarray(0, flowValues));
-  exports.warpBicubic(imageAt, flowAt, flow.width, flow.height, width, height, outAt, scratchAt);
+  const memory = memoryFor(wasm, scratchAt + wasm.scratchBytes(width, height));
+  new Float32Array(memory, imageAt, values).set(leading(image, values, 'the image')); // bytes to floats, exactly
+  new Float32Array(memory, flowAt, flowValues).set(leading(flow.data, flowValues, 'the flow'));
+  wasm.warpBicubic(imageAt, flowAt, flow.width, flow.height, width, height, outAt, scratchAt);
   const out = into?.length === values ? into : new Float32Array(values);
   out.set(new Float32Array(memory, outAt, values));
   return out;
@@ -60,10 +68,31 @@ export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, width:
  * in about two fifths of the JavaScript's time. c1, c2: SSIM's constants.
  */
 export function meanSimilarity(out: Float32Array, own: Float32Array, ownSums: Float32Array, ownSquareSums: Float32Array, width: number, height: number, r: number, shift: number, c1: number, c2: number): number {
-  const exports = instance();
+  const wasm = instance();
   const n = width * height, bytes = aligned(4 * n);
-  const memory = memoryFor(exports, 4 * bytes + 3 * 8 * (width + 2 * r));
+  const memory = memoryFor(wasm, 4 * bytes + 3 * 8 * (width + 2 * r));
   const at = [0, bytes, 2 * bytes, 3 * bytes];
-  [out, own, ownSums, ownSquareSums].forEach((plane, k) => new Float32Array(memory, at[k], n).set(plane.subarray(0, n)));
-  return exports.meanSimilarity(at[0], at[1], at[2], at[3], width, height, r, shift, c1, c2, 4 * bytes);
+  [out, own, ownSums, ownSquareSums].forEach((plane, k) => new Float32Array(memory, at[k], n).set(leading(plane, n, 'a luma plane')));
+  return wasm.meanSimilarity(at[0], at[1], at[2], at[3], width, height, r, shift, c1, c2, 4 * bytes);
+}
+
+/** Sums over (2r + 1)² windows of each channel of an interleaved image, edges replicated, into `out` (image.ts, boxSum). */
+export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, channels: number): void {
+  const wasm = instance();
+  const values = width * height * channels, bytes = aligned(4 * values);
+  const memory = memoryFor(wasm, 2 * bytes + 8 * channels * (width + 2 * r));
+  new Float32Array(memory, 0, values).set(leading(src, values, 'the image'));
+  wasm.boxSum(0, width, height, r, bytes, channels, 2 * bytes);
+  out.set(new Float32Array(memory, bytes, values));
+}
+
+/** boxSum of a single-channel image and of its squares, each square rounded to float32, in one sweep (image.ts, boxSumAndSquares). */
+export function boxSumAndSquares(src: Float32Array, width: number, height: number, r: number, sums: Float32Array, squareSums: Float32Array): void {
+  const wasm = instance();
+  const n = width * height, bytes = aligned(4 * n);
+  const memory = memoryFor(wasm, 3 * bytes + 2 * 8 * (width + 2 * r));
+  new Float32Array(memory, 0, n).set(leading(src, n, 'the image'));
+  wasm.boxSumAndSquares(0, width, height, r, bytes, 2 * bytes, 3 * bytes);
+  sums.set(new Float32Array(memory, bytes, n));
+  squareSums.set(new Float32Array(memory, 2 * bytes, n));
 }

@@ -4,7 +4,7 @@
 // channels (red and green), or x and y, each computed as the scalar code computes it, so the result
 // is the same to the bit (test/kernels.test.ts checks it against that JavaScript). What the lanes
 // buy: the 4x4 neighbourhood's sums, where the warp spends its time, in half the instructions
-// (docs/speed-and-memory.md, The warp as a WebAssembly kernel).
+// (docs/speed-and-memory.md, The temporal stage's WebAssembly kernels).
 
 /** Where each output coordinate samples a grid `from` cells long resized to `to` (image.ts, resizeTaps): low and high cells, and the weight of high. */
 function taps(from: i32, to: i32, low: usize, high: usize, weight: usize): void {
