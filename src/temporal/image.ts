@@ -1,6 +1,6 @@
 // Image operations the temporal stage and its flows share: grey images, bilinear samples, box
 // sums, halving and the taps of a bilinear resize.
-import { boxSum as boxSumKernel, boxSumAndSquares as boxSumAndSquaresKernel } from './kernels/index.js';
+import { boxSum } from './kernels/index.js';
 
 export interface Gray {
   width: number;
@@ -58,23 +58,8 @@ export function sample(data: Float32Array | Uint8Array, width: number, height: n
   return (a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy;
 }
 
-/**
- * Sum over a (2r+1)² window, edges replicated, in one sweep down the rows: each column's sum over
- * the window's rows is carried from row to row (a row entering, one leaving), and a running sum
- * along those column sums gives the row's windows. With `channels` > 1, of each channel of an
- * interleaved image. A WebAssembly kernel (kernels/box.as.ts).
- */
-export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, channels = 1): void {
-  boxSumKernel(src, width, height, r, out, channels);
-}
-
-/**
- * boxSum of a single-channel image and of its squares (each rounded to float32, as an array of
- * squares would hold it: the same sums as two boxSum calls) in one sweep, with no array of squares.
- */
-export function boxSumAndSquares(src: Float32Array, width: number, height: number, r: number, sums: Float32Array, sumsOfSquares: Float32Array): void {
-  boxSumAndSquaresKernel(src, width, height, r, sums, sumsOfSquares);
-}
+/** The box sums, over (2r + 1)² windows with edges replicated: WebAssembly kernels (kernels/box.as.ts). */
+export { boxSum, boxSumAndSquares } from './kernels/index.js';
 
 /** Where each output coordinate samples a grid `from` cells long when resized to `to` (half-pixel centres, edges clamped). */
 export function resizeTaps(from: number, to: number): { low: Int32Array; high: Int32Array; weight: Float32Array } {

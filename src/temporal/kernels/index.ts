@@ -76,8 +76,13 @@ export function meanSimilarity(out: Float32Array, own: Float32Array, ownSums: Fl
   return wasm.meanSimilarity(at[0], at[1], at[2], at[3], width, height, r, shift, c1, c2, 4 * bytes);
 }
 
-/** Sums over (2r + 1)² windows of each channel of an interleaved image, edges replicated, into `out` (image.ts, boxSum). */
-export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, channels: number): void {
+/**
+ * Sum over a (2r+1)² window, edges replicated, in one sweep down the rows: each column's sum over
+ * the window's rows is carried from row to row (a row entering, one leaving), and a running sum
+ * along those column sums gives the row's windows. With `channels` > 1, of each channel of an
+ * interleaved image.
+ */
+export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, channels = 1): void {
   const wasm = instance();
   const values = width * height * channels, bytes = aligned(4 * values);
   const memory = memoryFor(wasm, 2 * bytes + 8 * channels * (width + 2 * r));
@@ -86,7 +91,10 @@ export function boxSum(src: Float32Array, width: number, height: number, r: numb
   out.set(new Float32Array(memory, bytes, values));
 }
 
-/** boxSum of a single-channel image and of its squares, each square rounded to float32, in one sweep (image.ts, boxSumAndSquares). */
+/**
+ * boxSum of a single-channel image and of its squares (each rounded to float32, as an array of
+ * squares would hold it: the same sums as two boxSum calls) in one sweep, with no array of squares.
+ */
 export function boxSumAndSquares(src: Float32Array, width: number, height: number, r: number, sums: Float32Array, squareSums: Float32Array): void {
   const wasm = instance();
   const n = width * height, bytes = aligned(4 * n);
