@@ -29,7 +29,7 @@ function flowOf(width: number, height: number, reach: number, next: () => number
   return { width, height, data };
 }
 
-/** Where two float arrays differ, bit for bit (NaN matching NaN). */
+/** Where two float arrays differ, bit for bit but for NaN, which matches any NaN (a kernel need not keep a NaN's sign: frames of bytes make none). */
 function differing(a: Float32Array, b: Float32Array): number {
   let count = 0;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) count++;
@@ -85,12 +85,12 @@ describe('WebAssembly kernels', () => {
       const own = Float32Array.from({ length: n }, () => next() * 255);
       // a blend of the stylized luma with something else, as the floor's tries are
       const out = Float32Array.from(own, (v) => 0.7 * v + 80 * next());
-      const sums = new Float32Array(n), squareSums = new Float32Array(n);
-      boxSumAndSquares(own, width, height, r, sums, squareSums);
+      const sums = new Float32Array(n), sumsOfSquares = new Float32Array(n);
+      boxSumAndSquares(own, width, height, r, sums, sumsOfSquares);
       for (const shift of [0, 1.37, -4.2]) {
         const c1 = (0.01 * 255) ** 2, c2 = (0.03 * 255) ** 2;
-        const kernel = meanSimilarity(out, own, sums, squareSums, width, height, r, shift, c1, c2);
-        expect(Object.is(kernel, meanSimilarityReference(out, own, sums, squareSums, width, height, r, shift)), `${width}x${height}, r ${r}, shift ${shift}`).toBe(true);
+        const kernel = meanSimilarity(out, own, sums, sumsOfSquares, width, height, r, shift, c1, c2);
+        expect(Object.is(kernel, meanSimilarityReference(out, own, sums, sumsOfSquares, width, height, r, shift)), `${width}x${height}, r ${r}, shift ${shift}`).toBe(true);
       }
     }
   });
@@ -124,20 +124,29 @@ describe('WebAssembly kernels', () => {
     const own = Float32Array.from({ length: width * height }, () => next() * 255);
     const out = Float32Array.from(own, (v, k) => (k % 29 === 0 ? [NaN, -0, Infinity][k % 3] : v + 10 * next()));
     for (const r of [0, 1, 2]) {
-      const sums = new Float32Array(own.length), squareSums = new Float32Array(own.length);
-      boxSumAndSquares(own, width, height, r, sums, squareSums);
+      const sums = new Float32Array(own.length), sumsOfSquares = new Float32Array(own.length);
+      boxSumAndSquares(own, width, height, r, sums, sumsOfSquares);
       for (const shift of [0.5, NaN]) {
-        const kernel = meanSimilarity(out, own, sums, squareSums, width, height, r, shift, (0.01 * 255) ** 2, (0.03 * 255) ** 2);
-        expect(Object.is(kernel, meanSimilarityReference(out, own, sums, squareSums, width, height, r, shift)), `r ${r}, shift ${shift}`).toBe(true);
+        const kernel = meanSimilarity(out, own, sums, sumsOfSquares, width, height, r, shift, (0.01 * 255) ** 2, (0.03 * 255) ** 2);
+        expect(Object.is(kernel, meanSimilarityReference(out, own, sums, sumsOfSquares, width, height, r, shift)), `r ${r}, shift ${shift}`).toBe(true);
       }
-      const [kernelSums, referenceSums] = [new Float32Array(out.length), new Float32Array(out.length)];
-      boxSum(out, width, height, r, kernelSums);
-      boxSumReference(out, width, height, r, referenceSums);
-      expect(differing(kernelSums, referenceSums), `boxSum, r ${r}`).toBe(0);
+      // the box sums: one channel and its squares (1e20 squares past float32), two and four channels
+      const values = Float32Array.from(out, (v, k) => (k % 31 === 0 ? 1e20 : v));
+      const [kernelSums, kernelSquares, referenceSums, referenceSquares] = Array.from({ length: 4 }, () => new Float32Array(values.length));
+      boxSumAndSquares(values, width, height, r, kernelSums, kernelSquares);
+      boxSumAndSquaresReference(values, width, height, r, referenceSums, referenceSquares);
+      expect(differing(kernelSums, referenceSums) + differing(kernelSquares, referenceSquares), `boxSumAndSquares, r ${r}`).toBe(0);
+      for (const channels of [1, 2, 4]) {
+        const interleaved = Float32Array.from({ length: values.length * channels }, (_, i) => values[(i * 7) % values.length]);
+        const [kernel, reference] = [new Float32Array(interleaved.length), new Float32Array(interleaved.length)];
+        boxSum(interleaved, width, height, r, kernel, channels);
+        boxSumReference(interleaved, width, height, r, reference, channels);
+        expect(differing(kernel, reference), `boxSum, ${channels} channels, r ${r}`).toBe(0);
+      }
     }
   });
 
-  it('a kernel after another has filled more of the memory reads only its own inputs, and inputs too short are refused', () => {
+  it('a kernel after another has filled more of the memory reads only its own inputs; inputs and outputs too short are refused', () => {
     const next = random(9);
     const large = Float32Array.from({ length: 200 * 120 * 3 }, () => next() * 255);
     const largeSums = new Float32Array(large.length);
@@ -148,5 +157,10 @@ describe('WebAssembly kernels', () => {
     expect(differing(warpRgb(image, flow, width, height), warpRgbReference(image, flow, width, height))).toBe(0);
     expect(() => warpRgb(image.subarray(0, 10), flow, width, height)).toThrow(/the image has 10 values where 1581 are needed/);
     expect(() => warpRgb(image, { ...flow, data: flow.data.subarray(0, 4) }, width, height)).toThrow(/the flow has 4 values/);
+    const plane = new Float32Array(width * height);
+    expect(() => boxSum(plane.subarray(1), width, height, 2, new Float32Array(plane.length))).toThrow(/the image has 526 values where 527/);
+    expect(() => boxSum(plane, width, height, 2, new Float32Array(3))).toThrow(/the output has 3 values/);
+    expect(() => boxSumAndSquares(plane, width, height, 2, new Float32Array(plane.length), new Float32Array(2))).toThrow(/the sums of squares has 2 values/);
+    boxSum(new Float32Array(0), width, 0, 2, new Float32Array(0)); // an empty image: nothing to sum, as before
   });
 });

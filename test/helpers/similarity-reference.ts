@@ -1,8 +1,8 @@
 // The SSIM floor's similarity sweep as it was written in JavaScript before its WebAssembly kernel
 // (src/temporal/kernels/similarity.as.ts): the reference the kernel must match to the bit.
 
-/** Mean SSIM of out − shift to own over (2r + 1)² windows, edges replicated, from own's window sums (sums) and sums of squares (squareSums). */
-export function meanSimilarityReference(out: Float32Array, own: Float32Array, sums: Float32Array, squareSums: Float32Array, width: number, height: number, r: number, shift: number): number {
+/** Mean SSIM of out − shift to own over (2r + 1)² windows, edges replicated, from own's window sums (sums) and sums of squares (sumsOfSquares). */
+export function meanSimilarityReference(out: Float32Array, own: Float32Array, sums: Float32Array, sumsOfSquares: Float32Array, width: number, height: number, r: number, shift: number): number {
   const c1 = (0.01 * 255) ** 2, c2 = (0.03 * 255) ** 2;
   const span = 2 * r, perArea = 1 / (span + 1) ** 2;
   const o = new Float64Array(width + span), oo = new Float64Array(width + span), so = new Float64Array(width + span);
@@ -25,7 +25,7 @@ export function meanSimilarityReference(out: Float32Array, own: Float32Array, su
     for (let x = 0, k = y * width; x < width; x++, k++) {
       a += o[x + span]; b += oo[x + span]; c += so[x + span];
       const meanS = sums[k] * perArea, meanO = a * perArea;
-      const varS = squareSums[k] * perArea - meanS * meanS, varO = b * perArea - meanO * meanO, cov = c * perArea - meanS * meanO;
+      const varS = sumsOfSquares[k] * perArea - meanS * meanS, varO = b * perArea - meanO * meanO, cov = c * perArea - meanS * meanO;
       total += ((2 * meanS * meanO + c1) * (2 * cov + c2)) / ((meanS * meanS + meanO * meanO + c1) * (varS + varO + c2));
       a -= o[x]; b -= oo[x]; c -= so[x];
     }

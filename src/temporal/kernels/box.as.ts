@@ -1,4 +1,4 @@
-// Box sums (image.ts, boxSum and boxSumAndSquares) as WebAssembly kernels: the same operations in
+// The box sums (the JavaScript they replace: test/helpers/box-reference.ts) as WebAssembly kernels: the same operations in
 // the same order as the JavaScript they replace, in IEEE doubles, stored as float32, so the sums are
 // the same to the bit (test/kernels.test.ts). Two lanes carry two neighbouring columns (the column
 // sums carried down the rows) or, in an interleaved image, two channels (their running sums along
@@ -26,7 +26,7 @@ export function boxSum(src: usize, width: i32, height: i32, r: i32, out: usize, 
     }
     const rowStart = <usize>(y * rowLength);
     let c = 0;
-    // two channels at a time, in two lanes
+    // lanes pair channels, not pixels: a channel's running sum along the row has an order
     for (; c + 1 < channels; c += 2) {
       let sum = f64x2.splat(0.0);
       for (let j = c; j < span; j += channels) sum = f64x2.add(sum, v128.load(columns + (<usize>j << 3)));
@@ -63,7 +63,7 @@ export function boxSum(src: usize, width: i32, height: i32, r: i32, out: usize, 
  * boxSum of a single-channel image and of its squares (each square rounded to float32, as an array
  * of them would hold it) in one sweep. `columns` is scratch for 2 · (width + 2r) doubles.
  */
-export function boxSumAndSquares(src: usize, width: i32, height: i32, r: i32, sums: usize, squareSums: usize, columns: usize): void {
+export function boxSumAndSquares(src: usize, width: i32, height: i32, r: i32, sums: usize, sumsOfSquares: usize, columns: usize): void {
   const span = 2 * r;
   const length = <usize>(width + span) << 3;
   const values = columns, squares = columns + length;
@@ -92,7 +92,7 @@ export function boxSumAndSquares(src: usize, width: i32, height: i32, r: i32, su
       sum += load<f64>(values + c + ahead);
       sumOfSquares += load<f64>(squares + c + ahead);
       store<f32>(sums + o, <f32>sum);
-      store<f32>(squareSums + o, <f32>sumOfSquares);
+      store<f32>(sumsOfSquares + o, <f32>sumOfSquares);
       sum -= load<f64>(values + c);
       sumOfSquares -= load<f64>(squares + c);
     }

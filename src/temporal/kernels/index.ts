@@ -16,9 +16,9 @@ interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   scratchBytes(width: number, height: number): number;
   warpBicubic(image: number, flow: number, flowWidth: number, flowHeight: number, width: number, height: number, out: number, scratch: number): void;
-  meanSimilarity(out: number, own: number, ownSums: number, ownSquareSums: number, width: number, height: number, r: number, shift: number, c1: number, c2: number, columns: number): number;
+  meanSimilarity(out: number, own: number, ownSums: number, ownSumsOfSquares: number, width: number, height: number, r: number, shift: number, c1: number, c2: number, columns: number): number;
   boxSum(src: number, width: number, height: number, r: number, out: number, channels: number, columns: number): void;
-  boxSumAndSquares(src: number, width: number, height: number, r: number, sums: number, squareSums: number, columns: number): void;
+  boxSumAndSquares(src: number, width: number, height: number, r: number, sums: number, sumsOfSquares: number, columns: number): void;
 }
 
 let kernels: KernelExports | undefined;
@@ -32,8 +32,12 @@ function instance(): KernelExports {
 const PAGE = 65536;
 const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
-/** The first `length` values of an input, which must have that many: the kernel's memory holds what the last call left beyond them. */
-function leading<T extends Float32Array | Uint8Array>(values: T, length: number, what: string): T {
+/**
+ * The first `length` values of an array, after checking it has that many: a short input would
+ * leave the kernel reading what the last call left in its memory, a short output would fail only
+ * after the kernel ran.
+ */
+function requireValues<T extends Float32Array | Uint8Array>(values: T, length: number, what: string): T {
   if (values.length < length) throw new RangeError(`${what} has ${values.length} values where ${length} are needed`);
   return values.subarray(0, length) as T;
 }
@@ -54,8 +58,8 @@ export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, width:
   const values = width * height * 3, flowValues = flow.width * flow.height * 2;
   const imageAt = 0, flowAt = aligned(4 * values), outAt = aligned(flowAt + 4 * flowValues), scratchAt = aligned(outAt + 4 * values);
   const memory = memoryFor(wasm, scratchAt + wasm.scratchBytes(width, height));
-  new Float32Array(memory, imageAt, values).set(leading(image, values, 'the image')); // bytes to floats, exactly
-  new Float32Array(memory, flowAt, flowValues).set(leading(flow.data, flowValues, 'the flow'));
+  new Float32Array(memory, imageAt, values).set(requireValues(image, values, 'the image')); // bytes to floats, exactly
+  new Float32Array(memory, flowAt, flowValues).set(requireValues(flow.data, flowValues, 'the flow'));
   wasm.warpBicubic(imageAt, flowAt, flow.width, flow.height, width, height, outAt, scratchAt);
   const out = into?.length === values ? into : new Float32Array(values);
   out.set(new Float32Array(memory, outAt, values));
@@ -67,12 +71,12 @@ export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, width:
  * edges replicated, from `own`'s window sums and sums of squares (blend-weights.ts, meanSimilarity):
  * in about two fifths of the JavaScript's time. c1, c2: SSIM's constants.
  */
-export function meanSimilarity(out: Float32Array, own: Float32Array, ownSums: Float32Array, ownSquareSums: Float32Array, width: number, height: number, r: number, shift: number, c1: number, c2: number): number {
+export function meanSimilarity(out: Float32Array, own: Float32Array, ownSums: Float32Array, ownSumsOfSquares: Float32Array, width: number, height: number, r: number, shift: number, c1: number, c2: number): number {
   const wasm = instance();
   const n = width * height, bytes = aligned(4 * n);
   const memory = memoryFor(wasm, 4 * bytes + 3 * 8 * (width + 2 * r));
   const at = [0, bytes, 2 * bytes, 3 * bytes];
-  [out, own, ownSums, ownSquareSums].forEach((plane, k) => new Float32Array(memory, at[k], n).set(leading(plane, n, 'a luma plane')));
+  [out, own, ownSums, ownSumsOfSquares].forEach((plane, k) => new Float32Array(memory, at[k], n).set(requireValues(plane, n, 'a luma plane')));
   return wasm.meanSimilarity(at[0], at[1], at[2], at[3], width, height, r, shift, c1, c2, 4 * bytes);
 }
 
@@ -83,24 +87,30 @@ export function meanSimilarity(out: Float32Array, own: Float32Array, ownSums: Fl
  * interleaved image.
  */
 export function boxSum(src: Float32Array, width: number, height: number, r: number, out: Float32Array, channels = 1): void {
+  const values = width * height * channels;
+  const into = requireValues(out, values, 'the output');
+  if (values === 0) return;
   const wasm = instance();
-  const values = width * height * channels, bytes = aligned(4 * values);
+  const bytes = aligned(4 * values);
   const memory = memoryFor(wasm, 2 * bytes + 8 * channels * (width + 2 * r));
-  new Float32Array(memory, 0, values).set(leading(src, values, 'the image'));
+  new Float32Array(memory, 0, values).set(requireValues(src, values, 'the image'));
   wasm.boxSum(0, width, height, r, bytes, channels, 2 * bytes);
-  out.set(new Float32Array(memory, bytes, values));
+  into.set(new Float32Array(memory, bytes, values));
 }
 
 /**
  * boxSum of a single-channel image and of its squares (each rounded to float32, as an array of
  * squares would hold it: the same sums as two boxSum calls) in one sweep, with no array of squares.
  */
-export function boxSumAndSquares(src: Float32Array, width: number, height: number, r: number, sums: Float32Array, squareSums: Float32Array): void {
+export function boxSumAndSquares(src: Float32Array, width: number, height: number, r: number, sums: Float32Array, sumsOfSquares: Float32Array): void {
+  const n = width * height;
+  const [intoSums, intoSquares] = [requireValues(sums, n, 'the sums'), requireValues(sumsOfSquares, n, 'the sums of squares')];
+  if (n === 0) return;
   const wasm = instance();
-  const n = width * height, bytes = aligned(4 * n);
+  const bytes = aligned(4 * n);
   const memory = memoryFor(wasm, 3 * bytes + 2 * 8 * (width + 2 * r));
-  new Float32Array(memory, 0, n).set(leading(src, n, 'the image'));
+  new Float32Array(memory, 0, n).set(requireValues(src, n, 'the image'));
   wasm.boxSumAndSquares(0, width, height, r, bytes, 2 * bytes, 3 * bytes);
-  sums.set(new Float32Array(memory, bytes, n));
-  squareSums.set(new Float32Array(memory, 2 * bytes, n));
+  intoSums.set(new Float32Array(memory, bytes, n));
+  intoSquares.set(new Float32Array(memory, 2 * bytes, n));
 }

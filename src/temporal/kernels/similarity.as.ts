@@ -11,7 +11,7 @@
  * `columns` is scratch for 3 · (width + 2r) doubles. c1, c2: SSIM's constants, as the caller
  * computes them.
  */
-export function meanSimilarity(out: usize, own: usize, ownSums: usize, ownSquareSums: usize, width: i32, height: i32, r: i32, shift: f64, c1: f64, c2: f64, columns: usize): f64 {
+export function meanSimilarity(out: usize, own: usize, ownSums: usize, ownSumsOfSquares: usize, width: i32, height: i32, r: i32, shift: f64, c1: f64, c2: f64, columns: usize): f64 {
   const span = 2 * r;
   const perArea: f64 = 1 / <f64>((span + 1) * (span + 1));
   const length = <usize>(width + span) << 3;
@@ -54,7 +54,7 @@ export function meanSimilarity(out: usize, own: usize, ownSums: usize, ownSquare
       a -= load<f64>(o + column, 8); b -= load<f64>(oo + column, 8); c -= load<f64>(so + column, 8);
       const at = (rowStart + <usize>x) << 2;
       const meanS = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(ownSums + at)), perAreas), meanO = f64x2.mul(sums, perAreas);
-      const varS = f64x2.sub(f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(ownSquareSums + at)), perAreas), f64x2.mul(meanS, meanS));
+      const varS = f64x2.sub(f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(ownSumsOfSquares + at)), perAreas), f64x2.mul(meanS, meanS));
       const varO = f64x2.sub(f64x2.mul(squares, perAreas), f64x2.mul(meanO, meanO));
       const cov = f64x2.sub(f64x2.mul(products, perAreas), f64x2.mul(meanS, meanO));
       const ssim = f64x2.div(
@@ -69,7 +69,7 @@ export function meanSimilarity(out: usize, own: usize, ownSums: usize, ownSquare
       a += load<f64>(o + column + ahead); b += load<f64>(oo + column + ahead); c += load<f64>(so + column + ahead);
       const at = (rowStart + <usize>x) << 2;
       const meanS = <f64>load<f32>(ownSums + at) * perArea, meanO = a * perArea;
-      const varS = <f64>load<f32>(ownSquareSums + at) * perArea - meanS * meanS, varO = b * perArea - meanO * meanO, cov = c * perArea - meanS * meanO;
+      const varS = <f64>load<f32>(ownSumsOfSquares + at) * perArea - meanS * meanS, varO = b * perArea - meanO * meanO, cov = c * perArea - meanS * meanO;
       total += ((2 * meanS * meanO + c1) * (2 * cov + c2)) / ((meanS * meanS + meanO * meanO + c1) * (varS + varO + c2));
       a -= load<f64>(o + column); b -= load<f64>(oo + column); c -= load<f64>(so + column);
     }
