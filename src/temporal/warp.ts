@@ -47,7 +47,8 @@ export function resizeFlow(flow: Flow, width: number, height: number): Flow {
  * (kernels/warp.as.ts): the same arithmetic as the JavaScript it replaced, two lanes at a time.
  */
 export function warpRgb(image: Uint8Array | Float32Array, flow: Flow, width = flow.width, height = flow.height, into?: Float32Array): Float32Array {
-  return warpBicubic(image, flow, width, height, into);
+  const { across, down } = flowResize(flow, width, height);
+  return warpBicubic(image, flow, across, down, width, height, into);
 }
 
 /**

@@ -14,7 +14,6 @@ declare const WebAssembly: {
 
 interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  scratchBytes(width: number, height: number): number;
   warpBicubic(image: number, flow: number, flowWidth: number, flowHeight: number, width: number, height: number, out: number, scratch: number): void;
   meanSimilarity(out: number, own: number, ownSums: number, ownSumsOfSquares: number, width: number, height: number, r: number, shift: number, c1: number, c2: number, columns: number): number;
   boxSum(src: number, width: number, height: number, r: number, out: number, channels: number, columns: number): void;
@@ -37,7 +36,7 @@ const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
  * leave the kernel reading what the last call left in its memory, a short output would fail only
  * after the kernel ran.
  */
-function requireValues<T extends Float32Array | Uint8Array>(values: T, length: number, what: string): T {
+function requireValues<T extends Float32Array | Uint8Array | Int32Array>(values: T, length: number, what: string): T {
   if (values.length < length) throw new RangeError(`${what} has ${values.length} values where ${length} are needed`);
   return values.subarray(0, length) as T;
 }
@@ -49,17 +48,33 @@ function memoryFor(wasm: KernelExports, bytes: number): ArrayBuffer {
   return wasm.memory.buffer;
 }
 
+/** Where each output coordinate of an axis samples the flow's grid (image.ts, resizeTaps). */
+export interface AxisTaps {
+  low: Int32Array;
+  high: Int32Array;
+  weight: Float32Array;
+}
+
 /**
  * image(p + flow(p)) for every pixel p of a width x height RGB frame, bicubic, the flow resized to
- * the frame's size on the way (warp.ts, warpRgb): in about two thirds of the JavaScript's time.
+ * the frame's size on the way along the taps given (warp.ts, warpRgb): in about two thirds of the
+ * JavaScript's time.
  */
-export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, width: number, height: number, into?: Float32Array): Float32Array {
+export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, across: AxisTaps, down: AxisTaps, width: number, height: number, into?: Float32Array): Float32Array {
   const wasm = instance();
   const values = width * height * 3, flowValues = flow.width * flow.height * 2;
   const imageAt = 0, flowAt = aligned(4 * values), outAt = aligned(flowAt + 4 * flowValues), scratchAt = aligned(outAt + 4 * values);
-  const memory = memoryFor(wasm, scratchAt + wasm.scratchBytes(width, height));
+  // the taps (12 bytes a column and a row), then the row of resized vectors (16 bytes a column), aligned
+  const memory = memoryFor(wasm, scratchAt + aligned(12 * (width + height)) + 16 * width);
   new Float32Array(memory, imageAt, values).set(requireValues(image, values, 'the image')); // bytes to floats, exactly
   new Float32Array(memory, flowAt, flowValues).set(requireValues(flow.data, flowValues, 'the flow'));
+  let at = scratchAt;
+  for (const [taps, length] of [[across, width], [down, height]] as const) {
+    new Int32Array(memory, at, length).set(requireValues(taps.low, length, 'the taps'));
+    new Int32Array(memory, at + 4 * length, length).set(requireValues(taps.high, length, 'the taps'));
+    new Float32Array(memory, at + 8 * length, length).set(requireValues(taps.weight, length, 'the taps'));
+    at += 12 * length;
+  }
   wasm.warpBicubic(imageAt, flowAt, flow.width, flow.height, width, height, outAt, scratchAt);
   const out = into?.length === values ? into : new Float32Array(values);
   out.set(new Float32Array(memory, outAt, values));

@@ -6,34 +6,18 @@
 // buy: the 4x4 neighbourhood's sums, where the warp spends its time, in half the instructions
 // (docs/speed-and-memory.md, The temporal stage's WebAssembly kernels).
 
-/** Where each output coordinate samples a grid `from` cells long resized to `to` (image.ts, resizeTaps): low and high cells, and the weight of high. */
-function taps(from: i32, to: i32, low: usize, high: usize, weight: usize): void {
-  for (let k = 0; k < to; k++) {
-    const at = min(max(((<f64>k + 0.5) * <f64>from) / <f64>to - 0.5, 0.0), <f64>(from - 1));
-    const l = <i32>Math.floor(at);
-    store<i32>(low + (<usize>k << 2), l);
-    store<i32>(high + (<usize>k << 2), min(l + 1, from - 1));
-    store<f32>(weight + (<usize>k << 2), <f32>(at - <f64>l));
-  }
-}
-
-/** Bytes of scratch memory warpBicubic needs for a width x height frame. */
-export function scratchBytes(width: i32, height: i32): i32 {
-  return 12 * (width + height) + 16 + 16 * width;
-}
-
 /**
  * image(p + flow(p)) for every pixel p of a width x height frame, bicubic (Catmull-Rom), edges
  * clamped; the flow (flowWidth x flowHeight, interleaved dx, dy) resized bilinearly to the
  * frame's size on the way, its vectors scaled with it, each resized vector rounded to float32 as
- * a row of them is stored. `image` and `out` are RGB float32.
+ * a row of them is stored. `image` and `out` are RGB float32. `scratch` starts with the resize's
+ * taps as the caller made them (image.ts, resizeTaps): across the frame low, high (i32) and
+ * weight (f32), width of each, then down it, height of each; the row of resized vectors follows.
  */
 export function warpBicubic(image: usize, flow: usize, flowWidth: i32, flowHeight: i32, width: i32, height: i32, out: usize, scratch: usize): void {
   const acrossLow = scratch, acrossHigh = acrossLow + (<usize>width << 2), acrossWeight = acrossHigh + (<usize>width << 2);
   const downLow = acrossWeight + (<usize>width << 2), downHigh = downLow + (<usize>height << 2), downWeight = downHigh + (<usize>height << 2);
   const row = (downWeight + (<usize>height << 2) + 15) & ~15; // the resized flow's row, (dx, dy) as a pair of doubles
-  taps(flowWidth, width, acrossLow, acrossHigh, acrossWeight);
-  taps(flowHeight, height, downLow, downHigh, downWeight);
   const scale = f64x2(<f64>width / <f64>flowWidth, <f64>height / <f64>flowHeight);
   const limit = f64x2(<f64>(width - 1), <f64>(height - 1));
   const zero = f64x2.splat(0.0);
