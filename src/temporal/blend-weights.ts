@@ -15,6 +15,7 @@ import { meanSimilarity as similarityKernel } from './kernels/index.js';
 /** Window radius of the weights' local statistics: 7x7 at full size. */
 const RADIUS = 3;
 /** SSIM's stabilising constant for (co)variances, (0.03·255)² (Wang et al. 2004). */
+const C1 = (0.01 * 255) ** 2;
 const C2 = (0.03 * 255) ** 2;
 /** Window radius of `similarity`: 5x5, the box with the spread of SSIM's 11-tap Gaussian (σ 1.5). */
 const SIMILARITY_RADIUS = 2;
@@ -32,11 +33,6 @@ export const LOW_BAND_RADIUS = 4;
 export interface LowBand {
   weight: number;
   low: Float32Array;
-}
-
-/** Working memory one similarity needs while it runs: the output's luma. */
-interface SimilarityScratch {
-  readonly outLuma: Float32Array;
 }
 
 /** A frame's luma against its stylization's, with the stylization's window sums once they are needed. */
@@ -72,7 +68,8 @@ class LumaPair {
 export class BlendWeights {
   private readonly measured: LumaPair;
   private readonly compared: LumaPair;
-  private readonly scratch: SimilarityScratch;
+  /** the output's luma, which a similarity compares with the own stylization's */
+  private readonly outLuma: Float32Array;
   private readonly difference: Float32Array;
   private readonly sums: Float32Array[];
   private readonly energy: Float64Array;
@@ -87,7 +84,7 @@ export class BlendWeights {
     const n = width * height;
     this.measured = new LumaPair(width, height);
     this.compared = new LumaPair(width, height);
-    this.scratch = { outLuma: new Float32Array(n) };
+    this.outLuma = new Float32Array(n);
     this.difference = new Float32Array(n);
     this.sums = Array.from({ length: 4 }, () => new Float32Array(n));
     this.energy = new Float64Array(n);
@@ -130,7 +127,7 @@ export class BlendWeights {
       this.energy[k] = energyD;
       this.structureCost[k] = Math.max(0, energyD - meanD * meanD) / (2 * varS + C2);
     }
-    return new BlendStatistics(this.lowWeight, measured, this.scratch, difference, this.energy, this.structureCost, this.weights, this.lowDifference, this.lowWeight > 0 ? { weight: this.lowWeight, low: this.channelLow } : undefined);
+    return new BlendStatistics(this.lowWeight, measured, this.outLuma, difference, this.energy, this.structureCost, this.weights, this.lowDifference, this.lowWeight > 0 ? { weight: this.lowWeight, low: this.channelLow } : undefined);
   }
 
   /**
@@ -139,15 +136,15 @@ export class BlendWeights {
    * floor at all, for less than a `measure`. It leaves the last measure's statistics as they are.
    */
   compare(stylized: Uint8Array, target: Uint8Array): number {
-    const { compared, scratch } = this;
+    const { compared, outLuma } = this;
     lumaOf(compared, stylized, target);
     const n = this.width * this.height;
     let moved = 0;
     for (let k = 0; k < n; k++) {
-      scratch.outLuma[k] = compared.luma[k];
+      outLuma[k] = compared.luma[k];
       moved += compared.luma[k] - compared.ownLuma[k];
     }
-    return meanSimilarity(compared, scratch, moved / n);
+    return meanSimilarity(compared, outLuma, moved / n);
   }
 }
 
@@ -163,7 +160,7 @@ export class BlendStatistics {
   constructor(
     private readonly lowWeight: number,
     private readonly lumas: LumaPair,
-    private readonly scratch: SimilarityScratch,
+    private readonly outLuma: Float32Array,
     /** the luma of warped − target */
     private readonly difference: Float32Array,
     /** per pixel E[d²] (+ 1e-3), and var(d) / (2·var(s) + C2) */
@@ -211,9 +208,8 @@ export class BlendStatistics {
    * is linear in the blend, so that trying a λ costs no blend. Without a weight, the target's own.
    */
   similarity(weight?: Float32Array, trust?: Float32Array): number {
-    const { lumas, difference, lowDifference, lowWeight, scratch } = this;
+    const { lumas, difference, lowDifference, lowWeight, outLuma } = this;
     const { luma, ownLuma } = lumas;
-    const outLuma = scratch.outLuma;
     const n = luma.length;
     lumas.sums();
     let moved = 0;
@@ -223,7 +219,7 @@ export class BlendStatistics {
       outLuma[k] = out;
       moved += out - ownLuma[k];
     }
-    return meanSimilarity(lumas, scratch, moved / n);
+    return meanSimilarity(lumas, outLuma, moved / n);
   }
 }
 
@@ -249,12 +245,12 @@ function lumaOf(pair: LumaPair, stylized: Uint8Array, target: Uint8Array, warped
 }
 
 /**
- * Mean SSIM of the scratch's output luma − `shift` to the pair's own luma, in one sweep down the
+ * Mean SSIM of the output luma − `shift` to the pair's own luma, in one sweep down the
  * rows as boxSum sweeps (column sums carried from row to row, a running sum along them): the
  * output's three window sums are never stored, and a try of the floor costs about one box sum
  * instead of three. A WebAssembly kernel (kernels/similarity.as.ts).
  */
-function meanSimilarity(pair: LumaPair, scratch: SimilarityScratch, shift: number): number {
+function meanSimilarity(pair: LumaPair, outLuma: Float32Array, shift: number): number {
   const [sums, squareSums] = pair.sums();
-  return similarityKernel(scratch.outLuma, pair.ownLuma, sums, squareSums, pair.width, pair.height, SIMILARITY_RADIUS, shift, (0.01 * 255) ** 2, C2);
+  return similarityKernel(outLuma, pair.ownLuma, sums, squareSums, pair.width, pair.height, SIMILARITY_RADIUS, shift, C1, C2);
 }

@@ -1,15 +1,7 @@
 // Warping: a frame brought along a flow (resized to the frame's size on the way), bicubic for the
 // stage's own output (a WebAssembly kernel), bilinear for the look-ahead's single warp.
 import { resizeTaps, type Flow } from './image.js';
-import { warpBicubic } from './kernels/index.js';
-
-/** How a flow is resized to width x height: the taps along each axis, and the factors its vectors scale by. */
-interface FlowResize {
-  across: ReturnType<typeof resizeTaps>;
-  down: ReturnType<typeof resizeTaps>;
-  scaleX: number;
-  scaleY: number;
-}
+import { warpBicubic, type FlowResize } from './kernels/index.js';
 
 const flowResize = (flow: Flow, width: number, height: number): FlowResize => ({
   across: resizeTaps(flow.width, width),
@@ -47,8 +39,7 @@ export function resizeFlow(flow: Flow, width: number, height: number): Flow {
  * (kernels/warp.as.ts): the same arithmetic as the JavaScript it replaced, two lanes at a time.
  */
 export function warpRgb(image: Uint8Array | Float32Array, flow: Flow, width = flow.width, height = flow.height, into?: Float32Array): Float32Array {
-  const { across, down } = flowResize(flow, width, height);
-  return warpBicubic(image, flow, across, down, width, height, into);
+  return warpBicubic(image, flow, flowResize(flow, width, height), width, height, into);
 }
 
 /**

@@ -14,7 +14,7 @@ declare const WebAssembly: {
 
 interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  warpBicubic(image: number, flow: number, flowWidth: number, flowHeight: number, width: number, height: number, out: number, scratch: number): void;
+  warpBicubic(image: number, flow: number, flowWidth: number, flowHeight: number, scaleX: number, scaleY: number, width: number, height: number, out: number, scratch: number): void;
   meanSimilarity(out: number, own: number, ownSums: number, ownSumsOfSquares: number, width: number, height: number, r: number, shift: number, c1: number, c2: number, columns: number): number;
   boxSum(src: number, width: number, height: number, r: number, out: number, channels: number, columns: number): void;
   boxSumAndSquares(src: number, width: number, height: number, r: number, sums: number, sumsOfSquares: number, columns: number): void;
@@ -55,12 +55,21 @@ export interface AxisTaps {
   weight: Float32Array;
 }
 
+/** How the flow is resized to the frame (warp.ts, flowResize): the taps along each axis, and the factors its vectors scale by. */
+export interface FlowResize {
+  across: AxisTaps;
+  down: AxisTaps;
+  scaleX: number;
+  scaleY: number;
+}
+
 /**
  * image(p + flow(p)) for every pixel p of a width x height RGB frame, bicubic, the flow resized to
- * the frame's size on the way along the taps given (warp.ts, warpRgb): in about two thirds of the
+ * the frame's size on the way as `resize` says (warp.ts, warpRgb): in about two thirds of the
  * JavaScript's time.
  */
-export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, across: AxisTaps, down: AxisTaps, width: number, height: number, into?: Float32Array): Float32Array {
+export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, resize: FlowResize, width: number, height: number, into?: Float32Array): Float32Array {
+  const { across, down } = resize;
   const wasm = instance();
   const values = width * height * 3, flowValues = flow.width * flow.height * 2;
   const imageAt = 0, flowAt = aligned(4 * values), outAt = aligned(flowAt + 4 * flowValues), scratchAt = aligned(outAt + 4 * values);
@@ -75,7 +84,7 @@ export function warpBicubic(image: Uint8Array | Float32Array, flow: Flow, across
     new Float32Array(memory, at + 8 * length, length).set(requireValues(taps.weight, length, 'the taps'));
     at += 12 * length;
   }
-  wasm.warpBicubic(imageAt, flowAt, flow.width, flow.height, width, height, outAt, scratchAt);
+  wasm.warpBicubic(imageAt, flowAt, flow.width, flow.height, resize.scaleX, resize.scaleY, width, height, outAt, scratchAt);
   const out = into?.length === values ? into : new Float32Array(values);
   out.set(new Float32Array(memory, outAt, values));
   return out;

@@ -9,16 +9,16 @@
 /**
  * image(p + flow(p)) for every pixel p of a width x height frame, bicubic (Catmull-Rom), edges
  * clamped; the flow (flowWidth x flowHeight, interleaved dx, dy) resized bilinearly to the
- * frame's size on the way, its vectors scaled with it, each resized vector rounded to float32 as
- * a row of them is stored. `image` and `out` are RGB float32. `scratch` starts with the resize's
+ * frame's size on the way, its vectors scaled by scaleX, scaleY (warp.ts, flowResize), each resized
+ * vector rounded to float32 as a row of them is stored. `image` and `out` are RGB float32. `scratch` starts with the resize's
  * taps as the caller made them (image.ts, resizeTaps): across the frame low, high (i32) and
  * weight (f32), width of each, then down it, height of each; the row of resized vectors follows.
  */
-export function warpBicubic(image: usize, flow: usize, flowWidth: i32, flowHeight: i32, width: i32, height: i32, out: usize, scratch: usize): void {
+export function warpBicubic(image: usize, flow: usize, flowWidth: i32, flowHeight: i32, scaleX: f64, scaleY: f64, width: i32, height: i32, out: usize, scratch: usize): void {
   const acrossLow = scratch, acrossHigh = acrossLow + (<usize>width << 2), acrossWeight = acrossHigh + (<usize>width << 2);
   const downLow = acrossWeight + (<usize>width << 2), downHigh = downLow + (<usize>height << 2), downWeight = downHigh + (<usize>height << 2);
   const row = (downWeight + (<usize>height << 2) + 15) & ~15; // the resized flow's row, (dx, dy) as a pair of doubles
-  const scale = f64x2(<f64>width / <f64>flowWidth, <f64>height / <f64>flowHeight);
+  const scale = f64x2(scaleX, scaleY);
   const limit = f64x2(<f64>(width - 1), <f64>(height - 1));
   const zero = f64x2.splat(0.0);
   const stride = <usize>(width * 3) << 2;
