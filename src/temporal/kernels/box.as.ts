@@ -1,6 +1,6 @@
-// The box sums (the JavaScript they replace: test/helpers/box-reference.ts) as WebAssembly kernels: the same operations in
-// the same order as the JavaScript they replace, in IEEE doubles, stored as float32, so the sums are
-// the same to the bit (test/kernels.test.ts). Two lanes carry two neighbouring columns (the column
+// The box sums as WebAssembly kernels: the same operations in the same order as the JavaScript they
+// replace (test/helpers/box-reference.ts), in IEEE doubles, stored as float32, so the sums are the
+// same to the bit (test/kernels.test.ts). Two lanes carry two neighbouring columns (the column
 // sums carried down the rows) or, in an interleaved image, two channels (their running sums along
 // the row); a running sum of one channel has an order and stays one at a time.
 
