@@ -1,11 +1,11 @@
 // One writer per part, across machines that share the parts folder: a writer holds a lock file per
 // part it may write (`part-….lock`, made with link(), which fails if the name exists, so exactly one
 // creator wins), naming its host, pid and start, and refreshes their mtime as a heartbeat. A lock
-// whose process is gone (same host) or whose heartbeat is stale (another host) is taken over by
-// renaming it aside and checking that what was moved is the lock judged dead (docs/farm-faults.md).
+// whose process is gone (same host) or whose heartbeat is stale (another host) is removed by the one
+// writer that creates its takeover marker, and only if it is still there (docs/farm-faults.md).
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,32 +88,52 @@ export async function liveHolders(dir: string, parts: readonly Part[]): Promise<
 
 type Attempt = { ok: true; ino: number } | { ok: false; holder: LockOwner };
 
+/** Creates `path` holding `owner`, or answers undefined if the name exists: link() lets exactly one creator win. */
+async function create(path: string, owner: LockOwner, dir: string): Promise<number | undefined> {
+  const temporary = join(dir, `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(temporary, JSON.stringify(owner) + '\n');
+  try {
+    await link(temporary, path);
+    return (await stat(temporary)).ino;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes the file at `path` (a lock, or a marker below) if it still holds `dead`. Only the writer
+ * that creates `<lock>.takeover-<nonce>` may, so no writer can remove a live lock made after the
+ * dead one was judged (renaming aside could: it moves whatever is there by then). A marker whose
+ * taker died part-way is dead in the same sense and removed the same way.
+ */
+async function removeDead(lock: string, path: string, dead: LockOwner, taker: LockOwner, dir: string): Promise<void> {
+  const marker = `${lock}.takeover-${dead.nonce}`;
+  const mine: LockOwner = { ...taker, nonce: randomBytes(8).toString('hex') };
+  if ((await create(marker, mine, dir)) === undefined) {
+    const other = await readOwner(marker);
+    if (other && deadHolder(other)) await removeDead(lock, marker, other.owner, taker, dir);
+    else await sleep(10); // another writer is taking it over: milliseconds
+    return;
+  }
+  try {
+    // Nothing but this marker's holder removes a file of `dead`'s, so it cannot change in between.
+    if ((await readOwner(path))?.owner.nonce === dead.nonce) await unlink(path).catch(() => undefined);
+  } finally {
+    await unlink(marker).catch(() => undefined);
+  }
+}
+
 async function tryLock(path: string, owner: LockOwner, dir: string): Promise<Attempt> {
   for (;;) {
-    const temporary = join(dir, `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await writeFile(temporary, JSON.stringify(owner) + '\n');
-    try {
-      await link(temporary, path);
-      return { ok: true, ino: (await stat(path)).ino };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      await unlink(temporary).catch(() => undefined);
-    }
+    const ino = await create(path, owner, dir);
+    if (ino !== undefined) return { ok: true, ino };
     const existing = await readOwner(path);
     if (!existing) continue; // released meanwhile
     if (!deadHolder(existing)) return { ok: false, holder: existing.owner };
-    // Move the dead lock aside; if what was moved is not the lock judged dead (someone took it
-    // over in between), put it back: link() again, so a lock made meanwhile is not replaced.
-    const aside = `${path}.dead-${randomBytes(4).toString('hex')}`;
-    try {
-      await rename(path, aside);
-    } catch {
-      continue;
-    }
-    const moved = await readOwner(aside);
-    if (moved && moved.owner.nonce !== existing.owner.nonce) await link(aside, path).catch(() => undefined);
-    await unlink(aside).catch(() => undefined);
+    await removeDead(path, path, existing.owner, owner, dir);
   }
 }
 
