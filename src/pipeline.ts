@@ -7,6 +7,7 @@ import type { RgbFrame } from './frame.js';
 import { framesIn, manifestOf, plannedRuns, resolveVideo, stylizerOptions, type VideoJob, type VideoRequest } from './job/index.js';
 import { joinParts } from './parts/join.js';
 import type { ShardSpec } from './parts/part-plan.js';
+import { liveHolders } from './parts/part-locks.js';
 import { openAndLockPartsFolder } from './parts/parts-folder.js';
 import { explainFailure } from './parts/render-faults.js';
 import { startPartWriter, type FrameSink } from './parts/part-writer.js';
@@ -147,7 +148,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
       for (const run of runs) {
         const first = run.parts[0].start - run.warmup;
         const count = run.parts.at(-1)!.end - first + 1 + run.lookahead;
-        const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec: job.codec, crf: job.crf, preset: job.preset }, shard && `${shard.index}/${shard.count}`);
+        const writer = startPartWriter(folder, run.parts, { width: info.width, height: info.height, fps: info.fps, container, codec: job.codec, crf: job.crf, preset: job.preset }, shard && `${shard.index}/${shard.count}`, locks);
         try {
           const alreadyProcessed = processed;
           await runStages(decodeFrames(info, { startFrame: first, frameCount: count }), stylizer!, await newTemporalStage(), writer, times, {
@@ -163,8 +164,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
           const t = now();
           await writer.finish();
           times.encode += now() - t;
-          const lost = locks.lost();
-          if (lost) throw new Error(`${lost}: two writers rendered the same parts; check the farm's task list, then run the same command again`);
+          await locks.assertHeld();
         } catch (err) {
           await writer.abort();
           throw err;
@@ -172,7 +172,7 @@ export async function runVideo(job: VideoJob, { signal, onEvent }: Pick<StylizeV
       }
     } catch (err) {
       // A failed single run that finished no part leaves nothing behind; shards share the folder.
-      if (!shard && (await folder.completed(parts).catch(() => new Set())).size === 0) await folder.remove();
+      if (!shard && (await folder.completed(parts).catch(() => new Set())).size === 0 && !(await liveHolders(folder.dir)).length) await folder.remove();
       throw await explainFailure(err, folder, job);
     } finally {
       await Promise.all([stylizer?.close(), flowPool?.close()]);

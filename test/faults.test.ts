@@ -174,6 +174,18 @@ describe('farm faults', () => {
     expect(frameMd5(output)).toEqual(reference);
   });
 
+  it('-y with other settings does not clear a parts folder under a live writer: it names the writer and leaves every part', () => {
+    const output = join(dir, 'overwrite-live.mp4');
+    shards(output);
+    const folder = `${output}.parts`;
+    writeFileSync(join(folder, 'part-000040-000047.lock'), JSON.stringify({ host: 'node-9.farm', pid: 77, started: '2026-01-01T00:00:00.000Z', what: 'shard 2/3 of x', nonce: 'n77' }));
+    const r = render(output, '--crf', '1', '-y');
+    expect(r.status).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/holds parts of another render \(.*\) that shard 2\/3 of x \(pid 77 on node-9\.farm.*is still writing: stop it or let it finish/);
+    expect(partsIn(output)).toHaveLength(6);
+    rmSync(folder, { recursive: true });
+  });
+
   it('join waits for parts a live writer holds, and names the writer', () => {
     const output = join(dir, 'held.mp4');
     shards(output);
@@ -317,5 +329,83 @@ describe('part locks', () => {
       await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof lockParts>>>).value.release();
       rmSync(folder, { recursive: true });
     }
+  });
+  const part0 = { index: 0, start: 0, end: 7 };
+  const part1 = { index: 1, start: 8, end: 15 };
+  const lockOf = (owner: object) => JSON.stringify({ started: 'then', what: 'another writer', ...owner });
+  const minuteAgo = () => new Date(Date.now() - 60_000);
+
+  it('many writers taking over a stale lock of another host at once: exactly one wins', async () => {
+    const { lockParts } = await import('../src/parts/part-locks.js');
+    for (let round = 0; round < 100; round++) {
+      const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
+      const lock = join(folder, 'part-000000-000007.lock');
+      writeFileSync(lock, lockOf({ host: 'node-7.farm', pid: 4242, nonce: 'stale' }));
+      utimesSync(lock, minuteAgo(), minuteAgo());
+      const attempts = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => lockParts(folder, [part0], `writer ${i}`)));
+      const won = attempts.filter((a) => a.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      expect(readdirSync(folder)).toEqual(['part-000000-000007.lock']);
+      await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof lockParts>>>).value.release();
+      rmSync(folder, { recursive: true });
+    }
+  });
+
+  it('a holder whose lock was taken over finds out before it puts a part in place, and its release leaves the new holder\'s lock', async () => {
+    const { lockParts } = await import('../src/parts/part-locks.js');
+    const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
+    const lock = join(folder, 'part-000000-000007.lock');
+    const locks = await lockParts(folder, [part0], 'writer A');
+    await locks.assertHeld();
+    // What a takeover leaves: another writer's lock under the name (often with the old inode number).
+    rmSync(lock);
+    writeFileSync(lock, lockOf({ host: 'node-7.farm', pid: 4242, nonce: 'new holder' }));
+    await expect(locks.assertHeld()).rejects.toThrow(/the lock .*part-000000-000007\.lock was taken over by another writer: two writers rendered the same parts/);
+    await locks.release();
+    expect(JSON.parse(readFileSync(lock, 'utf8')).nonce).toBe('new holder');
+    rmSync(folder, { recursive: true });
+  });
+
+  it('keeps the heartbeat of the parts it holds while it waits for the next', async () => {
+    const { HEARTBEAT_MS, lockParts } = await import('../src/parts/part-locks.js');
+    const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
+    const [lock0, lock1] = ['part-000000-000007.lock', 'part-000008-000015.lock'].map((name) => join(folder, name));
+    writeFileSync(lock1, lockOf({ host: 'node-7.farm', pid: 4242, nonce: 'busy' }));
+    const waiting = lockParts(folder, [part0, part1], 'writer B', { waitSeconds: 60 });
+    while (!existsSync(lock0)) await new Promise((r) => setTimeout(r, 10));
+    utimesSync(lock0, minuteAgo(), minuteAgo());
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 1000));
+    expect(Date.now() - statSync(lock0).mtimeMs).toBeLessThan(HEARTBEAT_MS + 2000);
+    rmSync(lock1);
+    await (await waiting).release();
+    expect(readdirSync(folder)).toEqual([]);
+    rmSync(folder, { recursive: true });
+  });
+
+  it('a lock that cannot be read (empty after a crash) is named while fresh and taken over once stale', async () => {
+    const { lockParts } = await import('../src/parts/part-locks.js');
+    const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
+    const lock = join(folder, 'part-000000-000007.lock');
+    writeFileSync(lock, '');
+    await expect(lockParts(folder, [part0], 'writer C')).rejects.toThrow(/frames 0-7 are being rendered by a writer whose lock cannot be read \(it counts as dead 30 s after its last change\)/);
+    utimesSync(lock, minuteAgo(), minuteAgo());
+    await (await lockParts(folder, [part0], 'writer C')).release();
+    expect(readdirSync(folder)).toEqual([]);
+    rmSync(folder, { recursive: true });
+  });
+
+  it('a pid is judged only in its own pid namespace (a container with the same host name); a stale heartbeat is dead on any machine', async () => {
+    const { lockParts } = await import('../src/parts/part-locks.js');
+    const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
+    const lock = join(folder, 'part-000000-000007.lock');
+    const gone = spawnSync('true').pid!;
+    writeFileSync(lock, lockOf({ host: hostname(), pidNamespace: 'pid:[1]', pid: gone, nonce: 'container', what: 'a render in a container' }));
+    await expect(lockParts(folder, [part0], 'writer D')).rejects.toThrow(/frames 0-7 are being rendered by a render in a container \(pid \d+ on /);
+    // This host's own live pid (a reused one) with a heartbeat a minute old: dead all the same.
+    writeFileSync(lock, lockOf({ host: hostname(), pid: process.ppid, nonce: 'reused pid' }));
+    utimesSync(lock, minuteAgo(), minuteAgo());
+    await (await lockParts(folder, [part0], 'writer D')).release();
+    expect(readdirSync(folder)).toEqual([]);
+    rmSync(folder, { recursive: true });
   });
 });

@@ -1,5 +1,6 @@
 // Joining parts: checked complete, concatenated without re-encoding the video, the input's audio
 // for the range added, the result written atomically.
+import { randomBytes } from 'node:crypto';
 import { stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join as joinPath, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,7 +79,7 @@ export async function joinParts(options: JoinOptions): Promise<JoinResult> {
 
   const audio = manifest.input.hasAudio ? await audioSource(manifest, options.input) : undefined;
   const output = await prepareOutput(options.output, { input: options.input ?? manifest.input.path, overwrite: options.overwrite });
-  const list = joinPath(dir, `.concat-${process.pid}.txt`);
+  const list = joinPath(dir, `.concat-${process.pid}-${randomBytes(3).toString('hex')}.txt`);
   // The concat demuxer's own quoting: a ' inside '…' is written '\''.
   const quote = (path: string) => `'${resolve(path).replaceAll("'", "'\\''")}'`;
   await writeFile(list, parts.map((p) => `file ${quote(folder.path(p))}\n`).join(''));
@@ -94,7 +95,8 @@ export async function joinParts(options: JoinOptions): Promise<JoinResult> {
     if (frames !== expected) throw new UserError(`joining ${options.output} gave ${frames} frames instead of ${expected}; the parts are kept in ${dir}`);
     await output.commit();
     // A writer still holding locks here (a shard run again) finds its parts done; the folder stays for it.
-    if (!options.keepParts && !(await liveHolders(dir, parts)).length) await folder.remove();
+    // The output is finished: a folder that cannot be removed (another host's file open in it) stays.
+    if (!options.keepParts && !(await liveHolders(dir, parts)).length) await folder.remove().catch(() => undefined);
     return { output: options.output, frames, parts: parts.length, audio: !!audio };
   } catch (err) {
     await output.discard();

@@ -1,19 +1,22 @@
 // One writer per part, across machines that share the parts folder: a writer holds a lock file per
 // part it may write (`part-….lock`, made with link(), which fails if the name exists, so exactly one
 // creator wins), naming its host, pid and start, and refreshes their mtime as a heartbeat. A lock
-// whose process is gone (same host) or whose heartbeat is stale (another host) is removed by the one
-// writer that creates its takeover marker, and only if it is still there (docs/farm-faults.md).
+// whose heartbeat is stale, or whose process is gone (same machine), is removed by the one writer
+// that creates its takeover marker, and only if it is still there; its holder gives it up the same
+// way (docs/farm-faults.md).
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { link, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { linkSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { link, open, readdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OptionFailure } from '../errors.js';
 import type { Part } from './part-plan.js';
 
 export interface LockOwner {
   host: string;
+  /** the pid namespace (Linux): containers that share a host name cannot see each other's pids */
+  pidNamespace?: string;
   pid: number;
   /** ISO time the writer started */
   started: string;
@@ -23,29 +26,32 @@ export interface LockOwner {
   nonce: string;
 }
 
-/** How often a holder refreshes its locks, and how old a heartbeat from another host must be to count as dead. */
+/** How often a holder refreshes its locks, and how old a heartbeat must be to count as dead. */
 export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 30_000;
 
 export const lockNameOf = (part: Part): string => `part-${String(part.start).padStart(6, '0')}-${String(part.end).padStart(6, '0')}.lock`;
+const LOCK_NAME = /^part-\d{6,}-\d{6,}\.lock$/;
 
 export interface PartLocks {
+  /** Throws one line if another writer has taken one of the locks over: called before a part is put in place. */
+  assertHeld(): Promise<void>;
   /** Gives the locks up (after the render, or when it fails). */
   release(): Promise<void>;
-  /** The reason the locks were lost (taken over while held), if they were. */
-  lost(): string | undefined;
 }
 
-const held = new Set<string>();
-// A run that ends by process.exit (a signal) still gives its locks up.
-process.once('exit', () => {
-  for (const path of held) {
-    try {
-      unlinkSync(path);
-    } catch {
-      // already gone
-    }
+const ownPidNamespace = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
   }
+})();
+
+// Each lock this process holds, with its owner, so that a run that ends by process.exit (a signal) still gives them up.
+const held = new Map<string, LockOwner>();
+process.once('exit', () => {
+  for (const [path, owner] of held) giveUp(path, owner);
 });
 
 const alive = (pid: number): boolean => {
@@ -57,83 +63,141 @@ const alive = (pid: number): boolean => {
   }
 };
 
-async function readOwner(path: string): Promise<{ owner: LockOwner; mtimeMs: number; ino: number } | undefined> {
+/** A lock or marker as read: its owner (undefined when it cannot be parsed), and its heartbeat. */
+interface LockFile {
+  owner?: LockOwner;
+  mtimeMs: number;
+  ino: number;
+}
+
+async function readLock(path: string): Promise<LockFile | undefined> {
+  let handle;
   try {
-    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { owner: JSON.parse(text) as LockOwner, mtimeMs: st.mtimeMs, ino: st.ino };
-  } catch {
-    return undefined;
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    // One handle for both, so the heartbeat read is that of the file whose owner is read.
+    const st = await handle.stat();
+    let owner: LockOwner | undefined;
+    try {
+      owner = JSON.parse(await handle.readFile('utf8')) as LockOwner;
+      if (typeof owner?.nonce !== 'string') owner = undefined;
+    } catch {
+      owner = undefined; // empty or cut short: a crash of the file server or the machine
+    }
+    return { owner, mtimeMs: st.mtimeMs, ino: st.ino };
+  } finally {
+    await handle.close();
   }
 }
 
+/** What identifies one lock file for its removal: its nonce, or for one that cannot be read, its inode. */
+const identity = (lock: LockFile): string => lock.owner?.nonce ?? `unreadable-${lock.ino}`;
+
+const onThisMachine = (owner: LockOwner): boolean => owner.host === hostname() && (owner.pidNamespace ?? ownPidNamespace) === ownPidNamespace;
+
 /** Why the lock's holder is dead, or undefined while it lives. */
-function deadHolder(lock: { owner: LockOwner; mtimeMs: number }, now = Date.now()): string | undefined {
-  const { owner } = lock;
-  if (owner.host === hostname()) return alive(owner.pid) ? undefined : `process ${owner.pid} is gone`;
+function deadHolder(lock: LockFile, now = Date.now()): string | undefined {
   const age = now - lock.mtimeMs;
-  return age > STALE_MS ? `its heartbeat stopped ${Math.round(age / 1000)} s ago` : undefined;
+  if (age > STALE_MS) return `its heartbeat stopped ${Math.round(age / 1000)} s ago`;
+  if (lock.owner && onThisMachine(lock.owner) && !alive(lock.owner.pid)) return `process ${lock.owner.pid} is gone`;
+  return undefined;
 }
 
 export const describeOwner = (owner: LockOwner): string => `${owner.what} (pid ${owner.pid} on ${owner.host}, since ${owner.started})`;
+const describeLock = (lock: LockFile): string => (lock.owner ? describeOwner(lock.owner) : 'a writer whose lock cannot be read (it counts as dead 30 s after its last change)');
 
-/** The live holders of any of these parts' locks, other than this process. */
-export async function liveHolders(dir: string, parts: readonly Part[]): Promise<LockOwner[]> {
+/** The live holders of any of these parts' locks (of every lock in the folder, without parts), other than this process. */
+export async function liveHolders(dir: string, parts?: readonly Part[]): Promise<LockOwner[]> {
+  const names = parts ? parts.map(lockNameOf) : (await readdir(dir).catch(() => [])).filter((name) => LOCK_NAME.test(name));
   const owners = new Map<string, LockOwner>();
-  for (const part of parts) {
-    const lock = await readOwner(join(dir, lockNameOf(part)));
-    if (lock && !deadHolder(lock) && !(lock.owner.host === hostname() && lock.owner.pid === process.pid)) owners.set(lock.owner.nonce, lock.owner);
+  for (const name of names) {
+    const lock = await readLock(join(dir, name)).catch(() => undefined);
+    if (lock?.owner && !deadHolder(lock) && !(onThisMachine(lock.owner) && lock.owner.pid === process.pid)) owners.set(lock.owner.nonce, lock.owner);
   }
   return [...owners.values()];
 }
 
-type Attempt = { ok: true; ino: number } | { ok: false; holder: LockOwner };
-
-/** Creates `path` holding `owner`, or answers undefined if the name exists: link() lets exactly one creator win. */
-async function create(path: string, owner: LockOwner, dir: string): Promise<number | undefined> {
-  const temporary = join(dir, `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await writeFile(temporary, JSON.stringify(owner) + '\n');
+/** Creates `path` holding `content`; false if the name exists: link() lets exactly one creator win. */
+async function create(path: string, content: LockOwner): Promise<boolean> {
+  const temporary = join(dirname(path), `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
+    await writeFile(temporary, JSON.stringify(content) + '\n');
     await link(temporary, path);
-    return (await stat(temporary)).ino;
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // NFS may send a link() that succeeded again and answer EEXIST: a second name says it was ours.
+    return (await stat(temporary)).nlink > 1;
   } finally {
     await unlink(temporary).catch(() => undefined);
   }
 }
 
+const markerOf = (lock: string, id: string) => `${lock}.takeover-${id}`;
+
 /**
- * Removes the file at `path` (a lock, or a marker below) if it still holds `dead`. Only the writer
- * that creates `<lock>.takeover-<nonce>` may, so no writer can remove a live lock made after the
- * dead one was judged (renaming aside could: it moves whatever is there by then). A marker whose
- * taker died part-way is dead in the same sense and removed the same way.
+ * Removes the file at `path` (a lock, or a marker) if it is still `id`'s. Only the writer that
+ * creates `<lock>.takeover-<id>` may, its holder included, so no writer can remove a lock made after
+ * the one it judged (renaming aside could: it moves whatever is there by then). Answers the live
+ * writer in the way, if another is taking the same file over. A marker whose taker died part-way
+ * is dead by the same rule and removed the same way.
  */
-async function removeDead(lock: string, path: string, dead: LockOwner, taker: LockOwner, dir: string): Promise<void> {
-  const marker = `${lock}.takeover-${dead.nonce}`;
-  const mine: LockOwner = { ...taker, nonce: randomBytes(8).toString('hex') };
-  if ((await create(marker, mine, dir)) === undefined) {
-    const other = await readOwner(marker);
-    if (other && deadHolder(other)) await removeDead(lock, marker, other.owner, taker, dir);
-    else await sleep(10); // another writer is taking it over: milliseconds
-    return;
+async function removeIfStill(lock: string, path: string, id: string, taker: LockOwner): Promise<LockFile | undefined> {
+  const marker = markerOf(lock, id);
+  if (!(await create(marker, { ...taker, nonce: randomBytes(8).toString('hex') }))) {
+    const other = await readLock(marker);
+    if (other && deadHolder(other)) return removeIfStill(lock, marker, identity(other), taker);
+    return other;
   }
   try {
-    // Nothing but this marker's holder removes a file of `dead`'s, so it cannot change in between.
-    if ((await readOwner(path))?.owner.nonce === dead.nonce) await unlink(path).catch(() => undefined);
+    // Nothing but this marker's holder removes a file of `id`'s, so it cannot change in between.
+    const current = await readLock(path);
+    if (current && identity(current) === id) await unlink(path).catch(() => undefined);
   } finally {
     await unlink(marker).catch(() => undefined);
   }
+  return undefined;
 }
 
-async function tryLock(path: string, owner: LockOwner, dir: string): Promise<Attempt> {
-  for (;;) {
-    const ino = await create(path, owner, dir);
-    if (ino !== undefined) return { ok: true, ino };
-    const existing = await readOwner(path);
+/** The same for a holder giving its own lock up, synchronously: it also runs as the process exits. */
+function giveUp(path: string, owner: LockOwner): void {
+  const marker = markerOf(path, owner.nonce);
+  const temporary = join(dirname(path), `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(temporary, JSON.stringify({ ...owner, nonce: randomBytes(8).toString('hex') }) + '\n');
+    linkSync(temporary, marker);
+  } catch {
+    return; // another writer is taking it over (this one was judged dead), or the folder is gone
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+  try {
+    if ((JSON.parse(readFileSync(path, 'utf8')) as LockOwner).nonce === owner.nonce) unlinkSync(path);
+  } catch {
+    // gone, or another's
+  } finally {
+    rmSync(marker, { force: true });
+  }
+}
+
+type Attempt = { ok: true } | { ok: false; holder: string };
+
+async function tryLock(path: string, owner: LockOwner): Promise<Attempt> {
+  for (let busy = 0; ; ) {
+    if (await create(path, owner)) return { ok: true };
+    const existing = await readLock(path);
     if (!existing) continue; // released meanwhile
-    if (!deadHolder(existing)) return { ok: false, holder: existing.owner };
-    await removeDead(path, path, existing.owner, owner, dir);
+    if (!deadHolder(existing)) return { ok: false, holder: describeLock(existing) };
+    const inTheWay = await removeIfStill(path, path, identity(existing), owner);
+    if (inTheWay) {
+      // Another writer is taking it over, which takes milliseconds; named if it takes longer.
+      if (++busy > 100) return { ok: false, holder: describeLock(inTheWay) };
+      await sleep(10);
+    }
   }
 }
 
@@ -142,13 +206,26 @@ async function tryLock(path: string, owner: LockOwner, dir: string): Promise<Att
  * `waitSeconds`, waits that long for the holder to finish first.
  */
 export async function lockParts(dir: string, parts: readonly Part[], what: string, { waitSeconds = 0, signal }: { waitSeconds?: number; signal?: AbortSignal } = {}): Promise<PartLocks> {
-  const owner: LockOwner = { host: hostname(), pid: process.pid, started: new Date().toISOString(), what, nonce: randomBytes(8).toString('hex') };
+  const owner: LockOwner = { host: hostname(), pidNamespace: ownPidNamespace, pid: process.pid, started: new Date().toISOString(), what, nonce: randomBytes(8).toString('hex') };
   const deadline = Date.now() + 1000 * waitSeconds;
-  const mine = new Map<string, number>();
-  const releaseAll = async () => {
-    for (const path of mine.keys()) {
-      // Only a lock that is still ours: one taken over belongs to its new holder.
-      if ((await stat(path).then((s) => s.ino, () => undefined)) === mine.get(path)) await unlink(path).catch(() => undefined);
+  const mine = new Set<string>();
+  let lostReason: string | undefined;
+  const stillMine = async (path: string) => (await readLock(path).catch(() => undefined))?.owner?.nonce === owner.nonce;
+  // From the first lock on: the parts taken stay alive while a later one is waited for.
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    void Promise.all(
+      [...mine].map(async (path) => {
+        if (!(await stillMine(path))) lostReason ??= `the lock ${path} was taken over by another writer`;
+        else await utimes(path, now, now).catch(() => undefined);
+      }),
+    );
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  const releaseAll = () => {
+    clearInterval(heartbeat);
+    for (const path of mine) {
+      giveUp(path, owner);
       held.delete(path);
     }
     mine.clear();
@@ -157,42 +234,32 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
   try {
     for (let i = 0; i < parts.length; ) {
       const path = join(dir, lockNameOf(parts[i]));
-      const attempt = await tryLock(path, owner, dir);
+      const attempt = await tryLock(path, owner);
       if (attempt.ok) {
-        mine.set(path, attempt.ino);
-        held.add(path);
+        mine.add(path);
+        held.set(path, owner);
         i++;
         continue;
       }
       if (Date.now() >= deadline) {
         const wait = waitSeconds ? `it did not finish within {wait} ${waitSeconds}` : 'wait for it to finish, or pass {wait} <seconds>';
-        throw new OptionFailure(`${dir}: frames ${parts[i].start}-${parts[i].end} are being rendered by ${describeOwner(attempt.holder)}: ${wait}; a lock whose process is gone is taken over by itself`);
+        throw new OptionFailure(`${dir}: frames ${parts[i].start}-${parts[i].end} are being rendered by ${attempt.holder}: ${wait}; a lock whose process is gone is taken over by itself`);
       }
       await sleep(Math.min(1000, Math.max(50, deadline - Date.now())), undefined, { signal });
     }
   } catch (err) {
     // All or none: a failure or an abort part-way gives back what was taken.
-    await releaseAll();
+    releaseAll();
     throw err;
   }
 
-  let lostReason: string | undefined;
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    void Promise.all(
-      [...mine].map(async ([path, ino]) => {
-        const current = await stat(path).then((s) => s.ino, () => undefined);
-        if (current !== ino) lostReason ??= `the lock ${path} was taken over by another writer`;
-        else await utimes(path, now, now).catch(() => undefined);
-      }),
-    );
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
   return {
-    async release() {
-      clearInterval(heartbeat);
-      await releaseAll();
+    async assertHeld() {
+      for (const path of mine) if (!(await stillMine(path))) lostReason ??= `the lock ${path} was taken over by another writer`;
+      if (lostReason) throw new Error(`${lostReason}: two writers rendered the same parts; check the farm's task list, then run the same command again`);
     },
-    lost: () => lostReason,
+    async release() {
+      releaseAll();
+    },
   };
 }

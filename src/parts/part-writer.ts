@@ -5,6 +5,7 @@ import { startEncoder, type Encoder, type EncoderOptions } from '../encode/encod
 import type { RgbFrame } from '../frame.js';
 import type { PendingOutput } from '../output.js';
 import type { Part } from './part-plan.js';
+import type { PartLocks } from './part-locks.js';
 import type { PartsFolder } from './parts-folder.js';
 import { writePartRecord } from './part-record.js';
 
@@ -20,8 +21,11 @@ export interface PartWriter extends FrameSink {
   abort(): Promise<void>;
 }
 
-/** `shard` ("I/N") goes into each part's record, so that join can name who re-renders a damaged part. */
-export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit<EncoderOptions, 'path'>, shard?: string): PartWriter {
+/**
+ * `shard` ("I/N") goes into each part's record, so that join can name who re-renders a damaged part;
+ * `locks` are checked before each part is put in place, so a writer whose lock was taken over puts none.
+ */
+export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit<EncoderOptions, 'path'>, shard: string | undefined, locks: Pick<PartLocks, 'assertHeld'>): PartWriter {
   let next = 0;
   let open: { part: Part; output: PendingOutput; encoder: Encoder } | undefined;
   const unfinished = new Set<{ output: PendingOutput; encoder: Encoder }>();
@@ -46,6 +50,7 @@ export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit
         const closed = open;
         open = undefined;
         const finished = closed.encoder.finish().then(async () => {
+          await locks.assertHeld();
           // The record first: a part under its name always has one (a record without its part is a part missing).
           await writePartRecord(closed.output.path, closed.output.temporaryPath, closed.part, shard);
           await closed.output.commit();

@@ -9,7 +9,7 @@ import { OptionError, OptionFailure } from '../errors.js';
 import { checkOutputPath, prepareOutput, type PendingOutput } from '../output.js';
 import type { FrameSpan, Part } from './part-plan.js';
 import { partFault, removePart, type Verification } from './part-record.js';
-import { lockParts, type PartLocks } from './part-locks.js';
+import { describeOwner, liveHolders, lockParts, type PartLocks } from './part-locks.js';
 
 export interface PartsManifest {
   version: 1;
@@ -123,6 +123,9 @@ export async function openPartsFolder(output: string, manifest: PartsManifest, o
     if (!options.overwrite || attempt > 0) {
       throw new OptionError(`${dir} holds parts of another render (${difference}): render with the same settings, or pass {overwrite} to discard those parts`);
     }
+    // Not from under a live writer: its next part would land, with a sound record, in this render's folder.
+    const [holder] = await liveHolders(dir);
+    if (holder) throw new OptionFailure(`${dir} holds parts of another render (${difference}) that ${describeOwner(holder)} is still writing: stop it or let it finish, then run this again`);
     await rm(dir, { recursive: true, force: true });
   }
   return partsFolder(dir, manifest);
@@ -204,8 +207,8 @@ function partsFolder(dir: string, manifest: PartsManifest): PartsFolder {
 /** Writes plan.json if there is none, atomically even with many machines on one shared folder. */
 async function claimPlan(dir: string, manifest: PartsManifest): Promise<boolean> {
   const temporary = join(dir, `.plan-${process.pid}-${randomBytes(3).toString('hex')}.json`);
-  await writeFile(temporary, JSON.stringify(manifest, null, 2) + '\n');
   try {
+    await writeFile(temporary, JSON.stringify(manifest, null, 2) + '\n');
     // link() fails if the name exists, unlike rename(): exactly one writer wins.
     await link(temporary, join(dir, PLAN));
     return true;
