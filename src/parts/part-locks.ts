@@ -1,11 +1,11 @@
 // One writer per part, across machines that share the parts folder: a writer holds a lock file per
 // part it may write (`part-….lock`, made with link(), which fails if the name exists, so exactly one
 // creator wins), naming its host, pid and start, and refreshes their mtime as a heartbeat. A lock
-// whose heartbeat is stale, or whose process is gone (same machine), is removed by the one writer
-// that creates its takeover marker, and only if it is still there; its holder gives it up the same
-// way (docs/farm-faults.md).
+// whose process is gone (same machine) or whose heartbeat is stale (another machine) is removed by
+// the one writer that creates its takeover marker, and only if it is still there; its holder gives
+// it up the same way (docs/farm-faults.md).
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { link, open, readdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,7 +26,7 @@ export interface LockOwner {
   nonce: string;
 }
 
-/** How often a holder refreshes its locks, and how old a heartbeat must be to count as dead. */
+/** How often a holder refreshes its locks, and how old a heartbeat from another machine must be to count as dead. */
 export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 30_000;
 
@@ -34,8 +34,8 @@ export const lockNameOf = (part: Part): string => `part-${String(part.start).pad
 const LOCK_NAME = /^part-\d{6,}-\d{6,}\.lock$/;
 
 export interface PartLocks {
-  /** Throws one line if another writer has taken one of the locks over: called before a part is put in place. */
-  assertHeld(): Promise<void>;
+  /** Throws one line if another writer has taken over this part's lock (any of them, without a part): called before a part is put in place. */
+  assertHeld(part?: Part): Promise<void>;
   /** Gives the locks up (after the render, or when it fails). */
   release(): Promise<void>;
 }
@@ -48,10 +48,11 @@ const ownPidNamespace = (() => {
   }
 })();
 
-// Each lock this process holds, with its owner, so that a run that ends by process.exit (a signal) still gives them up.
-const held = new Map<string, LockOwner>();
+// Each lock this process holds (by path and nonce), so that a run that ends by process.exit (a signal) still gives them up.
+const held = new Map<string, { path: string; owner: LockOwner }>();
+const heldKey = (path: string, owner: LockOwner) => `${path}\0${owner.nonce}`;
 process.once('exit', () => {
-  for (const [path, owner] of held) giveUp(path, owner);
+  for (const { path, owner } of held.values()) giveUp(path, owner);
 });
 
 const alive = (pid: number): boolean => {
@@ -97,14 +98,14 @@ async function readLock(path: string): Promise<LockFile | undefined> {
 /** What identifies one lock file for its removal: its nonce, or for one that cannot be read, its inode. */
 const identity = (lock: LockFile): string => lock.owner?.nonce ?? `unreadable-${lock.ino}`;
 
+// A lock without a namespace (an older version's) counts as this machine's when the host name is.
 const onThisMachine = (owner: LockOwner): boolean => owner.host === hostname() && (owner.pidNamespace ?? ownPidNamespace) === ownPidNamespace;
 
-/** Why the lock's holder is dead, or undefined while it lives. */
+/** Why the lock's holder is dead, or undefined while it lives: on this machine by its pid, which is exact, else by its heartbeat. */
 function deadHolder(lock: LockFile, now = Date.now()): string | undefined {
+  if (lock.owner && onThisMachine(lock.owner)) return alive(lock.owner.pid) ? undefined : `process ${lock.owner.pid} is gone`;
   const age = now - lock.mtimeMs;
-  if (age > STALE_MS) return `its heartbeat stopped ${Math.round(age / 1000)} s ago`;
-  if (lock.owner && onThisMachine(lock.owner) && !alive(lock.owner.pid)) return `process ${lock.owner.pid} is gone`;
-  return undefined;
+  return age > STALE_MS ? `its heartbeat stopped ${Math.round(age / 1000)} s ago` : undefined;
 }
 
 export const describeOwner = (owner: LockOwner): string => `${owner.what} (pid ${owner.pid} on ${owner.host}, since ${owner.started})`;
@@ -138,6 +139,10 @@ async function create(path: string, content: LockOwner): Promise<boolean> {
 }
 
 const markerOf = (lock: string, id: string) => `${lock}.takeover-${id}`;
+// Any other failure (a folder where this user cannot remove another's file) is said, not retried for ever.
+const ignoreGone = (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'ENOENT') throw err;
+};
 
 /**
  * Removes the file at `path` (a lock, or a marker) if it is still `id`'s. Only the writer that
@@ -156,7 +161,7 @@ async function removeIfStill(lock: string, path: string, id: string, taker: Lock
   try {
     // Nothing but this marker's holder removes a file of `id`'s, so it cannot change in between.
     const current = await readLock(path);
-    if (current && identity(current) === id) await unlink(path).catch(() => undefined);
+    if (current && identity(current) === id) await unlink(path).catch(ignoreGone);
   } finally {
     await unlink(marker).catch(() => undefined);
   }
@@ -169,9 +174,14 @@ function giveUp(path: string, owner: LockOwner): void {
   const temporary = join(dirname(path), `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     writeFileSync(temporary, JSON.stringify({ ...owner, nonce: randomBytes(8).toString('hex') }) + '\n');
-    linkSync(temporary, marker);
+    try {
+      linkSync(temporary, marker);
+    } catch (err) {
+      // EEXIST: another writer is taking it over (this one was judged dead), unless NFS sent the link twice.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || statSync(temporary).nlink < 2) return;
+    }
   } catch {
-    return; // another writer is taking it over (this one was judged dead), or the folder is gone
+    return; // the folder is gone, or full: a lock left here is taken over once this process is gone
   } finally {
     rmSync(temporary, { force: true });
   }
@@ -210,7 +220,11 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
   const deadline = Date.now() + 1000 * waitSeconds;
   const mine = new Set<string>();
   let lostReason: string | undefined;
-  const stillMine = async (path: string) => (await readLock(path).catch(() => undefined))?.owner?.nonce === owner.nonce;
+  // Lost when the lock is gone or another's; a failed read (NFS's ESTALE, EIO) proves neither, and is read again next time.
+  const stillMine = async (path: string) => {
+    const lock = await readLock(path).then((l) => l ?? null, () => undefined);
+    return lock === undefined || lock?.owner?.nonce === owner.nonce;
+  };
   // From the first lock on: the parts taken stay alive while a later one is waited for.
   const heartbeat = setInterval(() => {
     const now = new Date();
@@ -226,7 +240,7 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
     clearInterval(heartbeat);
     for (const path of mine) {
       giveUp(path, owner);
-      held.delete(path);
+      held.delete(heldKey(path, owner));
     }
     mine.clear();
   };
@@ -237,7 +251,7 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
       const attempt = await tryLock(path, owner);
       if (attempt.ok) {
         mine.add(path);
-        held.set(path, owner);
+        held.set(heldKey(path, owner), { path, owner });
         i++;
         continue;
       }
@@ -254,8 +268,8 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
   }
 
   return {
-    async assertHeld() {
-      for (const path of mine) if (!(await stillMine(path))) lostReason ??= `the lock ${path} was taken over by another writer`;
+    async assertHeld(part) {
+      for (const path of part ? [join(dir, lockNameOf(part))] : mine) if (!(await stillMine(path))) lostReason ??= `the lock ${path} was taken over by another writer`;
       if (lostReason) throw new Error(`${lostReason}: two writers rendered the same parts; check the farm's task list, then run the same command again`);
     },
     async release() {

@@ -50,7 +50,7 @@ export function startPartWriter(folder: PartsFolder, run: Part[], encoding: Omit
         const closed = open;
         open = undefined;
         const finished = closed.encoder.finish().then(async () => {
-          await locks.assertHeld();
+          await locks.assertHeld(closed.part);
           // The record first: a part under its name always has one (a record without its part is a part missing).
           await writePartRecord(closed.output.path, closed.output.temporaryPath, closed.part, shard);
           await closed.output.commit();
