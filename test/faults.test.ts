@@ -386,30 +386,28 @@ describe('part locks', () => {
     rmSync(folder, { recursive: true });
   });
 
-  it('a lock that cannot be read (empty after a crash) is named while fresh and taken over once stale', async () => {
+  /** Named as the holder while the lock's heartbeat is fresh; taken over once it is a minute old. */
+  const namedThenTakenOver = async (content: string, holder: RegExp) => {
     const { lockParts } = await import('../src/parts/part-locks.js');
     const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
     const lock = join(folder, 'part-000000-000007.lock');
-    writeFileSync(lock, '');
-    await expect(lockParts(folder, [part0], 'writer C')).rejects.toThrow(/frames 0-7 are being rendered by a writer whose lock cannot be read \(it counts as dead 30 s after its last change\)/);
+    writeFileSync(lock, content);
+    await expect(lockParts(folder, [part0], 'writer C')).rejects.toThrow(holder);
     utimesSync(lock, minuteAgo(), minuteAgo());
     await (await lockParts(folder, [part0], 'writer C')).release();
     expect(readdirSync(folder)).toEqual([]);
     rmSync(folder, { recursive: true });
-  });
+  };
 
-  it('a pid is judged only in its own pid namespace (a container with the same host name): there the heartbeat decides', async () => {
-    const { lockParts } = await import('../src/parts/part-locks.js');
-    const folder = mkdtempSync(join(tmpdir(), 'sv-locks-'));
-    const lock = join(folder, 'part-000000-000007.lock');
-    const gone = spawnSync('true').pid!;
-    writeFileSync(lock, lockOf({ host: hostname(), pidNamespace: 'pid:[1]', pid: gone, nonce: 'container', what: 'a render in a container' }));
-    await expect(lockParts(folder, [part0], 'writer D')).rejects.toThrow(/frames 0-7 are being rendered by a render in a container \(pid \d+ on /);
-    utimesSync(lock, minuteAgo(), minuteAgo());
-    await (await lockParts(folder, [part0], 'writer D')).release();
-    expect(readdirSync(folder)).toEqual([]);
-    rmSync(folder, { recursive: true });
-  });
+  it('a lock that cannot be read (empty after a crash) is named while fresh and taken over once stale', () =>
+    namedThenTakenOver('', /frames 0-7 are being rendered by a writer whose lock cannot be read \(it counts as dead 30 s after its last change\)/));
+
+  it('a pid is judged only in its own pid namespace (a container with the same host name): there the heartbeat decides', () =>
+    namedThenTakenOver(
+      lockOf({ host: hostname(), pidNamespace: 'pid:[1]', pid: spawnSync('true').pid!, nonce: 'container', what: 'a render in a container' }),
+      /frames 0-7 are being rendered by a render in a container \(pid \d+ on /,
+    ));
+
   it('a part writer whose lock was taken over puts no part and no record in place, and says why', async () => {
     const { startPartWriter } = await import('../src/parts/part-writer.js');
     const { prepareOutput } = await import('../src/output.js');

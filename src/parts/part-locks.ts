@@ -122,9 +122,12 @@ export async function liveHolders(dir: string, parts?: readonly Part[]): Promise
   return [...owners.values()];
 }
 
+// The hidden file a lock or marker is written to before link() gives it its name.
+const temporaryBeside = (path: string) => join(dirname(path), `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
+
 /** Creates `path` holding `content`; false if the name exists: link() lets exactly one creator win. */
 async function create(path: string, content: LockOwner): Promise<boolean> {
-  const temporary = join(dirname(path), `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temporary = temporaryBeside(path);
   try {
     await writeFile(temporary, JSON.stringify(content) + '\n');
     await link(temporary, path);
@@ -171,7 +174,7 @@ async function removeIfStill(lock: string, path: string, id: string, taker: Lock
 /** The same for a holder giving its own lock up, synchronously: it also runs as the process exits. */
 function giveUp(path: string, owner: LockOwner): void {
   const marker = markerOf(path, owner.nonce);
-  const temporary = join(dirname(path), `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temporary = temporaryBeside(path);
   try {
     writeFileSync(temporary, JSON.stringify({ ...owner, nonce: randomBytes(8).toString('hex') }) + '\n');
     try {
