@@ -51,8 +51,11 @@ const ownPidNamespace = (() => {
 // Each lock this process holds (by path and nonce), so that a run that ends by process.exit (a signal) still gives them up.
 const held = new Map<string, { path: string; owner: LockOwner }>();
 const heldKey = (path: string, owner: LockOwner) => `${path}\0${owner.nonce}`;
+// And the hidden files of a lock being made when a signal ends the process.
+const temporaries = new Set<string>();
 process.once('exit', () => {
   for (const { path, owner } of held.values()) giveUp(path, owner);
+  for (const temporary of temporaries) rmSync(temporary, { force: true });
 });
 
 const alive = (pid: number): boolean => {
@@ -128,6 +131,7 @@ const temporaryBeside = (path: string) => join(dirname(path), `.lock-${process.p
 /** Creates `path` holding `content`; false if the name exists: link() lets exactly one creator win. */
 async function create(path: string, content: LockOwner): Promise<boolean> {
   const temporary = temporaryBeside(path);
+  temporaries.add(temporary);
   try {
     await writeFile(temporary, JSON.stringify(content) + '\n');
     await link(temporary, path);
@@ -138,6 +142,7 @@ async function create(path: string, content: LockOwner): Promise<boolean> {
     return (await stat(temporary)).nlink > 1;
   } finally {
     await unlink(temporary).catch(() => undefined);
+    temporaries.delete(temporary);
   }
 }
 
