@@ -231,15 +231,16 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
   // Lost when the lock is gone or another's; a failed read (NFS's ESTALE, EIO) proves neither, and is read again next time.
   const stillMine = async (path: string) => {
     const lock = await readLock(path).then((l) => l ?? null, () => undefined);
-    return lock === undefined || lock?.owner?.nonce === owner.nonce;
+    if (lock === undefined || lock?.owner?.nonce === owner.nonce) return true;
+    lostReason ??= `the lock ${path} was taken over by another writer`;
+    return false;
   };
   // From the first lock on: the parts taken stay alive while a later one is waited for.
   const heartbeat = setInterval(() => {
     const now = new Date();
     void Promise.all(
       [...mine].map(async (path) => {
-        if (!(await stillMine(path))) lostReason ??= `the lock ${path} was taken over by another writer`;
-        else await utimes(path, now, now).catch(() => undefined);
+        if (await stillMine(path)) await utimes(path, now, now).catch(() => undefined);
       }),
     );
   }, HEARTBEAT_MS);
@@ -277,7 +278,7 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
 
   return {
     async assertHeld(part) {
-      for (const path of part ? [join(dir, lockNameOf(part))] : mine) if (!(await stillMine(path))) lostReason ??= `the lock ${path} was taken over by another writer`;
+      for (const path of part ? [join(dir, lockNameOf(part))] : mine) await stillMine(path);
       if (lostReason) throw new Error(`${lostReason}: two writers rendered the same parts; check the farm's task list, then run the same command again`);
     },
     async release() {
