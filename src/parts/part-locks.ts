@@ -228,8 +228,9 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
   const deadline = Date.now() + 1000 * waitSeconds;
   const mine = new Set<string>();
   let lostReason: string | undefined;
-  // Lost when the lock is gone or another's; a failed read (NFS's ESTALE, EIO) proves neither, and is read again next time.
-  const stillMine = async (path: string) => {
+  // Whether the lock is still this writer's, recording why not: lost when it is gone or another's; a failed read
+  // (NFS's ESTALE, EIO) proves neither, and is read again next time.
+  const checkMine = async (path: string) => {
     const lock = await readLock(path).then((l) => l ?? null, () => undefined);
     if (lock === undefined || lock?.owner?.nonce === owner.nonce) return true;
     lostReason ??= `the lock ${path} was taken over by another writer`;
@@ -240,7 +241,7 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
     const now = new Date();
     void Promise.all(
       [...mine].map(async (path) => {
-        if (await stillMine(path)) await utimes(path, now, now).catch(() => undefined);
+        if (await checkMine(path)) await utimes(path, now, now).catch(() => undefined);
       }),
     );
   }, HEARTBEAT_MS);
@@ -278,7 +279,7 @@ export async function lockParts(dir: string, parts: readonly Part[], what: strin
 
   return {
     async assertHeld(part) {
-      for (const path of part ? [join(dir, lockNameOf(part))] : mine) await stillMine(path);
+      for (const path of part ? [join(dir, lockNameOf(part))] : mine) await checkMine(path);
       if (lostReason) throw new Error(`${lostReason}: two writers rendered the same parts; check the farm's task list, then run the same command again`);
     },
     async release() {
