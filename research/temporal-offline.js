@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--detail G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--detail G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--detail G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--detail G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -149,7 +149,20 @@ const { createTemporalStageWith } = await import('../dist/temporal/index.js');
 // --ahead K[,SHARE]: the look-ahead mix reaching K frames, each further one mixed into the one before at SHARE
 const [aheadFrames, aheadShare] = (args.ahead ?? '').split(',').filter(Boolean).map(Number);
 const ahead = aheadFrames === undefined ? undefined : { frames: aheadFrames, share: aheadShare };
-const stage = await createTemporalStageWith({ strength, detail: args.detail === undefined ? undefined : Number(args.detail) }, { fineWeight, shown, ahead });
+// --history-warp KIND: the previous output warped by another kernel than Catmull-Rom (src/temporal/research/history-warps.ts)
+let historyWarp;
+if (args['history-warp']) {
+  const { HISTORY_WARPS, warpHistory } = await import('../dist/temporal/research/history-warps.js');
+  const kind = args['history-warp'];
+  if (!HISTORY_WARPS.includes(kind)) throw new Error(`--history-warp ${kind}: give one of ${HISTORY_WARPS.join(', ')}`);
+  historyWarp = (image, flow, width, height, into) => warpHistory(kind, image, flow, width, height, into);
+}
+// --history-leak KEEP: the warped history keeps KEEP of its fine band (each channel less its 5x5 mean)
+if (args['history-leak']) {
+  const { withFineLeak } = await import('../dist/temporal/research/history-warps.js');
+  historyWarp = withFineLeak(historyWarp ?? (await import('../dist/temporal/warp.js')).warpRgb, Number(args['history-leak']));
+}
+const stage = await createTemporalStageWith({ strength, detail: args.detail === undefined ? undefined : Number(args.detail) }, { fineWeight, shown, ahead, historyWarp });
 const count = Math.min(inputs.length, stylized.length);
 let micros = 0;
 for (let i = 0; i <= count; i++) {

@@ -54,6 +54,8 @@ export interface ResearchHooks {
   fineWeight?: (frame: { target: Uint8Array; warped: Float32Array; weight: Float32Array; trust: Float32Array; width: number; height: number }) => Float32Array;
   /** the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend */
   shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; weight?: Float32Array; aheadTrust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
+  /** replaces the warp of the previous output (warpRgb's Catmull-Rom) */
+  historyWarp?: (image: Uint8Array, flow: Flow, width: number, height: number, into?: Float32Array) => Float32Array;
   /** how many frames the look-ahead mix reaches (LOOKAHEAD_FRAMES unless set), each further frame mixed into the one before it at `share` (LOOKAHEAD_WEIGHT unless set) */
   ahead?: { frames: number; share?: number };
 }
@@ -294,7 +296,7 @@ export async function createTemporalStageWith(options: TemporalOptions, research
     shotFrame = past ? (frame.fade ? 0 : shotFrame + 1) : motion && previousOutput ? 0 : Infinity;
     if (!past) lambdaSteps = 0;
     else {
-      warped = warpRgb(past.output, past.motion.backward, width, height, warped);
+      warped = (research.historyWarp ?? warpRgb)(past.output, past.motion.backward, width, height, warped);
       trust = upsampleMask(past.motion.mask, frame.gray.width, frame.gray.height, width, height, trust);
       let statistics = buffers.measure(stylized.data, warped, target);
       const withMix = target !== stylized.data;
