@@ -152,9 +152,9 @@ const ahead = aheadFrames === undefined ? undefined : { frames: aheadFrames, sha
 // --history-warp KIND: the previous output warped by another kernel than Catmull-Rom (src/temporal/research/history-warps.ts)
 let historyWarp;
 if (args['history-warp']) {
-  const { HISTORY_WARPS, warpHistory } = await import('../dist/temporal/research/history-warps.js');
+  const { HISTORY_KERNELS, warpHistory } = await import('../dist/temporal/research/history-warps.js');
   const kind = args['history-warp'];
-  if (!HISTORY_WARPS.includes(kind)) throw new Error(`--history-warp ${kind}: give one of ${HISTORY_WARPS.join(', ')}`);
+  if (!HISTORY_KERNELS.includes(kind)) throw new Error(`--history-warp ${kind}: give one of ${HISTORY_KERNELS.join(', ')}`);
   historyWarp = (image, flow, width, height, into) => warpHistory(kind, image, flow, width, height, into);
 }
 // --history-leak KEEP: the warped history keeps KEEP of its fine band (each channel less its 5x5 mean)

@@ -1,16 +1,16 @@
 // Other interpolation kernels for the warp of the stage's history (its own output, warped again
 // every frame), in place of Catmull-Rom: how soft the history's fine band is decides how much of
 // the past's strokes the blend keeps (docs/temporal-detail.md, How soft the history is warped).
-import type { Flow } from '../image.js';
-import { boxSum } from '../kernels/index.js';
+import { DETAIL_RADIUS } from '../detail-gain.js';
+import { boxSum, type Flow } from '../image.js';
 import { resizeFlow } from '../warp.js';
 
 /** The kernels: bilinear; Keys' cubic at a = −0.75 (sharper than Catmull-Rom's −0.5); the cubic B-spline interpolating (its coefficients prefiltered: Unser 1999) or smoothing (not prefiltered); Lanczos of 3 lobes. */
-export const HISTORY_WARPS = ['bilinear', 'keys75', 'bspline', 'bsmooth', 'lanczos3'] as const;
-export type HistoryWarp = (typeof HISTORY_WARPS)[number];
+export const HISTORY_KERNELS = ['bilinear', 'keys75', 'bspline', 'bsmooth', 'lanczos3'] as const;
+export type HistoryKernel = (typeof HISTORY_KERNELS)[number];
 
 /** The taps at fraction t (written into w), and the first tap's offset from the sample's floor. */
-function taps(kind: HistoryWarp, t: number, w: Float64Array): number {
+function taps(kind: HistoryKernel, t: number, w: Float64Array): number {
   const t2 = t * t, t3 = t2 * t;
   switch (kind) {
     case 'bilinear':
@@ -47,7 +47,7 @@ function taps(kind: HistoryWarp, t: number, w: Float64Array): number {
   }
 }
 
-const tapCount = (kind: HistoryWarp) => (kind === 'bilinear' ? 2 : kind === 'lanczos3' ? 6 : 4);
+const tapCount = (kind: HistoryKernel) => (kind === 'bilinear' ? 2 : kind === 'lanczos3' ? 6 : 4);
 
 /** Each channel's cubic B-spline coefficients (pole √3 − 2, mirrored edges: Unser 1999), so that the B-spline through them passes through the pixels. */
 function bsplineCoefficients(image: Uint8Array | Float32Array, width: number, height: number): Float32Array {
@@ -56,8 +56,18 @@ function bsplineCoefficients(image: Uint8Array | Float32Array, width: number, he
   const line = (start: number, step: number, n: number) => {
     if (n < 2) return;
     for (let i = 0; i < n; i++) c[start + i * step] *= gain;
-    let sum = c[start], zk = z;
-    for (let k = 1; k < Math.min(n, 24); k++, zk *= z) sum += zk * c[start + k * step];
+    // The causal filter's first value for mirrored edges: the exact sum over the mirrored line on a
+    // short one, else its first 24 terms (|z|^24 ≈ 2e-14 of the first).
+    let sum = c[start];
+    if (n < 24) {
+      const last = c[start + (n - 1) * step];
+      let zk = z;
+      for (let k = 1; k < n - 1; k++, zk *= z) sum += (zk + z ** (2 * n - 2 - k)) * c[start + k * step];
+      sum = (sum + zk * last) / (1 - z ** (2 * n - 2));
+    } else {
+      let zk = z;
+      for (let k = 1; k < 24; k++, zk *= z) sum += zk * c[start + k * step];
+    }
     c[start] = sum;
     for (let i = 1; i < n; i++) c[start + i * step] += z * c[start + (i - 1) * step];
     const last = start + (n - 1) * step;
@@ -72,7 +82,7 @@ function bsplineCoefficients(image: Uint8Array | Float32Array, width: number, he
 }
 
 /** image(p + flow(p)) for every pixel p of a width x height RGB frame with the kernel `kind`, the flow resized as the stage's warp resizes it; edges clamped (mirrored for the interpolating B-spline, as its coefficients are). */
-export function warpHistory(kind: HistoryWarp, image: Uint8Array | Float32Array, flow: Flow, width: number, height: number, into?: Float32Array): Float32Array {
+export function warpHistory(kind: HistoryKernel, image: Uint8Array | Float32Array, flow: Flow, width: number, height: number, into?: Float32Array): Float32Array {
   const source = kind === 'bspline' ? bsplineCoefficients(image, width, height) : image;
   const mirror = kind === 'bspline';
   const edge = (i: number, n: number) => (mirror ? (i < 0 ? Math.min(-i, n - 1) : i > n - 1 ? Math.max(2 * (n - 1) - i, 0) : i) : Math.min(Math.max(i, 0), n - 1));
@@ -106,14 +116,16 @@ export function warpHistory(kind: HistoryWarp, image: Uint8Array | Float32Array,
   return out;
 }
 
-/** A warp whose output keeps `keep` of its fine band (each channel less its 5x5 mean): the history's strokes let go of at a set rate, whatever the displacement. */
+/** A warp whose output keeps `keep` of its fine band (each channel less its mean over the detail gain's window, 5x5): the history's strokes let go of at a set rate, whatever the displacement. */
 export function withFineLeak(warp: (image: Uint8Array, flow: Flow, width: number, height: number, into?: Float32Array) => Float32Array, keep: number) {
+  if (!(keep >= 0 && keep <= 1)) throw new RangeError(`the history keeps ${keep} of its fine band: give a share from 0 to 1`);
+  const area = (2 * DETAIL_RADIUS + 1) ** 2;
   let mean: Float32Array | undefined;
   return (image: Uint8Array, flow: Flow, width: number, height: number, into?: Float32Array): Float32Array => {
     const out = warp(image, flow, width, height, into);
     if (mean?.length !== out.length) mean = new Float32Array(out.length);
-    boxSum(out, width, height, 2, mean, 3);
-    for (let k = 0; k < out.length; k++) out[k] = mean[k] / 25 + keep * (out[k] - mean[k] / 25);
+    boxSum(out, width, height, DETAIL_RADIUS, mean, 3);
+    for (let k = 0; k < out.length; k++) out[k] = mean[k] / area + keep * (out[k] - mean[k] / area);
     return out;
   };
 }
