@@ -45,6 +45,9 @@ export interface TemporalOptions {
   detail?: number;
 }
 
+/** A warp of the stage's previous output (RGB, width x height) along a flow, into `into` where it fits. */
+export type HistoryWarp = (image: Uint8Array, flow: Flow, width: number, height: number, into?: Float32Array) => Float32Array;
+
 /**
  * Where research variants of the stage (src/temporal/research/, docs/temporal-detail.md) hook in,
  * through `createTemporalStageWith`; not part of the package's API, and no render sets them.
@@ -55,7 +58,7 @@ export interface ResearchHooks {
   /** the frame shown made from the blend (`backward` undefined where there was nothing to blend with), and whether the next frame blends with it or with the blend */
   shown?: { make: (frame: { stylized: Uint8Array; target: Uint8Array; output: Uint8Array; backward?: Flow; trust?: Float32Array; weight?: Float32Array; aheadTrust?: Float32Array; width: number; height: number }) => Uint8Array; inHistory: boolean };
   /** replaces the warp of the previous output (warpRgb's Catmull-Rom) */
-  historyWarp?: (image: Uint8Array, flow: Flow, width: number, height: number, into?: Float32Array) => Float32Array;
+  historyWarp?: HistoryWarp;
   /** how many frames the look-ahead mix reaches (LOOKAHEAD_FRAMES unless set), each further frame mixed into the one before it at `share` (LOOKAHEAD_WEIGHT unless set) */
   ahead?: { frames: number; share?: number };
 }

@@ -3,6 +3,7 @@
 // the past's strokes the blend keeps (docs/temporal-detail.md, How soft the history is warped).
 import { DETAIL_RADIUS } from '../detail-gain.js';
 import { boxSum, type Flow } from '../image.js';
+import type { HistoryWarp } from '../index.js';
 import { resizeFlow } from '../warp.js';
 
 /** The kernels: bilinear; Keys' cubic at a = −0.75 (sharper than Catmull-Rom's −0.5); the cubic B-spline interpolating (its coefficients prefiltered: Unser 1999) or smoothing (not prefiltered); Lanczos of 3 lobes. */
@@ -117,7 +118,7 @@ export function warpHistory(kind: HistoryKernel, image: Uint8Array | Float32Arra
 }
 
 /** A warp whose output keeps `keep` of its fine band (each channel less its mean over the detail gain's window, 5x5): the history's strokes let go of at a set rate, whatever the displacement. */
-export function withFineLeak(warp: (image: Uint8Array, flow: Flow, width: number, height: number, into?: Float32Array) => Float32Array, keep: number) {
+export function withFineLeak(warp: HistoryWarp, keep: number): HistoryWarp {
   if (!(keep >= 0 && keep <= 1)) throw new RangeError(`the history keeps ${keep} of its fine band: give a share from 0 to 1`);
   const area = (2 * DETAIL_RADIUS + 1) ** 2;
   let mean: Float32Array | undefined;
