@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""Issue 23's bar on one clip: renders judged against the per-frame render, and against the plain
+blend at the same SSIM.
+
+For each OUTPUT: the judge's E_warp as a share of the per-frame render's, SSIM to it, detail kept,
+drift, and E_warp over the plain blend's at the same SSIM (the judge's baseline_blend.py at 0.3,
+0.5, 0.7 and 0.85 on the lossless per-frame render, linear between the two weights whose SSIM
+brackets the output's, the nearest two beyond); `first` marks detail >= 0.85 with E_warp <= 25% and
+SSIM >= 0.88, `second` a ratio of 0.7 or less. --blend-crf N encodes the plain blend at CRF N
+instead of the tool's own 16 (the tool run with that number alone changed): the ratio with the
+blend encoded as the render is (docs/temporal-detail.md, The plain blend's encoder). The blend's
+renders and every judgement are cached by the files' contents.
+
+usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--cache DIR] [--json] --judge DIR
+"""
+import argparse, hashlib, json, os, subprocess, sys, tempfile
+from judge import add_judge_argument
+
+ALPHAS = (0.3, 0.5, 0.7, 0.85)
+TOOL_ENCODE = "'-crf', '16'"  # how baseline_blend.py names its encode
+
+
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()[:16]
+
+
+def judged(judge_dir, cache, inp, video, ref=None):
+    """The judge's JSON for `video` (against `ref`), cached by the three files' contents."""
+    key = os.path.join(cache, f"judged-{digest(inp)}-{digest(video)}-{digest(ref) if ref else 'none'}.json")
+    if not os.path.exists(key):
+        command = [sys.executable, os.path.join(judge_dir, 'ewarp.py'), inp, video, '--json'] + (['--ref', ref] if ref else [])
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        with open(key + '.part', 'w') as f: f.write(out)
+        os.replace(key + '.part', key)
+    with open(key) as f: return json.load(f)
+
+
+def blend_tool(judge_dir, cache, crf):
+    """The judge's plain blend, or a copy of it that encodes at `crf`, nothing else changed."""
+    tool = os.path.join(judge_dir, 'baseline_blend.py')
+    if crf is None: return tool
+    text = open(tool).read()
+    if text.count(TOOL_ENCODE) != 1: sys.exit(f'bar.py: {tool} no longer encodes with {TOOL_ENCODE} once: --blend-crf cannot change its encode; run without it')
+    copy = os.path.join(cache, f'baseline_blend-crf{crf}.py')
+    with open(copy, 'w') as f: f.write(text.replace(TOOL_ENCODE, f"'-crf', '{crf}'"))
+    return copy
+
+
+def blend_rows(judge_dir, cache, inp, lossless, ref, crf):
+    """(SSIM, E_warp, detail, alpha) of the plain blend at each weight, judged against `ref`."""
+    tool, rows = blend_tool(judge_dir, cache, crf), []
+    for alpha in ALPHAS:
+        out = os.path.join(cache, f"blend-{digest(inp)}-{digest(lossless)}-{alpha}-crf{crf if crf is not None else 'tool'}.mp4")
+        if not os.path.exists(out):
+            part = out[:-4] + '.part.mp4'
+            subprocess.run([sys.executable, tool, inp, lossless, part, str(alpha)], check=True, capture_output=True)
+            os.replace(part, out)
+        j = judged(judge_dir, cache, inp, out, ref)
+        rows.append((j['ssim_vs_ref'], j['ewarp'], j['detail_vs_ref'], alpha))
+    return sorted(rows)
+
+
+def blend_ewarp_at(rows, ssim):
+    """The plain blend's E_warp at `ssim`: linear between the two rows that bracket it, the nearest two beyond."""
+    pairs = list(zip(rows, rows[1:]))
+    lo, hi = next(((a, b) for a, b in pairs if a[0] <= ssim <= b[0]), pairs[0] if ssim < rows[0][0] else pairs[-1])
+    return lo[1] + (hi[1] - lo[1]) * (ssim - lo[0]) / (hi[0] - lo[0])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('input'); p.add_argument('lossless', help='the lossless --no-temporal render (--crf 0): what the plain blend filters')
+    p.add_argument('perframe', help='the --no-temporal render at the default settings: the reference')
+    p.add_argument('outputs', nargs='+')
+    p.add_argument('--blend-crf', type=int, help="the plain blend's CRF (default: the tool's own, 16)")
+    p.add_argument('--cache', default=os.path.join(tempfile.gettempdir(), 'stylize-video-bar'))
+    p.add_argument('--json', action='store_true')
+    add_judge_argument(p)
+    a = p.parse_args()
+    if not a.judge or not all(os.path.isfile(os.path.join(a.judge, t)) for t in ('ewarp.py', 'baseline_blend.py')):
+        p.error('give --judge DIR or set STYLIZE_VIDEO_TOOLS: the folder that holds ewarp.py and baseline_blend.py')
+    os.makedirs(a.cache, exist_ok=True)
+    perframe = judged(a.judge, a.cache, a.input, a.perframe)['ewarp']
+    rows = blend_rows(a.judge, a.cache, a.input, a.lossless, a.perframe, a.blend_crf)
+    results = []
+    for out in a.outputs:
+        j = judged(a.judge, a.cache, a.input, out, a.perframe)
+        share, ratio = j['ewarp'] / perframe, j['ewarp'] / blend_ewarp_at(rows, j['ssim_vs_ref'])
+        results.append({'output': out, 'ewarp_share': share, 'ssim': j['ssim_vs_ref'], 'detail': j['detail_vs_ref'], 'ratio': ratio, 'drift': j['drift_luma'],
+                        'cut_pairs': j['cut_pairs'], 'first': j['detail_vs_ref'] >= 0.85 and share <= 0.25 and j['ssim_vs_ref'] >= 0.88, 'second': ratio <= 0.7})
+    blend = [{'alpha': al, 'ewarp_share': e / perframe, 'ssim': s, 'detail': d} for s, e, d, al in sorted(rows, key=lambda r: r[3])]
+    if a.json:
+        print(json.dumps({'blend_crf': a.blend_crf if a.blend_crf is not None else 16, 'blend': blend, 'outputs': results}))
+        return
+    print('plain blend (CRF %s): ' % (a.blend_crf if a.blend_crf is not None else 16) + '; '.join(f"a {b['alpha']} {100 * b['ewarp_share']:.1f}% / {b['ssim']:.3f} / {b['detail']:.2f}" for b in blend))
+    for r in results:
+        print(f"{r['output']}: E_warp {100 * r['ewarp_share']:.1f}% SSIM {r['ssim']:.3f} detail {r['detail']:.3f} ratio {r['ratio']:.3f} drift {100 * r['drift']:+.2f}%"
+              + ('  first' if r['first'] else '') + ('  second' if r['second'] else ''))
+
+
+if __name__ == '__main__':
+    main()
