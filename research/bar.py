@@ -9,7 +9,7 @@ brackets the output's, the nearest two beyond); `first` marks detail >= 0.85 wit
 SSIM >= 0.88, `second` a ratio of 0.7 or less. --blend-crf N encodes the plain blend at CRF N
 instead of the tool's own 16 (the tool run with that number alone changed): the ratio with the
 blend encoded as the render is (docs/temporal-detail.md, The plain blend's encoder). The blend's
-renders and every judgement are cached by the files' contents.
+renders and every judgement are cached by the tools' code and the files' contents.
 
 usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--cache DIR] [--json] --judge DIR
 """
@@ -27,15 +27,30 @@ def digest(path):
     return h.hexdigest()[:16]
 
 
+def run(command, what):
+    """A tool's run, or exit with what failed and the tool's own last words."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bar.py: {what} failed (exit {done.returncode}): {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
+    return done.stdout
+
+
 def judged(judge_dir, cache, inp, video, ref=None):
-    """The judge's JSON for `video` (against `ref`), cached by the three files' contents."""
-    key = os.path.join(cache, f"judged-{digest(inp)}-{digest(video)}-{digest(ref) if ref else 'none'}.json")
+    """The judge's JSON for `video` (against `ref`), cached by the judge's code and the three files' contents."""
+    judge = os.path.join(judge_dir, 'ewarp.py')
+    key = os.path.join(cache, f"judged-{digest(judge)}-{digest(inp)}-{digest(video)}-{digest(ref) if ref else 'none'}.json")
     if not os.path.exists(key):
-        command = [sys.executable, os.path.join(judge_dir, 'ewarp.py'), inp, video, '--json'] + (['--ref', ref] if ref else [])
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        with open(key + '.part', 'w') as f: f.write(out)
-        os.replace(key + '.part', key)
+        out = run([sys.executable, judge, inp, video, '--json'] + (['--ref', ref] if ref else []), f'the judge on {video}').strip().splitlines()
+        part = f'{key}.{os.getpid()}.part'
+        with open(part, 'w') as f: f.write(out[-1] if out else '')
+        json.load(open(part))  # a judgement that is not JSON is not kept
+        os.replace(part, key)
     with open(key) as f: return json.load(f)
+
+
+def frame_count(path):
+    out = run(['ffprobe', '-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', path], f'ffprobe on {path}')
+    return int(out.strip() or 0)
 
 
 def blend_tool(judge_dir, cache, crf):
@@ -44,19 +59,28 @@ def blend_tool(judge_dir, cache, crf):
     if crf is None: return tool
     text = open(tool).read()
     if text.count(TOOL_ENCODE) != 1: sys.exit(f'bar.py: {tool} no longer encodes with {TOOL_ENCODE} once: --blend-crf cannot change its encode; run without it')
-    copy = os.path.join(cache, f'baseline_blend-crf{crf}.py')
-    with open(copy, 'w') as f: f.write(text.replace(TOOL_ENCODE, f"'-crf', '{crf}'"))
+    changed = text.replace(TOOL_ENCODE, f"'-crf', '{crf}'")
+    copy = os.path.join(cache, f'baseline_blend-{hashlib.sha256(changed.encode()).hexdigest()[:16]}.py')
+    if not os.path.exists(copy):
+        part = f'{copy}.{os.getpid()}.part'
+        with open(part, 'w') as f: f.write(changed)
+        os.replace(part, copy)
     return copy
 
 
 def blend_rows(judge_dir, cache, inp, lossless, ref, crf):
     """(SSIM, E_warp, detail, alpha) of the plain blend at each weight, judged against `ref`."""
     tool, rows = blend_tool(judge_dir, cache, crf), []
+    frames = None
     for alpha in ALPHAS:
-        out = os.path.join(cache, f"blend-{digest(inp)}-{digest(lossless)}-{alpha}-crf{crf if crf is not None else 'tool'}.mp4")
+        out = os.path.join(cache, f"blend-{digest(tool)}-{digest(inp)}-{digest(lossless)}-{alpha}.mp4")
         if not os.path.exists(out):
-            part = out[:-4] + '.part.mp4'
-            subprocess.run([sys.executable, tool, inp, lossless, part, str(alpha)], check=True, capture_output=True)
+            part = f'{out[:-4]}.{os.getpid()}.part.mp4'
+            run([sys.executable, tool, inp, lossless, part, str(alpha)], f'the plain blend at {alpha}')
+            # the tool does not check its encoder's exit: a blend is kept only whole
+            frames = frames if frames is not None else frame_count(lossless)
+            if not os.path.exists(part) or frame_count(part) != frames:
+                sys.exit(f'bar.py: the plain blend at {alpha} wrote no whole video ({frames} frames expected): is ffmpeg on the PATH?')
             os.replace(part, out)
         j = judged(judge_dir, cache, inp, out, ref)
         rows.append((j['ssim_vs_ref'], j['ewarp'], j['detail_vs_ref'], alpha))
@@ -67,6 +91,7 @@ def blend_ewarp_at(rows, ssim):
     """The plain blend's E_warp at `ssim`: linear between the two rows that bracket it, the nearest two beyond."""
     pairs = list(zip(rows, rows[1:]))
     lo, hi = next(((a, b) for a, b in pairs if a[0] <= ssim <= b[0]), pairs[0] if ssim < rows[0][0] else pairs[-1])
+    if hi[0] == lo[0]: return (lo[1] + hi[1]) / 2
     return lo[1] + (hi[1] - lo[1]) * (ssim - lo[0]) / (hi[0] - lo[0])
 
 
@@ -82,6 +107,9 @@ def main():
     a = p.parse_args()
     if not a.judge or not all(os.path.isfile(os.path.join(a.judge, t)) for t in ('ewarp.py', 'baseline_blend.py')):
         p.error('give --judge DIR or set STYLIZE_VIDEO_TOOLS: the folder that holds ewarp.py and baseline_blend.py')
+    if a.blend_crf is not None and not 0 <= a.blend_crf <= 51: p.error(f'--blend-crf is {a.blend_crf}: give an x264 CRF from 0 to 51')
+    missing = [f for f in [a.input, a.lossless, a.perframe, *a.outputs] if not os.path.isfile(f)]
+    if missing: p.error(f'no such file: {missing[0]}')
     os.makedirs(a.cache, exist_ok=True)
     perframe = judged(a.judge, a.cache, a.input, a.perframe)['ewarp']
     rows = blend_rows(a.judge, a.cache, a.input, a.lossless, a.perframe, a.blend_crf)
@@ -93,9 +121,9 @@ def main():
                         'cut_pairs': j['cut_pairs'], 'first': j['detail_vs_ref'] >= 0.85 and share <= 0.25 and j['ssim_vs_ref'] >= 0.88, 'second': ratio <= 0.7})
     blend = [{'alpha': al, 'ewarp_share': e / perframe, 'ssim': s, 'detail': d} for s, e, d, al in sorted(rows, key=lambda r: r[3])]
     if a.json:
-        print(json.dumps({'blend_crf': a.blend_crf if a.blend_crf is not None else 16, 'blend': blend, 'outputs': results}))
+        print(json.dumps({'blend_crf': a.blend_crf, 'blend': blend, 'outputs': results}))  # blend_crf null: the tool's own
         return
-    print('plain blend (CRF %s): ' % (a.blend_crf if a.blend_crf is not None else 16) + '; '.join(f"a {b['alpha']} {100 * b['ewarp_share']:.1f}% / {b['ssim']:.3f} / {b['detail']:.2f}" for b in blend))
+    print('plain blend (%s): ' % (f'CRF {a.blend_crf}' if a.blend_crf is not None else "the tool's own CRF") + '; '.join(f"a {b['alpha']} {100 * b['ewarp_share']:.1f}% / {b['ssim']:.3f} / {b['detail']:.2f}" for b in blend))
     for r in results:
         print(f"{r['output']}: E_warp {100 * r['ewarp_share']:.1f}% SSIM {r['ssim']:.3f} detail {r['detail']:.3f} ratio {r['ratio']:.3f} drift {100 * r['drift']:+.2f}%"
               + ('  first' if r['first'] else '') + ('  second' if r['second'] else ''))
