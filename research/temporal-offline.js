@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--detail G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--detail G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, agreegain: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--detail G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--detail G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -142,6 +142,36 @@ if (args.weightgain) {
       }
       return scale({ data: output, size: [width, height] }, extra, cap === 1 ? stylized : undefined);
     },
+  };
+}
+if (args.agreegain) {
+  // --agreegain G[,S[,P]]: the product's detail gain at G with the past's weight scaled by (1 − S·max(ρ, 0))^P, or by
+  // max(ρ, 0)^P where S < 0, ρ the correlation of the warped history's and the target's luma fine bands (less their
+  // 5x5 means) over 7x7 windows: the gain where the textures the blend averaged disagree, or where they agree
+  // (docs/temporal-detail.md, Where the stage loses to the plain blend); S 0 is the product's gain frame for frame
+  // on a clip without cuts (the guard after a cut is the product's, not applied here)
+  const [gain, share = 1, power = 1] = args.agreegain.split(',').map(Number);
+  const { DetailGain, DETAIL_RADIUS } = await import('../dist/temporal/detail-gain.js');
+  const { fineLuma } = await import('../dist/temporal/image.js');
+  const { boxSum } = await import('../dist/temporal/kernels/index.js');
+  let fh, fx, mean, hh, xx, hx, s1, s2, s3, scaled, detail, warpedRgb;
+  fineWeight = ({ target, warped, weight, width, height }) => {
+    const n = width * height;
+    if (fh?.length !== n) { [fh, fx, mean, hh, xx, hx, s1, s2, s3, scaled] = Array.from({ length: 10 }, () => new Float32Array(n)); warpedRgb = new Uint8Array(3 * n); detail = new DetailGain(width, height); }
+    for (let i = 0; i < 3 * n; i++) warpedRgb[i] = Math.min(255, Math.max(0, Math.round(warped[i])));
+    fineLuma(warpedRgb, width, height, DETAIL_RADIUS, fh, mean);
+    fineLuma(target, width, height, DETAIL_RADIUS, fx, mean);
+    for (let k = 0; k < n; k++) { hh[k] = fh[k] * fh[k]; xx[k] = fx[k] * fx[k]; hx[k] = fh[k] * fx[k]; }
+    boxSum(hh, width, height, 3, s1); boxSum(xx, width, height, 3, s2); boxSum(hx, width, height, 3, s3);
+    for (let k = 0; k < n; k++) {
+      const rho = s3[k] / Math.sqrt(s1[k] * s2[k] + 49 * 4); // + 196: flat windows (hardly any fine band) read ρ near 0, not their noise's
+      scaled[k] = weight[k] * (share < 0 ? Math.pow(Math.max(rho, 0), power) : Math.pow(Math.max(0, 1 - share * Math.max(rho, 0)), power)); // S < 0: where they agree instead
+    }
+    return weight;
+  };
+  shown = {
+    inHistory: false,
+    make: ({ stylized, output, trust, weight }) => (trust && weight ? detail.apply({ mix: output, own: stylized, weight: scaled, trust }, gain) : output),
   };
 }
 const { createTemporalStageWith } = await import('../dist/temporal/index.js');
