@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Where a render's flicker is, against other renders of the same clip: the judge's E_warp summed
 pixel by pixel (its DeepFlow, its occlusion mask, its cut pairs left out) over bins of the
-per-frame render's own local flicker (its E_warp a pixel, blurred at sigma 3, by quantile) and of
+per-frame render's own local flicker (its E_warp a pixel, blurred at sigma 3, by quantile within
+each frame) and of
 the judge's flow length; for each bin, the share of the first render's E_warp there and its
 E_warp over each other render's there.
 
@@ -33,8 +34,9 @@ def add(ruler, labels, errors, mask):
 
 
 def pixel_error(frames, t, fb, mask):
+    """Each pixel's part of the pair's E_warp (the judge's masked mean: the pair weighs as in its mean over pairs)."""
     warped = ewarp.warp(frames[t - 1], fb).astype(np.float64) / 255
-    return ((frames[t].astype(np.float64) / 255 - warped) ** 2).mean(-1) * mask
+    return ((frames[t].astype(np.float64) / 255 - warped) ** 2).mean(-1) * mask / (mask.sum() + 1e-9)
 
 
 for t in range(1, n):

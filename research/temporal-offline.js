@@ -149,7 +149,7 @@ if (args.agreegain) {
   // max(ρ, 0)^P where S < 0, ρ the correlation of the warped history's and the target's luma fine bands (less their
   // 5x5 means) over 7x7 windows: the gain where the textures the blend averaged disagree, or where they agree
   // (docs/temporal-detail.md, Where the stage loses to the plain blend); S 0 is the product's gain frame for frame
-  // on a clip without cuts (the guard after a cut is the product's, not applied here)
+  // on a clip without cuts or fades (the product's guard after them is not applied here)
   const [gain, share = 1, power = 1] = args.agreegain.split(',').map(Number);
   const { DetailGain, DETAIL_RADIUS } = await import('../dist/temporal/detail-gain.js');
   const { fineLuma } = await import('../dist/temporal/image.js');
@@ -164,7 +164,7 @@ if (args.agreegain) {
     for (let k = 0; k < n; k++) { hh[k] = fh[k] * fh[k]; xx[k] = fx[k] * fx[k]; hx[k] = fh[k] * fx[k]; }
     boxSum(hh, width, height, 3, s1); boxSum(xx, width, height, 3, s2); boxSum(hx, width, height, 3, s3);
     for (let k = 0; k < n; k++) {
-      const rho = s3[k] / Math.sqrt(s1[k] * s2[k] + 49 * 4); // + 196: flat windows (hardly any fine band) read ρ near 0, not their noise's
+      const rho = s3[k] / Math.sqrt(s1[k] * s2[k] + 49 * 4); // + 196 under the root: windows with almost no fine band (a spread under about half a level) read ρ near 0
       scaled[k] = weight[k] * (share < 0 ? Math.pow(Math.max(rho, 0), power) : Math.pow(Math.max(0, 1 - share * Math.max(rho, 0)), power)); // S < 0: where they agree instead
     }
     return weight;
