@@ -1,10 +1,9 @@
 #!/usr/bin/python3
 """Where a render's flicker is, against other renders of the same clip: the judge's E_warp summed
-pixel by pixel (its DeepFlow, its occlusion mask, its cut pairs left out) over bins of the
-per-frame render's own local flicker (its E_warp a pixel, blurred at sigma 3, by quantile within
-each frame) and of
-the judge's flow length; for each bin, the share of the first render's E_warp there and its
-E_warp over each other render's there.
+pixel by pixel (its DeepFlow, its occlusion mask, its cut pairs left out, each pair weighed as in
+the judge's mean) over bins of the judge's flow length and of the per-frame render's own local
+flicker (its E_warp a pixel, blurred at sigma 3, by quantile within each frame); for each bin, the
+share of the first render's E_warp there and its E_warp over each other render's there.
 
 usage: flicker-bins.py INPUT PERFRAME RENDER [OTHER ...] --judge DIR
 (PERFRAME: the per-frame render at the default CRF, the judge's reference; RENDER first, then
