@@ -13,13 +13,14 @@ renders and every judgement are cached by the tools' code and the files' content
 
 usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--cache DIR] [--json] --judge DIR
 """
-import argparse, hashlib, json, os, subprocess, sys, tempfile
+import argparse, functools, hashlib, json, os, subprocess, sys, tempfile
 from judge import add_judge_argument
 
 ALPHAS = (0.3, 0.5, 0.7, 0.85)
 TOOL_ENCODE = "'-crf', '16'"  # how baseline_blend.py names its encode
 
 
+@functools.lru_cache(maxsize=None)  # each file is read once a run: the judge, the input and the references recur in every key
 def digest(path):
     h = hashlib.sha256()
     with open(path, 'rb') as f:
