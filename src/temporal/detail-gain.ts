@@ -55,27 +55,8 @@ export class DetailGain {
     fineLuma(mix, width, height, DETAIL_RADIUS, fine, mean);
     const bound = ownEnergy ?? (own ? this.fineEnergy(own) : Infinity);
     const slope = (gain - 1) / EVEN_MIX;
-    // Energies of the fine band shown, a + 2tb + t²c with the added band scaled by t; the added band's sum.
-    let a = 0, b = 0, c = 0, shift = 0;
-    for (let k = 0; k < fine.length; k++) {
-      const f = fine[k], x = slope * weight[k] * trust[k] * f;
-      extra[k] = x;
-      a += f * f;
-      b += f * x;
-      c += x * x;
-      shift += extra[k];
-    }
-    let t = 1;
-    if (a + 2 * b + c > bound) t = a >= bound || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - bound))) / c;
-    shift /= extra.length;
-    const out = new Uint8ClampedArray(mix.length); // clamps to 0..255 and rounds
-    for (let k = 0, i = 0; k < extra.length; k++, i += 3) {
-      const delta = t * (extra[k] - shift);
-      out[i] = mix[i] + delta;
-      out[i + 1] = mix[i + 1] + delta;
-      out[i + 2] = mix[i + 2] + delta;
-    }
-    return new Uint8Array(out.buffer);
+    for (let k = 0; k < fine.length; k++) extra[k] = slope * weight[k] * trust[k] * fine[k];
+    return withBandAdded(mix, fine, extra, bound);
   }
 
   /** Σ f² of an RGB frame's fine band, f its luma less the luma's 5x5 mean. */
@@ -86,4 +67,33 @@ export class DetailGain {
     for (let k = 0; k < ownFine.length; k++) energy += ownFine[k] * ownFine[k];
     return energy;
   }
+}
+
+/**
+ * The mix with `added` (a luma band) added to every channel, the whole band scaled down by one
+ * factor where the shown fine band (`fine`, the mix's, plus the added) would pass `bound` in
+ * energy, and its mean taken back (a band that follows the weight is not zero-mean); rounded (ties
+ * to even) and clamped.
+ */
+export function withBandAdded(mix: Uint8Array, fine: Float32Array, added: Float32Array, bound: number): Uint8Array {
+  // Energies of the fine band shown, a + 2tb + t²c with the added band scaled by t; the added band's sum.
+  let a = 0, b = 0, c = 0, shift = 0;
+  for (let k = 0; k < fine.length; k++) {
+    const f = fine[k], x = added[k];
+    a += f * f;
+    b += f * x;
+    c += x * x;
+    shift += x;
+  }
+  let t = 1;
+  if (a + 2 * b + c > bound) t = a >= bound || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - bound))) / c;
+  shift /= added.length;
+  const out = new Uint8ClampedArray(mix.length); // clamps to 0..255 and rounds
+  for (let k = 0, i = 0; k < added.length; k++, i += 3) {
+    const delta = t * (added[k] - shift);
+    out[i] = mix[i] + delta;
+    out[i + 1] = mix[i + 1] + delta;
+    out[i + 2] = mix[i + 2] + delta;
+  }
+  return new Uint8Array(out.buffer);
 }
