@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--detail G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--detail G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, agreegain: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, agreegain: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, historygain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--detail G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--detail G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -173,6 +173,20 @@ if (args.agreegain) {
     inHistory: false,
     make: ({ stylized, output, trust, weight }) => (trust && weight ? detail.apply({ mix: output, own: stylized, weight: scaled, trust }, gain) : output),
   };
+}
+if (args.historygain) {
+  // --historygain G[,SHARE]: the product's detail gain at G with the band it adds taken SHARE from the blend (1: the
+  // product's), the rest from the warped history (src/temporal/research/history-detail.ts); the product's guard after
+  // cuts and fades is not applied here
+  const [gain, share = 0] = args.historygain.split(',').map(Number);
+  const { HistoryDetail } = await import('../dist/temporal/research/history-detail.js');
+  let detail;
+  fineWeight = ({ warped, weight, width, height }) => {
+    if (detail?.width !== width || detail.height !== height) detail = new HistoryDetail(width, height, share);
+    detail.keepHistory(warped);
+    return weight;
+  };
+  shown = { inHistory: false, make: ({ stylized, output, trust, weight }) => (trust && weight ? detail.apply(output, stylized, weight, trust, gain) : output) };
 }
 const { createTemporalStageWith } = await import('../dist/temporal/index.js');
 // --detail G: the stage's own detail gain (the command line's --detail), beside the research variants
