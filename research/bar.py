@@ -8,16 +8,20 @@ drift, and E_warp over the plain blend's at the same SSIM (the judge's baseline_
 brackets the output's, the nearest two beyond); `first` marks detail >= 0.85 with E_warp <= 25% and
 SSIM >= 0.88, `second` a ratio of 0.7 or less. --blend-crf N encodes the plain blend at CRF N
 instead of the tool's own 16 (the tool run with that number alone changed): the ratio with the
-blend encoded as the render is (docs/temporal-detail.md, The plain blend's encoder). The blend's
+blend encoded as the render is (docs/temporal-detail.md, The plain blend's encoder). --judge-warp
+cubic or lanczos judges every video (the plain blend's too) with the judge's warp of the previous
+frame by that kernel instead of bilinear, nothing else changed (The judge's warp). The blend's
 renders and every judgement are cached by the tools' code and the files' contents.
 
-usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--cache DIR] [--json] --judge DIR
+usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--judge-warp KIND] [--cache DIR] [--json] --judge DIR
 """
 import argparse, functools, hashlib, json, os, subprocess, sys, tempfile
 from judge import add_judge_argument
 
 ALPHAS = (0.3, 0.5, 0.7, 0.85)
 TOOL_ENCODE = "'-crf', '16'"  # how baseline_blend.py names its encode
+JUDGE_WARP = 'cv2.INTER_LINEAR, borderMode'  # how ewarp.py's warp names its kernel
+WARP_KERNELS = {'linear': 'cv2.INTER_LINEAR', 'cubic': 'cv2.INTER_CUBIC', 'lanczos': 'cv2.INTER_LANCZOS4'}
 
 
 @functools.lru_cache(maxsize=None)  # each file is read once a run: the judge, the input and the references recur in every key
@@ -36,9 +40,8 @@ def run(command, what):
     return done.stdout
 
 
-def judged(judge_dir, cache, inp, video, ref=None):
-    """The judge's JSON for `video` (against `ref`), cached by the judge's code and the three files' contents."""
-    judge = os.path.join(judge_dir, 'ewarp.py')
+def judged(judge, cache, inp, video, ref=None):
+    """The judge's JSON (`judge`: its ewarp.py, or a copy) for `video` (against `ref`), cached by the judge's code and the three files' contents."""
     key = os.path.join(cache, f"judged-{digest(judge)}-{digest(inp)}-{digest(video)}-{digest(ref) if ref else 'none'}.json")
     if not os.path.exists(key):
         out = run([sys.executable, judge, inp, video, '--json'] + (['--ref', ref] if ref else []), f'the judge on {video}').strip().splitlines()
@@ -54,14 +57,13 @@ def frame_count(path):
     return int(out.strip() or 0)
 
 
-def blend_tool(judge_dir, cache, crf):
-    """The judge's plain blend, or a copy of it that encodes at `crf`, nothing else changed."""
-    tool = os.path.join(judge_dir, 'baseline_blend.py')
-    if crf is None: return tool
+def tool_copy(tool, cache, line, replacement, flag):
+    """A copy of one of the judge's tools with `line` (found exactly once) replaced, kept in the cache by its text."""
     text = open(tool).read()
-    if text.count(TOOL_ENCODE) != 1: sys.exit(f'bar.py: {tool} no longer encodes with {TOOL_ENCODE} once: --blend-crf cannot change its encode; run without it')
-    changed = text.replace(TOOL_ENCODE, f"'-crf', '{crf}'")
-    copy = os.path.join(cache, f'baseline_blend-{hashlib.sha256(changed.encode()).hexdigest()[:16]}.py')
+    if text.count(line) != 1: sys.exit(f'bar.py: {tool} no longer has {line} once: {flag} cannot change it; run without it')
+    changed = text.replace(line, replacement)
+    name = os.path.splitext(os.path.basename(tool))[0]
+    copy = os.path.join(cache, f'{name}-{hashlib.sha256(changed.encode()).hexdigest()[:16]}.py')
     if not os.path.exists(copy):
         part = f'{copy}.{os.getpid()}.part'
         with open(part, 'w') as f: f.write(changed)
@@ -69,8 +71,20 @@ def blend_tool(judge_dir, cache, crf):
     return copy
 
 
-def blend_rows(judge_dir, cache, inp, lossless, ref, crf):
-    """(SSIM, E_warp, detail, alpha) of the plain blend at each weight, judged against `ref`."""
+def blend_tool(judge_dir, cache, crf):
+    """The judge's plain blend, or a copy of it that encodes at `crf`, nothing else changed."""
+    tool = os.path.join(judge_dir, 'baseline_blend.py')
+    return tool if crf is None else tool_copy(tool, cache, TOOL_ENCODE, f"'-crf', '{crf}'", '--blend-crf')
+
+
+def judge_tool(judge_dir, cache, kernel):
+    """The judge, or a copy of it whose warp of the previous frame is by `kernel`, nothing else changed."""
+    judge = os.path.join(judge_dir, 'ewarp.py')
+    return judge if kernel == 'linear' else tool_copy(judge, cache, JUDGE_WARP, f'{WARP_KERNELS[kernel]}, borderMode', '--judge-warp')
+
+
+def blend_rows(judge_dir, judge, cache, inp, lossless, ref, crf):
+    """(SSIM, E_warp, detail, alpha) of the plain blend at each weight, judged (`judge`) against `ref`."""
     tool, rows = blend_tool(judge_dir, cache, crf), []
     frames = None
     for alpha in ALPHAS:
@@ -83,7 +97,7 @@ def blend_rows(judge_dir, cache, inp, lossless, ref, crf):
             if not os.path.exists(part) or frame_count(part) != frames:
                 sys.exit(f'bar.py: the plain blend at {alpha} wrote no whole video ({frames} frames expected): is ffmpeg on the PATH?')
             os.replace(part, out)
-        j = judged(judge_dir, cache, inp, out, ref)
+        j = judged(judge, cache, inp, out, ref)
         rows.append((j['ssim_vs_ref'], j['ewarp'], j['detail_vs_ref'], alpha))
     return sorted(rows)
 
@@ -102,6 +116,7 @@ def main():
     p.add_argument('perframe', help='the --no-temporal render at the default settings: the reference')
     p.add_argument('outputs', nargs='+')
     p.add_argument('--blend-crf', type=int, help="the plain blend's CRF (default: the tool's own, 16)")
+    p.add_argument('--judge-warp', choices=sorted(WARP_KERNELS), default='linear', help="the kernel of the judge's warp of the previous frame (default: the judge's own, linear)")
     p.add_argument('--cache', default=os.path.join(tempfile.gettempdir(), 'stylize-video-bar'))
     p.add_argument('--json', action='store_true')
     add_judge_argument(p)
@@ -112,19 +127,20 @@ def main():
     missing = [f for f in [a.input, a.lossless, a.perframe, *a.outputs] if not os.path.isfile(f)]
     if missing: p.error(f'no such file: {missing[0]}')
     os.makedirs(a.cache, exist_ok=True)
-    perframe = judged(a.judge, a.cache, a.input, a.perframe)['ewarp']
-    rows = blend_rows(a.judge, a.cache, a.input, a.lossless, a.perframe, a.blend_crf)
+    judge = judge_tool(a.judge, a.cache, a.judge_warp)
+    perframe = judged(judge, a.cache, a.input, a.perframe)['ewarp']
+    rows = blend_rows(a.judge, judge, a.cache, a.input, a.lossless, a.perframe, a.blend_crf)
     results = []
     for out in a.outputs:
-        j = judged(a.judge, a.cache, a.input, out, a.perframe)
+        j = judged(judge, a.cache, a.input, out, a.perframe)
         share, ratio = j['ewarp'] / perframe, j['ewarp'] / blend_ewarp_at(rows, j['ssim_vs_ref'])
         results.append({'output': out, 'ewarp_share': share, 'ssim': j['ssim_vs_ref'], 'detail': j['detail_vs_ref'], 'ratio': ratio, 'drift': j['drift_luma'],
                         'cut_pairs': j['cut_pairs'], 'first': j['detail_vs_ref'] >= 0.85 and share <= 0.25 and j['ssim_vs_ref'] >= 0.88, 'second': ratio <= 0.7})
     blend = [{'alpha': al, 'ewarp_share': e / perframe, 'ssim': s, 'detail': d} for s, e, d, al in sorted(rows, key=lambda r: r[3])]
     if a.json:
-        print(json.dumps({'blend_crf': a.blend_crf, 'blend': blend, 'outputs': results}))  # blend_crf null: the tool's own
+        print(json.dumps({'blend_crf': a.blend_crf, 'judge_warp': a.judge_warp, 'blend': blend, 'outputs': results}))  # blend_crf null: the tool's own
         return
-    print('plain blend (%s): ' % (f'CRF {a.blend_crf}' if a.blend_crf is not None else "the tool's own CRF") + '; '.join(f"a {b['alpha']} {100 * b['ewarp_share']:.1f}% / {b['ssim']:.3f} / {b['detail']:.2f}" for b in blend))
+    print('plain blend (%s, the judge warping %s): ' % (f'CRF {a.blend_crf}' if a.blend_crf is not None else "the tool's own CRF", a.judge_warp) + '; '.join(f"a {b['alpha']} {100 * b['ewarp_share']:.1f}% / {b['ssim']:.3f} / {b['detail']:.2f}" for b in blend))
     for r in results:
         print(f"{r['output']}: E_warp {100 * r['ewarp_share']:.1f}% SSIM {r['ssim']:.3f} detail {r['detail']:.3f} ratio {r['ratio']:.3f} drift {100 * r['drift']:+.2f}%"
               + ('  first' if r['first'] else '') + ('  second' if r['second'] else ''))
