@@ -10,7 +10,8 @@ SSIM >= 0.88, `second` a ratio of 0.7 or less. --blend-crf N encodes the plain b
 instead of the tool's own 16 (the tool run with that number alone changed): the ratio with the
 blend encoded as the render is (docs/temporal-detail.md, The plain blend's encoder). --judge-warp
 cubic or lanczos judges every video (the plain blend's too) with the judge's warp of the previous
-frame by that kernel instead of bilinear, nothing else changed (The judge's warp). The blend's
+frame by that kernel instead of bilinear, nothing else changed (its occlusion mask, which warps
+the flow through the same function, follows on a few pixels: The judge's warp). The blend's
 renders and every judgement are cached by the tools' code and the files' contents.
 
 usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--judge-warp KIND] [--cache DIR] [--json] --judge DIR

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A video perfectly consistent along a known motion: one frame of VIDEO moved by a constant
-shift a frame, each frame resampled once from that frame (Lanczos), so that nothing in it changes
-but its place. Made of a clip and of its stylization with the same shift, it is a render that
+shift a frame, each frame resampled once from that frame (Lanczos; OpenCV places samples to 1/32
+px), so that nothing in it changes but its place (the edges, reflected, aside). Made of a clip and of its stylization with the same shift, it is a render that
 follows its input exactly: what the judge reads of it is the judge's own error
 (docs/temporal-detail.md, The judge's warp).
 

@@ -14,7 +14,7 @@ export const DETAIL_DEFAULT = 1.2;
 export const DETAIL_RADIUS = 2;
 
 /** The past's weight at which a pixel's fine band is scaled by the gain itself: an even mix. */
-const EVEN_MIX = 0.5;
+export const EVEN_MIX = 0.5;
 
 /** What the gain acts on: the frame's own stylization and the past's weight in the blend, pixel by pixel. */
 export interface BlendedFrame {

@@ -1,7 +1,7 @@
 // The detail gain with the band it adds taken from the warped history instead of the blend: the
 // history's strokes, already stable, amplified in place of the blend's, whose newest part is
 // redrawn every frame (docs/temporal-detail.md, The detail added from the history).
-import { DETAIL_RADIUS, DetailGain, withBandAdded } from '../detail-gain.js';
+import { DETAIL_RADIUS, DetailGain, EVEN_MIX, withBandAdded } from '../detail-gain.js';
 import { fineLuma } from '../image.js';
 
 export class HistoryDetail {
@@ -32,7 +32,7 @@ export class HistoryDetail {
     const { width, height, fine, history, added, mean, share } = this;
     const bound = this.energy.fineEnergy(own);
     fineLuma(mix, width, height, DETAIL_RADIUS, fine, mean);
-    const slope = (gain - 1) / 0.5;
+    const slope = (gain - 1) / EVEN_MIX;
     for (let k = 0; k < fine.length; k++) added[k] = slope * weight[k] * trust[k] * (share * fine[k] + (1 - share) * history[k]);
     return withBandAdded(mix, fine, added, bound);
   }
