@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """The judge's figures for each VIDEO with its warp of the previous frame by another kernel: the
 judge itself run (its main), with only its warp's interpolation changed from bilinear to cubic and
-Lanczos (its consistency check warps the flow through the same function, so the occlusion mask
-follows the kernel too, on a few pixels) (docs/temporal-detail.md, The judge's warp). Bilinear sampling between pixels softens what
-it warps, so a crisp render that follows its input exactly still reads as flicker; a sharper kernel
-reads less of that.
+Lanczos; its consistency check warps the flow through the same function, so the occlusion mask
+follows the kernel too, on a few pixels. Bilinear sampling between pixels softens what it warps,
+so a crisp render that follows its input exactly still reads as flicker; a sharper kernel reads
+less of that (docs/temporal-detail.md, The judge's warp).
 
 usage: judge-warp.py INPUT VIDEO [VIDEO ...] [--ref PERFRAME] --judge DIR
 """

@@ -1,9 +1,9 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A video perfectly consistent along a known motion: one frame of VIDEO moved by a constant
 shift a frame, each frame resampled once from that frame (Lanczos; OpenCV places samples to 1/32
-px), so that nothing in it changes but its place (the edges, reflected, aside). Made of a clip and of its stylization with the same shift, it is a render that
-follows its input exactly: what the judge reads of it is the judge's own error
-(docs/temporal-detail.md, The judge's warp).
+px), so that nothing in it changes but its place (the edges, reflected, aside). Made of a clip
+and of its stylization with the same shift, it is a render that follows its input exactly: what
+the judge reads of it is the judge's own error (docs/temporal-detail.md, The judge's warp).
 
 usage: /usr/bin/python3 research/moving-picture.py VIDEO OUT.mkv [--frame 10] [--shift 0.23,0.11] [--frames 48]
 Written lossless (FFV1, BGR), at VIDEO's size.

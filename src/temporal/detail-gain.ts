@@ -14,7 +14,7 @@ export const DETAIL_DEFAULT = 1.2;
 export const DETAIL_RADIUS = 2;
 
 /** The past's weight at which a pixel's fine band is scaled by the gain itself: an even mix. */
-export const EVEN_MIX = 0.5;
+const EVEN_MIX = 0.5;
 
 /** What the gain acts on: the frame's own stylization and the past's weight in the blend, pixel by pixel. */
 export interface BlendedFrame {
@@ -51,12 +51,41 @@ export class DetailGain {
    * back (a gain that follows the weight is not zero-mean); rounded (ties to even) and clamped.
    */
   apply({ mix, own, ownEnergy, weight, trust }: BlendedFrame, gain: number): Uint8Array {
-    const { width, height, fine, mean, extra } = this;
+    const { width, height, fine, mean } = this;
     fineLuma(mix, width, height, DETAIL_RADIUS, fine, mean);
     const bound = ownEnergy ?? (own ? this.fineEnergy(own) : Infinity);
+    return this.withBand(mix, fine, fine, weight, trust, gain, bound);
+  }
+
+  /**
+   * The rule of `apply` with another luma band added in place of the mix's own fine band `fine`
+   * (research variants: src/temporal/research/history-detail.ts); `bound` the shown fine band's
+   * energy at most. One pass over the frame for the sums: this is the render's per-frame path.
+   */
+  withBand(mix: Uint8Array, fine: Float32Array, band: Float32Array, weight: Float32Array, trust: Float32Array, gain: number, bound: number): Uint8Array {
+    const { extra } = this;
     const slope = (gain - 1) / EVEN_MIX;
-    for (let k = 0; k < fine.length; k++) extra[k] = slope * weight[k] * trust[k] * fine[k];
-    return withBandAdded(mix, fine, extra, bound);
+    // Energies of the fine band shown, a + 2tb + t²c with the added band scaled by t; the added band's sum.
+    let a = 0, b = 0, c = 0, shift = 0;
+    for (let k = 0; k < fine.length; k++) {
+      const f = fine[k], x = slope * weight[k] * trust[k] * band[k];
+      extra[k] = x;
+      a += f * f;
+      b += f * x;
+      c += x * x;
+      shift += extra[k];
+    }
+    let t = 1;
+    if (a + 2 * b + c > bound) t = a >= bound || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - bound))) / c;
+    shift /= extra.length;
+    const out = new Uint8ClampedArray(mix.length); // clamps to 0..255 and rounds
+    for (let k = 0, i = 0; k < extra.length; k++, i += 3) {
+      const delta = t * (extra[k] - shift);
+      out[i] = mix[i] + delta;
+      out[i + 1] = mix[i + 1] + delta;
+      out[i + 2] = mix[i + 2] + delta;
+    }
+    return new Uint8Array(out.buffer);
   }
 
   /** Σ f² of an RGB frame's fine band, f its luma less the luma's 5x5 mean. */
@@ -69,31 +98,3 @@ export class DetailGain {
   }
 }
 
-/**
- * The mix with `added` (a luma band) added to every channel, the whole band scaled down by one
- * factor where the shown fine band (`fine`, the mix's, plus the added) would pass `bound` in
- * energy, and its mean taken back (a band that follows the weight is not zero-mean); rounded (ties
- * to even) and clamped.
- */
-export function withBandAdded(mix: Uint8Array, fine: Float32Array, added: Float32Array, bound: number): Uint8Array {
-  // Energies of the fine band shown, a + 2tb + t²c with the added band scaled by t; the added band's sum.
-  let a = 0, b = 0, c = 0, shift = 0;
-  for (let k = 0; k < fine.length; k++) {
-    const f = fine[k], x = added[k];
-    a += f * f;
-    b += f * x;
-    c += x * x;
-    shift += x;
-  }
-  let t = 1;
-  if (a + 2 * b + c > bound) t = a >= bound || c === 0 ? 0 : (-b + Math.sqrt(b * b - c * (a - bound))) / c;
-  shift /= added.length;
-  const out = new Uint8ClampedArray(mix.length); // clamps to 0..255 and rounds
-  for (let k = 0, i = 0; k < added.length; k++, i += 3) {
-    const delta = t * (added[k] - shift);
-    out[i] = mix[i] + delta;
-    out[i + 1] = mix[i + 1] + delta;
-    out[i + 2] = mix[i + 2] + delta;
-  }
-  return new Uint8Array(out.buffer);
-}
