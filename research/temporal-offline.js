@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--detail G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--motiongain G,K,LO,HI] [--detail G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, agreegain: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, historygain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, agreegain: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, historygain: { type: 'string' }, motiongain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--detail G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--motiongain G,K,LO,HI] [--detail G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -187,6 +187,28 @@ if (args.historygain) {
     return weight;
   };
   shown = { inHistory: false, make: ({ stylized, output, trust, weight }) => (trust && weight ? detail.apply(output, stylized, weight, trust, gain) : output) };
+}
+if (args.motiongain) {
+  // --motiongain G,K,LO,HI: the product's detail gain at G with the past's weight scaled by 1 + K·clamp((|v| − LO) / (HI − LO), 0, 1),
+  // |v| the backward flow's length in pixels of the frame: more gain where the picture moves (docs/temporal-detail.md,
+  // Synthetic handheld cameras: no better than one gain at the same detail); the product's guard after cuts is not applied here
+  const [gain, more, lo, hi] = args.motiongain.split(',').map(Number);
+  const { DetailGain } = await import('../dist/temporal/detail-gain.js');
+  const { resizeFlow } = await import('../dist/temporal/warp.js');
+  let detail, scaled;
+  shown = {
+    inHistory: false,
+    make: ({ stylized, output, trust, weight, backward, width, height }) => {
+      if (!(trust && weight && backward)) return output;
+      if (detail?.width !== width || detail.height !== height) { detail = new DetailGain(width, height); scaled = new Float32Array(width * height); }
+      const v = resizeFlow(backward, width, height).data;
+      for (let k = 0; k < scaled.length; k++) {
+        const s = Math.hypot(v[2 * k], v[2 * k + 1]);
+        scaled[k] = weight[k] * (1 + more * Math.min(1, Math.max(0, (s - lo) / (hi - lo))));
+      }
+      return detail.apply({ mix: output, own: stylized, weight: scaled, trust }, gain);
+    },
+  };
 }
 const { createTemporalStageWith } = await import('../dist/temporal/index.js');
 // --detail G: the stage's own detail gain (the command line's --detail), beside the research variants
