@@ -97,4 +97,3 @@ export class DetailGain {
     return energy;
   }
 }
-
