@@ -11,10 +11,12 @@ instead of the tool's own 16 (the tool run with that number alone changed): the 
 blend encoded as the render is (docs/temporal-detail.md, The plain blend's encoder). --judge-warp
 cubic or lanczos judges every video (the plain blend's too) with the judge's warp of the previous
 frame by that kernel instead of bilinear, nothing else changed (its occlusion mask, which warps
-the flow through the same function, follows on a few pixels: The judge's warp). The blend's
+the flow through the same function, follows on a few pixels: The judge's warp). --judge-flow
+tvl1, dis or farneback judges every video along a flow of that method instead of the judge's
+DeepFlow (The stage along the judge's flow). The blend's
 renders and every judgement are cached by the tools' code and the files' contents.
 
-usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--judge-warp KIND] [--cache DIR] [--json] --judge DIR
+usage: bar.py INPUT PERFRAME_LOSSLESS PERFRAME OUTPUT [OUTPUT ...] [--blend-crf N] [--judge-warp KIND] [--judge-flow METHOD] [--cache DIR] [--json] --judge DIR
 """
 import argparse, functools, hashlib, json, os, subprocess, sys, tempfile
 from judge import add_judge_argument
@@ -23,6 +25,9 @@ ALPHAS = (0.3, 0.5, 0.7, 0.85)
 TOOL_ENCODE = "'-crf', '16'"  # how baseline_blend.py names its encode
 JUDGE_WARP = 'cv2.INTER_LINEAR, borderMode'  # how ewarp.py's warp names its kernel
 WARP_KERNELS = {'linear': 'cv2.INTER_LINEAR', 'cubic': 'cv2.INTER_CUBIC', 'lanczos': 'cv2.INTER_LANCZOS4'}
+JUDGE_FLOW_ARG = "p.add_argument('--flow', choices=['deepflow', 'dis', 'farneback'], default='deepflow')"  # how ewarp.py declares its flow
+JUDGE_FLOW_METHODS = "'farneback': lambda: None}[name]()"  # the end of its table of flow methods
+JUDGE_FLOWS = ('deepflow', 'dis', 'farneback', 'tvl1')
 
 
 @functools.lru_cache(maxsize=None)  # each file is read once a run: the judge, the input and the references recur in every key
@@ -58,11 +63,12 @@ def frame_count(path):
     return int(out.strip() or 0)
 
 
-def tool_copy(tool, cache, line, replacement, flag):
-    """A copy of one of the judge's tools with `line` (found exactly once) replaced, kept in the cache by its text."""
-    text = open(tool).read()
-    if text.count(line) != 1: sys.exit(f'bar.py: {tool} no longer has {line} once: {flag} cannot change it; run without it')
-    changed = text.replace(line, replacement)
+def tool_copy(tool, cache, changes, flag):
+    """A copy of one of the judge's tools with each (line, replacement) of `changes` made (each line found exactly once), kept in the cache by its text."""
+    changed = open(tool).read()
+    for line, replacement in changes:
+        if changed.count(line) != 1: sys.exit(f'bar.py: {tool} no longer has {line} once: {flag} cannot change it; run without it')
+        changed = changed.replace(line, replacement)
     name = os.path.splitext(os.path.basename(tool))[0]
     copy = os.path.join(cache, f'{name}-{hashlib.sha256(changed.encode()).hexdigest()[:16]}.py')
     if not os.path.exists(copy):
@@ -75,13 +81,17 @@ def tool_copy(tool, cache, line, replacement, flag):
 def blend_tool(judge_dir, cache, crf):
     """The judge's plain blend, or a copy of it that encodes at `crf`, nothing else changed."""
     tool = os.path.join(judge_dir, 'baseline_blend.py')
-    return tool if crf is None else tool_copy(tool, cache, TOOL_ENCODE, f"'-crf', '{crf}'", '--blend-crf')
+    return tool if crf is None else tool_copy(tool, cache, [(TOOL_ENCODE, f"'-crf', '{crf}'")], '--blend-crf')
 
 
-def judge_tool(judge_dir, cache, kernel):
-    """The judge, or a copy of it whose warp of the previous frame is by `kernel`, nothing else changed."""
+def judge_tool(judge_dir, cache, kernel, flow):
+    """The judge, or a copy of it whose warp of the previous frame is by `kernel` and whose flow is `flow` (OpenCV's TV-L1 added to its methods), nothing else changed."""
+    changes = [] if kernel == 'linear' else [(JUDGE_WARP, f'{WARP_KERNELS[kernel]}, borderMode')]
+    if flow != 'deepflow':
+        changes += [(JUDGE_FLOW_ARG, f"p.add_argument('--flow', choices={list(JUDGE_FLOWS)}, default='{flow}')"),
+                    (JUDGE_FLOW_METHODS, "'farneback': lambda: None, 'tvl1': lambda: cv2.optflow.DualTVL1OpticalFlow_create()}[name]()")]
     judge = os.path.join(judge_dir, 'ewarp.py')
-    return judge if kernel == 'linear' else tool_copy(judge, cache, JUDGE_WARP, f'{WARP_KERNELS[kernel]}, borderMode', '--judge-warp')
+    return tool_copy(judge, cache, changes, '--judge-warp or --judge-flow') if changes else judge
 
 
 def blend_rows(judge_dir, judge, cache, inp, lossless, ref, crf):
@@ -118,6 +128,7 @@ def main():
     p.add_argument('outputs', nargs='+')
     p.add_argument('--blend-crf', type=int, help="the plain blend's CRF (default: the tool's own, 16)")
     p.add_argument('--judge-warp', choices=sorted(WARP_KERNELS), default='linear', help="the kernel of the judge's warp of the previous frame (default: the judge's own, linear)")
+    p.add_argument('--judge-flow', choices=JUDGE_FLOWS, default='deepflow', help="the judge's flow (default: its own, DeepFlow): tvl1 (OpenCV's TV-L1), dis or farneback judge along a flow of another method")
     p.add_argument('--cache', default=os.path.join(tempfile.gettempdir(), 'stylize-video-bar'))
     p.add_argument('--json', action='store_true')
     add_judge_argument(p)
@@ -128,7 +139,7 @@ def main():
     missing = [f for f in [a.input, a.lossless, a.perframe, *a.outputs] if not os.path.isfile(f)]
     if missing: p.error(f'no such file: {missing[0]}')
     os.makedirs(a.cache, exist_ok=True)
-    judge = judge_tool(a.judge, a.cache, a.judge_warp)
+    judge = judge_tool(a.judge, a.cache, a.judge_warp, a.judge_flow)
     perframe = judged(judge, a.cache, a.input, a.perframe)['ewarp']
     rows = blend_rows(a.judge, judge, a.cache, a.input, a.lossless, a.perframe, a.blend_crf)
     results = []
@@ -139,9 +150,9 @@ def main():
                         'cut_pairs': j['cut_pairs'], 'first': j['detail_vs_ref'] >= 0.85 and share <= 0.25 and j['ssim_vs_ref'] >= 0.88, 'second': ratio <= 0.7})
     blend = [{'alpha': al, 'ewarp_share': e / perframe, 'ssim': s, 'detail': d} for s, e, d, al in sorted(rows, key=lambda r: r[3])]
     if a.json:
-        print(json.dumps({'blend_crf': a.blend_crf, 'judge_warp': a.judge_warp, 'blend': blend, 'outputs': results}))  # blend_crf null: the tool's own
+        print(json.dumps({'blend_crf': a.blend_crf, 'judge_warp': a.judge_warp, 'judge_flow': a.judge_flow, 'blend': blend, 'outputs': results}))  # blend_crf null: the tool's own
         return
-    print('plain blend (%s, the judge warping %s): ' % (f'CRF {a.blend_crf}' if a.blend_crf is not None else "the tool's own CRF", a.judge_warp) + '; '.join(f"a {b['alpha']} {100 * b['ewarp_share']:.1f}% / {b['ssim']:.3f} / {b['detail']:.2f}" for b in blend))
+    print('plain blend (%s, the judge warping %s along %s): ' % (f'CRF {a.blend_crf}' if a.blend_crf is not None else "the tool's own CRF", a.judge_warp, a.judge_flow) + '; '.join(f"a {b['alpha']} {100 * b['ewarp_share']:.1f}% / {b['ssim']:.3f} / {b['detail']:.2f}" for b in blend))
     for r in results:
         print(f"{r['output']}: E_warp {100 * r['ewarp_share']:.1f}% SSIM {r['ssim']:.3f} detail {r['detail']:.3f} ratio {r['ratio']:.3f} drift {100 * r['drift']:+.2f}%"
               + ('  first' if r['first'] else '') + ('  second' if r['second'] else ''))

@@ -10,11 +10,16 @@ occlusion mask, with the judge's cut pairs left unblended:
   two-sided the mean of that and the same recursion run backwards from the clip's end
             (a symmetric kernel a^|k|, no lag: the best a filter of past and future can do here)
   ahead-K   the same with the backward recursion started K frames ahead (a look-ahead of K frames)
-Writes OUTPUT-<kind>-<a>.mp4 at CRF 18 for ewarp.py to judge against the per-frame render.
+--detail T,... also writes each filtered render with its fine band (each channel less its Gaussian
+blur at sigma 1.5, the judge's detail band) scaled by one gain a frame, so that the frame's fine
+energy is T times the per-frame frame's: the filter's detail restored with no gain of its own to
+flicker (the best case of a detail gain). Writes OUTPUT-<kind>-<a>.mp4 (and OUTPUT-<kind>-<a>-d<T>.mp4)
+at CRF 18 for ewarp.py to judge against the per-frame render.
 
-usage: judge-flow-filter.py INPUT PERFRAME_LOSSLESS OUTPUT_PREFIX --alpha 0.5,0.7 [--kind causal,two-sided,ahead-K] [--flow deepflow|dis] --judge DIR
+usage: judge-flow-filter.py INPUT PERFRAME_LOSSLESS OUTPUT_PREFIX --alpha 0.5,0.7 [--kind causal,two-sided,ahead-K] [--flow deepflow|dis] [--detail 0.85,1] --judge DIR
 """
 import argparse, subprocess
+import cv2
 import numpy as np
 from judge import judged_run
 
@@ -34,6 +39,7 @@ parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
 parser.add_argument('input'); parser.add_argument('perframe'); parser.add_argument('prefix')
 parser.add_argument('--alpha', default='0.5,0.7,0.85')
 parser.add_argument('--kind', default='causal,two-sided')
+parser.add_argument('--detail', default='', help="also write each render with its fine band scaled, one gain a frame, to T times the per-frame frame's fine energy (T,...)")
 parser.add_argument('--flow', default='deepflow', help="the filter's flow: the judge's (deepflow) or OpenCV's DIS (dis), a flow not the judge's")
 args, ewarp, (inp, ref, backward, forward, cuts) = judged_run(parser)
 if args.flow != 'deepflow': backward, forward = ewarp.judge_flows(args.input, inp, args.flow)
@@ -60,6 +66,27 @@ def ahead_of(t, frames, alpha):
     return b
 
 
+def fine_energy(frame):
+    """The judge's detail energy (grey less its Gaussian blur at sigma 1.5), on a float frame."""
+    g = cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_BGR2GRAY).astype(np.float64)
+    return float(np.mean((g - cv2.GaussianBlur(g, (0, 0), 1.5)) ** 2))
+
+
+def with_detail(frame, reference, target):
+    """`frame` with each channel's fine band scaled by one gain, to `target` times `reference`'s fine energy (grey is linear in the channels, so is the blur)."""
+    blur = cv2.GaussianBlur(frame, (0, 0), 1.5)
+    gain = np.sqrt(target * fine_energy(reference) / max(fine_energy(frame), 1e-9))
+    return blur + gain * (frame - blur)
+
+
+def write(frames, path):
+    enc = subprocess.Popen(['ffmpeg', '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', f'{w}x{h}', '-r', fps,
+                            '-i', '-', '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', path], stdin=subprocess.PIPE)
+    for o in frames: enc.stdin.write(np.clip(np.round(o), 0, 255).astype(np.uint8).tobytes())
+    enc.stdin.close(); enc.wait()
+    print(path)
+
+
 for kind in args.kind.split(','):
     for alpha in (float(a) for a in args.alpha.split(',')):
         out = filtered(ref, from_past, from_past_mask, cuts, alpha)
@@ -68,9 +95,6 @@ for kind in args.kind.split(','):
             out = [(f + b) / 2 for f, b in zip(out, back)]
         elif kind.startswith('ahead-'):
             out = [(f + ahead_of(t, int(kind[6:]), alpha)) / 2 for t, f in enumerate(out)]
-        path = f'{args.prefix}-{kind}-{alpha}.mp4'
-        enc = subprocess.Popen(['ffmpeg', '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-s', f'{w}x{h}', '-r', fps,
-                                '-i', '-', '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', path], stdin=subprocess.PIPE)
-        for o in out: enc.stdin.write(np.clip(np.round(o), 0, 255).astype(np.uint8).tobytes())
-        enc.stdin.close(); enc.wait()
-        print(path)
+        write(out, f'{args.prefix}-{kind}-{alpha}.mp4')
+        for target in (float(d) for d in args.detail.split(',') if d):
+            write([with_detail(o, r, target) for o, r in zip(out, ref)], f'{args.prefix}-{kind}-{alpha}-d{target}.mp4')

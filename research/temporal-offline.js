@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--motiongain G,K,LO,HI] [--detail G] [--unshown]
+// The temporal stage alone on a per-frame render, encoded: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--motiongain G,K,LO,HI] [--flows FILE] [--detail G] [--unshown]
 // perframe.mp4 is a lossless --no-temporal render of input.mp4 (--crf 0), so that variants of the
 // stage are measured without running the network again; out.mp4 is encoded as the CLI encodes
 // (libx264, yuv420p, CRF 18 unless --crf). Prints the CPU the stage took a frame.
@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ffmpegBinaries } from '../dist/ffmpeg.js';
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, agreegain: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, historygain: { type: 'string' }, motiongain: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { crf: { type: 'string', default: '18' }, frames: { type: 'string', default: '48' }, temporal: { type: 'string' }, select: { type: 'string' }, keyframe: { type: 'string' }, finefilter: { type: 'string' }, finegain: { type: 'string' }, detailfloor: { type: 'string' }, detail: { type: 'string' }, weightgain: { type: 'string' }, ahead: { type: 'string' }, agreegain: { type: 'string' }, 'history-warp': { type: 'string' }, 'history-leak': { type: 'string' }, historygain: { type: 'string' }, motiongain: { type: 'string' }, flows: { type: 'string' }, unshown: { type: 'boolean', default: false } } });
 const [input, stylizedPath, out] = positionals;
 if (!input || !stylizedPath || !out) {
-  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--motiongain G,K,LO,HI] [--detail G] [--unshown]');
+  console.error('usage: node research/temporal-offline.js input.mp4 perframe.mp4 out.mp4 [--crf N] [--frames N] [--temporal S] [--select TAKE,LEAVE[,FEATHER[,MIX[,FINE]]]] [--keyframe EVERY,BELOW,FROM[,FINE]] [--finefilter HISTORY[,MAXGAIN[,OWN[,ENERGY_RADIUS[,GAIN_HISTORY[,FRESH]]]]]] [--finegain G] [--detailfloor D[,CARRY[,MAXGAIN]]] [--weightgain S[,MAX[,RULE[,CAP]]]] [--ahead K[,SHARE]] [--history-warp KIND] [--history-leak KEEP] [--agreegain G[,S[,P]]] [--historygain G[,SHARE]] [--motiongain G,K,LO,HI] [--flows FILE] [--detail G] [--unshown]');
   process.exit(2);
 }
 const lib = await import('../dist/index.js');
@@ -228,12 +228,28 @@ if (args['history-leak']) {
   const { withFineLeak } = await import('../dist/temporal/research/history-warps.js');
   historyWarp = withFineLeak(historyWarp ?? (await import('../dist/temporal/warp.js')).warpRgb, Number(args['history-leak']));
 }
-const stage = await createTemporalStageWith({ strength, detail: args.detail === undefined ? undefined : Number(args.detail) }, { fineWeight, shown, ahead, historyWarp });
+// --flows FILE: the stage follows given flows instead of its own (the judge's DeepFlow at the stage's flow size, raw float32
+// [pairs, backward and forward, height, width, 2]: an oracle, no method; docs/temporal-detail.md, The stage along the judge's flow)
+let analyse;
+if (args.flows) {
+  const { analyseInput } = await import('../dist/temporal/input-analysis.js');
+  const { readFileSync } = await import('node:fs');
+  const raw = readFileSync(args.flows);
+  const all = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  let previous;
+  analyse = (input, i) => {
+    const flowAt = (gray, which) => ({ width: gray.width, height: gray.height, data: all.subarray(((i - 1) * 2 + which) * gray.width * gray.height * 2, ((i - 1) * 2 + which + 1) * gray.width * gray.height * 2) });
+    const analysis = analyseInput(input, previous, { backward: (current) => flowAt(current, 0), forward: (_, current) => flowAt(current, 1) });
+    previous = analysis.gray;
+    return analysis;
+  };
+}
+const stage = await createTemporalStageWith({ strength, detail: args.detail === undefined ? undefined : Number(args.detail), analysedAhead: analyse !== undefined }, { fineWeight, shown, ahead, historyWarp });
 const count = Math.min(inputs.length, stylized.length);
 let micros = 0;
 for (let i = 0; i <= count; i++) {
   const before = process.cpuUsage();
-  const finished = i < count ? stage.next(inputs[i], stylized[i]) : stage.end();
+  const finished = i < count ? stage.next(inputs[i], stylized[i], analyse?.(inputs[i], i)) : stage.end();
   const used = process.cpuUsage(before);
   micros += used.user + used.system;
   for (const f of finished) encoder.stdin.write(f.output.data);
