@@ -228,8 +228,9 @@ if (args['history-leak']) {
   const { withFineLeak } = await import('../dist/temporal/research/history-warps.js');
   historyWarp = withFineLeak(historyWarp ?? (await import('../dist/temporal/warp.js')).warpRgb, Number(args['history-leak']));
 }
-// --flows FILE: the stage follows given flows instead of its own (the judge's DeepFlow at the stage's flow size, raw float32
-// [pairs, backward and forward, height, width, 2]: an oracle, no method; docs/temporal-detail.md, The stage along the judge's flow)
+// --flows FILE: the stage follows given flows instead of its own, both ways for every pair at the stage's flow size, raw float32
+// [pairs, backward and forward, height, width, 2] (research/opencv-flows.py clip; the judge's own: an oracle, no method;
+// docs/temporal-detail.md, The stage along the judge's flow)
 let analyse;
 if (args.flows) {
   const { analyseInput } = await import('../dist/temporal/input-analysis.js');
@@ -238,7 +239,11 @@ if (args.flows) {
   const all = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   let previous;
   analyse = (input, i) => {
-    const flowAt = (gray, which) => ({ width: gray.width, height: gray.height, data: all.subarray(((i - 1) * 2 + which) * gray.width * gray.height * 2, ((i - 1) * 2 + which + 1) * gray.width * gray.height * 2) });
+    const flowAt = (gray, which) => {
+      const size = gray.width * gray.height * 2, start = ((i - 1) * 2 + which) * size;
+      if (all.length !== (count - 1) * 2 * size) throw new Error(`--flows ${args.flows} does not hold ${count - 1} pairs of flows both ways at ${gray.width}x${gray.height}, the stage's flow size: make it for this clip with research/opencv-flows.py clip`);
+      return { width: gray.width, height: gray.height, data: all.subarray(start, start + size) };
+    };
     const analysis = analyseInput(input, previous, { backward: (current) => flowAt(current, 0), forward: (_, current) => flowAt(current, 1) });
     previous = analysis.gray;
     return analysis;
