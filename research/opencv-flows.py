@@ -43,13 +43,13 @@ def clip_flows(parser, args):
     frames = ewarp.frames(args.clip, 100000)
     if len(frames) < 2: parser.error(f'{args.clip}: fewer than two frames could be read')
     (w, h), full_width = stage_size(frames[0].shape[1], frames[0].shape[0]), frames[0].shape[1]
+    to_stage = lambda flow: cv2.resize(flow, (w, h), interpolation=cv2.INTER_AREA) * (w / full_width)  # a flow at the frame's size, resized
     started = time.time()
     if args.method == 'judge':
-        backward, forward = ewarp.judge_flows(args.clip, frames, 'deepflow')
-        pairs = [[cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) * (w / full_width) for f in pair] for pair in zip(backward, forward)]
+        pairs = [[to_stage(f) for f in pair] for pair in zip(*ewarp.judge_flows(args.clip, frames, 'deepflow'))]
     else:
         method, greys = METHODS[args.method](), [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames]
-        if args.frame_size: flow = lambda a, b: cv2.resize(method.calc(a, b, None), (w, h), interpolation=cv2.INTER_AREA) * (w / full_width)
+        if args.frame_size: flow = lambda a, b: to_stage(method.calc(a, b, None))
         else: greys, flow = [cv2.resize(g, (w, h), interpolation=cv2.INTER_AREA) for g in greys], lambda a, b: method.calc(a, b, None)
         pairs = [[flow(greys[t], greys[t - 1]), flow(greys[t - 1], greys[t])] for t in range(1, len(greys))]
     np.asarray(pairs, np.float32).tofile(args.out)
