@@ -66,10 +66,10 @@ def ahead_of(t, frames, alpha):
     return b
 
 
-def with_detail(frame, reference, target):
-    """`frame` with each channel's fine band scaled by one gain, to `target` times `reference`'s fine energy (grey is linear in the channels, so is the blur)."""
+def with_detail(frame, energy, target):
+    """`frame` with each channel's fine band scaled by one gain, to `target` times `energy`, the per-frame frame's fine energy (grey is linear in the channels, so is the blur)."""
     blur = cv2.GaussianBlur(frame, (0, 0), 1.5)
-    gain = np.sqrt(target * ewarp.detail_energy(reference.astype(np.float32)) / max(ewarp.detail_energy(frame.astype(np.float32)), 1e-9))  # the judge's own measure, on unrounded grey
+    gain = np.sqrt(target * energy / max(ewarp.detail_energy(frame.astype(np.float32)), 1e-9))  # the judge's own measure, on unrounded grey
     return blur + gain * (frame - blur)
 
 
@@ -81,6 +81,7 @@ def write(frames, path):
     print(path)
 
 
+ref_energy = [ewarp.detail_energy(r.astype(np.float32)) for r in ref] if args.detail else []  # once a frame, for every filter and T
 for kind in args.kind.split(','):
     for alpha in (float(a) for a in args.alpha.split(',')):
         out = filtered(ref, from_past, from_past_mask, cuts, alpha)
@@ -91,4 +92,4 @@ for kind in args.kind.split(','):
             out = [(f + ahead_of(t, int(kind[6:]), alpha)) / 2 for t, f in enumerate(out)]
         write(out, f'{args.prefix}-{kind}-{alpha}.mp4')
         for target in (float(d) for d in args.detail.split(',') if d):
-            write([with_detail(o, r, target) for o, r in zip(out, ref)], f'{args.prefix}-{kind}-{alpha}-d{target}.mp4')
+            write([with_detail(o, e, target) for o, e in zip(out, ref_energy)], f'{args.prefix}-{kind}-{alpha}-d{target}.mp4')

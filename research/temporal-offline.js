@@ -237,11 +237,12 @@ if (args.flows) {
   const { readFileSync } = await import('node:fs');
   const raw = readFileSync(args.flows);
   const all = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  let previous;
+  let previous, checked = false;
   analyse = (input, i) => {
     const flowAt = (gray, which) => {
       const size = gray.width * gray.height * 2, start = ((i - 1) * 2 + which) * size;
-      if (all.length !== (count - 1) * 2 * size) throw new Error(`--flows ${args.flows} does not hold ${count - 1} pairs of flows both ways at ${gray.width}x${gray.height}, the stage's flow size: make it for this clip with research/opencv-flows.py clip`);
+      if (!checked && all.length !== (count - 1) * 2 * size) throw new Error(`--flows ${args.flows} does not hold ${count - 1} pairs of flows both ways at ${gray.width}x${gray.height}, the stage's flow size: make it for this clip with research/opencv-flows.py clip`);
+      checked = true;  // every frame of a clip has the first one's size
       return { width: gray.width, height: gray.height, data: all.subarray(start, start + size) };
     };
     const analysis = analyseInput(input, previous, { backward: (current) => flowAt(current, 0), forward: (_, current) => flowAt(current, 1) });
